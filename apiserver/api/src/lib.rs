@@ -1,0 +1,1 @@
+//! Kubernetes API logic with no I/O.
