@@ -1,1 +1,8 @@
-//! Kubernetes API logic with no I/O.
+//! Kubernetes API logic with no I/O: the served resources, upstream-shaped errors,
+//! selectors, validation, defaulting and server-side printing.
+
+pub mod resources;
+pub mod status;
+
+pub use resources::{GroupVersion, Resource, Subresource, RESOURCES};
+pub use status::{ApiError, Cause, Qualified};
