@@ -1,0 +1,277 @@
+//! Patch and server-side-apply metadata of the built-in types: for every list
+//! field its strategic-merge-patch strategy and merge key and its SSA list
+//! type; for every object or map field the type to descend into.
+//!
+//! Types and fields absent from the table behave as upstream treats an
+//! unknown schema: lists are atomic (replaced), objects and maps merge.
+
+mod cluster;
+mod core_v1;
+mod kinds;
+mod meta_v1;
+mod workloads;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// How a list field is patched and applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListInfo {
+    /// `patchStrategy` struct tag: "merge", "replace", "retainKeys", "merge,retainKeys".
+    pub patch_strategy: Option<&'static str>,
+    /// `patchMergeKey` struct tag.
+    pub patch_merge_key: Option<&'static str>,
+    /// SSA `x-kubernetes-list-type`: "atomic", "set" or "map".
+    pub list_type: &'static str,
+    /// SSA `x-kubernetes-list-map-keys` (empty unless `list_type == "map"`).
+    pub list_map_keys: &'static [&'static str],
+}
+
+impl ListInfo {
+    /// Strategic merge patch merges this list (by merge key, or as a set of
+    /// primitives) instead of replacing it; `$setElementOrder` applies.
+    pub fn merges(&self) -> bool {
+        self.patch_strategy
+            .is_some_and(|s| s.split(',').any(|p| p == "merge"))
+    }
+
+    /// Elements carry `$retainKeys` semantics in a strategic merge patch.
+    pub fn retains_keys(&self) -> bool {
+        self.patch_strategy
+            .is_some_and(|s| s.split(',').any(|p| p == "retainKeys"))
+    }
+}
+
+/// What the table knows about one field of an object type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldInfo {
+    /// The object type of the field, or of its list or map elements.
+    pub type_name: Option<&'static str>,
+    /// Set when the field is a list.
+    pub list: Option<ListInfo>,
+    /// The field is a map (`map[string]X`), its elements of `type_name` if objects.
+    pub map_of: bool,
+    /// SSA element relationship of an object or map field is atomic
+    /// (`+structType=atomic` / `+mapType=atomic`): owned and replaced as a whole.
+    pub atomic: bool,
+}
+
+/// (definition name, the type itself is `+structType=atomic`, fields).
+type TypeEntry = (&'static str, bool, &'static [(&'static str, FieldInfo)]);
+
+const fn obj(type_name: &'static str) -> FieldInfo {
+    FieldInfo {
+        type_name: Some(type_name),
+        list: None,
+        map_of: false,
+        atomic: false,
+    }
+}
+
+const fn atomic_obj(type_name: &'static str) -> FieldInfo {
+    FieldInfo {
+        type_name: Some(type_name),
+        list: None,
+        map_of: false,
+        atomic: true,
+    }
+}
+
+const fn map(type_name: Option<&'static str>) -> FieldInfo {
+    FieldInfo {
+        type_name,
+        list: None,
+        map_of: true,
+        atomic: false,
+    }
+}
+
+const fn atomic_map(type_name: Option<&'static str>) -> FieldInfo {
+    FieldInfo {
+        type_name,
+        list: None,
+        map_of: true,
+        atomic: true,
+    }
+}
+
+const fn list(
+    type_name: Option<&'static str>,
+    patch_strategy: Option<&'static str>,
+    patch_merge_key: Option<&'static str>,
+    list_type: &'static str,
+    list_map_keys: &'static [&'static str],
+) -> FieldInfo {
+    FieldInfo {
+        type_name,
+        list: Some(ListInfo {
+            patch_strategy,
+            patch_merge_key,
+            list_type,
+            list_map_keys,
+        }),
+        map_of: false,
+        atomic: false,
+    }
+}
+
+struct Index {
+    types: HashMap<&'static str, &'static TypeEntry>,
+    kinds: HashMap<(&'static str, &'static str), &'static str>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let tables = [
+            meta_v1::TYPES,
+            core_v1::TYPES,
+            workloads::TYPES,
+            cluster::TYPES,
+        ];
+        let types = tables
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|e| (e.0, e))
+            .collect();
+        let kinds = kinds::KINDS
+            .iter()
+            .map(|(av, k, t)| ((*av, *k), *t))
+            .collect();
+        Index { types, kinds }
+    })
+}
+
+/// The OpenAPI definition name of a top-level kind, e.g.
+/// `("v1", "Pod") → "io.k8s.api.core.v1.Pod"`.
+pub fn type_of(api_version: &str, kind: &str) -> Option<&'static str> {
+    index().kinds.get(&(api_version, kind)).copied()
+}
+
+/// Metadata of `field` in the object type `type_name`; `None` for scalars and
+/// for types or fields the table does not know.
+pub fn field_type(type_name: &str, field: &str) -> Option<FieldInfo> {
+    let entry = index().types.get(type_name)?;
+    entry
+        .2
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, info)| *info)
+}
+
+/// The non-scalar fields of an object type, in declaration order.
+pub fn fields_of(type_name: &str) -> impl Iterator<Item = (&'static str, FieldInfo)> {
+    let fields: &'static [(&'static str, FieldInfo)] =
+        index().types.get(type_name).map_or(&[], |e| e.2);
+    fields.iter().copied()
+}
+
+/// The type is `+structType=atomic`: SSA owns and replaces it as a whole.
+pub fn is_atomic_struct(type_name: &str) -> bool {
+    index().types.get(type_name).is_some_and(|e| e.1)
+}
+
+/// Every definition name in the table, for the OpenAPI generator.
+pub fn type_names() -> impl Iterator<Item = &'static str> {
+    let tables = [
+        meta_v1::TYPES,
+        core_v1::TYPES,
+        workloads::TYPES,
+        cluster::TYPES,
+    ];
+    tables.into_iter().flat_map(|t| t.iter()).map(|e| e.0)
+}
+
+/// Every top-level kind: (apiVersion, kind, definition name).
+pub fn kinds() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    kinds::KINDS.iter().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_resolve() {
+        assert_eq!(type_of("v1", "Pod"), Some("io.k8s.api.core.v1.Pod"));
+        assert_eq!(
+            type_of("apps/v1", "Deployment"),
+            Some("io.k8s.api.apps.v1.Deployment")
+        );
+        assert_eq!(
+            type_of("autoscaling/v1", "Scale"),
+            Some("io.k8s.api.autoscaling.v1.Scale")
+        );
+        assert_eq!(
+            type_of("coordination.k8s.io/v1", "Lease"),
+            Some("io.k8s.api.coordination.v1.Lease")
+        );
+        assert_eq!(type_of("v1", "Deployment"), None);
+    }
+
+    #[test]
+    fn pod_spec_lists() {
+        let pod_spec = "io.k8s.api.core.v1.PodSpec";
+        let containers = field_type(pod_spec, "containers").unwrap();
+        assert_eq!(containers.type_name, Some("io.k8s.api.core.v1.Container"));
+        let list = containers.list.unwrap();
+        assert_eq!(
+            (list.patch_strategy, list.patch_merge_key),
+            (Some("merge"), Some("name"))
+        );
+        assert_eq!((list.list_type, list.list_map_keys), ("map", &["name"][..]));
+        let volumes = field_type(pod_spec, "volumes").unwrap().list.unwrap();
+        assert!(volumes.merges() && volumes.retains_keys());
+        let tolerations = field_type(pod_spec, "tolerations").unwrap().list.unwrap();
+        assert_eq!(
+            (tolerations.patch_strategy, tolerations.list_type),
+            (None, "atomic")
+        );
+        let ports = field_type("io.k8s.api.core.v1.Container", "ports")
+            .unwrap()
+            .list
+            .unwrap();
+        assert_eq!(ports.patch_merge_key, Some("containerPort"));
+        assert_eq!(ports.list_map_keys, &["containerPort", "protocol"]);
+        let svc_ports = field_type("io.k8s.api.core.v1.ServiceSpec", "ports")
+            .unwrap()
+            .list
+            .unwrap();
+        assert_eq!(svc_ports.patch_merge_key, Some("port"));
+        assert!(field_type(pod_spec, "nodeSelector").unwrap().map_of);
+        assert_eq!(field_type(pod_spec, "restartPolicy"), None);
+    }
+
+    #[test]
+    fn object_meta_lists() {
+        let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+        let finalizers = field_type(meta, "finalizers").unwrap().list.unwrap();
+        assert_eq!(
+            (finalizers.patch_strategy, finalizers.list_type),
+            (Some("merge"), "set")
+        );
+        let owners = field_type(meta, "ownerReferences").unwrap().list.unwrap();
+        assert_eq!(owners.patch_merge_key, Some("uid"));
+        let managed = field_type(meta, "managedFields").unwrap().list.unwrap();
+        assert_eq!(managed.list_type, "atomic");
+        assert!(field_type(meta, "labels").unwrap().map_of);
+    }
+
+    #[test]
+    fn every_referenced_type_is_in_the_table() {
+        let names: Vec<_> = type_names().collect();
+        for name in &names {
+            for (field, info) in fields_of(name) {
+                if let Some(t) = info.type_name {
+                    assert!(names.contains(&t), "{name}.{field} refers to missing {t}");
+                }
+            }
+        }
+        for (av, kind, t) in kinds() {
+            assert!(names.contains(&t), "{av} {kind} → missing {t}");
+        }
+        assert!(is_atomic_struct(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
+        ));
+    }
+}
