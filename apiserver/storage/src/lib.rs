@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 pub mod embedded;
 
-pub use embedded::{EmbeddedOptions, EmbeddedStore};
+pub use embedded::{EmbeddedOptions, EmbeddedStats, EmbeddedStore};
 
 /// A global, monotonically increasing write counter. `0` means "before any write".
 pub type Revision = u64;
@@ -68,13 +68,23 @@ pub enum StorageError {
     AlreadyExists(String),
     /// A compare-and-swap failed: the key's mod revision was not the expected one.
     #[error("key {key} was modified: expected revision {expected}, found {actual}")]
-    Conflict { key: String, expected: Revision, actual: Revision },
+    Conflict {
+        key: String,
+        expected: Revision,
+        actual: Revision,
+    },
     /// The requested revision is older than the history kept (HTTP 410 Expired upstream).
     #[error("required revision {requested} has been compacted (oldest kept: {compacted})")]
-    Compacted { requested: Revision, compacted: Revision },
+    Compacted {
+        requested: Revision,
+        compacted: Revision,
+    },
     /// The requested revision is newer than the store's current revision.
     #[error("revision {requested} is newer than the current revision {current}")]
-    FutureRevision { requested: Revision, current: Revision },
+    FutureRevision {
+        requested: Revision,
+        current: Revision,
+    },
     #[error("storage I/O error: {0}")]
     Io(String),
     #[error("storage is closed")]

@@ -1,0 +1,359 @@
+//! The committer thread: the only writer. It batches concurrent requests into one WAL
+//! frame and one `fdatasync` (group commit), then publishes the batch to readers and
+//! watchers, then answers the requests.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use super::codec::{FrameBuf, Kind};
+use super::disk;
+use super::state::{Change, Entry};
+use super::Shared;
+use crate::{Event, EventKind, KeyValue, Render, RenderTombstone, Result, Revision, StorageError};
+
+/// A batch stops taking requests once its frame has this many bytes.
+const MAX_BATCH_BYTES: usize = 64 << 20;
+
+pub(crate) enum Op {
+    Create(Render),
+    Update(Revision, Render),
+    Delete(Option<Revision>, RenderTombstone),
+}
+
+pub(crate) struct Request {
+    pub key: String,
+    pub op: Op,
+    pub reply: oneshot::Sender<Result<KeyValue>>,
+}
+
+pub(crate) struct Committer {
+    pub shared: Arc<Shared>,
+    pub rx: mpsc::Receiver<Request>,
+    pub dir: PathBuf,
+    pub segment: File,
+    pub segment_seq: u64,
+    pub segment_len: u64,
+    /// WAL bytes written since the last snapshot was started (or since open).
+    pub wal_bytes: u64,
+    /// Do not start a snapshot before `wal_bytes` reaches this (back-off after failures).
+    pub snapshot_not_before: u64,
+    pub snapshotter: Option<JoinHandle<io::Result<u64>>>,
+    pub failed: Option<String>,
+    pub pending: VecDeque<Request>,
+    pub frame: FrameBuf,
+}
+
+/// The outcome of one request of a batch, answered after the batch is durable.
+struct Done {
+    reply: oneshot::Sender<Result<KeyValue>>,
+    result: Result<KeyValue>,
+}
+
+fn render_safely<T>(f: impl FnOnce() -> T) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|_| StorageError::Io("the value renderer panicked".into()))
+}
+
+impl Committer {
+    pub fn run(mut self) {
+        let max_batch = self.shared.options.max_batch.max(1);
+        loop {
+            if self.pending.is_empty() {
+                match self.rx.recv() {
+                    Ok(r) => self.pending.push_back(r),
+                    Err(_) => break,
+                }
+            }
+            while self.pending.len() < max_batch {
+                match self.rx.try_recv() {
+                    Ok(r) => self.pending.push_back(r),
+                    Err(_) => break,
+                }
+            }
+            self.commit_batch(max_batch);
+            self.maybe_snapshot();
+        }
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.watchers.lock().close_all();
+        if let Some(h) = self.snapshotter.take() {
+            self.finish_snapshot(h);
+        }
+    }
+
+    fn commit_batch(&mut self, max_batch: usize) {
+        let shared = Arc::clone(&self.shared);
+        let mut next = shared.state.read().revision + 1;
+        // Keys touched by earlier requests of this batch: their state as of this batch.
+        let mut overlay: HashMap<String, Option<Entry>> = HashMap::new();
+        let mut done: Vec<Done> = Vec::new();
+        let mut changes: Vec<(Revision, String, Change)> = Vec::new();
+        let mut events: Vec<Event> = Vec::new();
+        self.frame.clear();
+        self.frame.begin_frame();
+        let mut taken = 0;
+        while taken < max_batch && self.frame.frame_payload_len() < MAX_BATCH_BYTES {
+            let Some(Request { key, op, reply }) = self.pending.pop_front() else {
+                break;
+            };
+            taken += 1;
+            if let Some(msg) = &self.failed {
+                done.push(Done {
+                    reply,
+                    result: Err(StorageError::Io(msg.clone())),
+                });
+                continue;
+            }
+            let current: Option<Entry> = match overlay.get(key.as_str()) {
+                Some(e) => e.clone(),
+                None => shared.state.read().map.get(key.as_str()).cloned(),
+            };
+            let rev = next;
+            let outcome = match op {
+                Op::Create(render) => match current {
+                    Some(_) => Err(StorageError::AlreadyExists(key.clone())),
+                    None => render_safely(|| render(rev)).map(|value| {
+                        (
+                            EventKind::Created,
+                            Entry {
+                                value,
+                                create_revision: rev,
+                                mod_revision: rev,
+                            },
+                            None,
+                        )
+                    }),
+                },
+                Op::Update(expected, render) => match current {
+                    None => Err(StorageError::NotFound(key.clone())),
+                    Some(cur) if cur.mod_revision != expected => Err(StorageError::Conflict {
+                        key: key.clone(),
+                        expected,
+                        actual: cur.mod_revision,
+                    }),
+                    Some(cur) => render_safely(|| render(rev)).map(|value| {
+                        let new = Entry {
+                            value,
+                            create_revision: cur.create_revision,
+                            mod_revision: rev,
+                        };
+                        (EventKind::Updated, new, Some(cur))
+                    }),
+                },
+                Op::Delete(expected, tombstone) => match current {
+                    None => Err(StorageError::NotFound(key.clone())),
+                    Some(cur) if expected.is_some_and(|e| e != cur.mod_revision) => {
+                        Err(StorageError::Conflict {
+                            key: key.clone(),
+                            expected: expected.unwrap_or_default(),
+                            actual: cur.mod_revision,
+                        })
+                    }
+                    Some(cur) => render_safely(|| tombstone(rev, &cur.value)).map(|value| {
+                        let tomb = Entry {
+                            value,
+                            create_revision: cur.create_revision,
+                            mod_revision: rev,
+                        };
+                        (EventKind::Deleted, tomb, Some(cur))
+                    }),
+                },
+            };
+            let (kind, new, prev) = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    done.push(Done {
+                        reply,
+                        result: Err(e),
+                    });
+                    continue;
+                }
+            };
+            let record_kind = if kind == EventKind::Deleted {
+                Kind::Delete
+            } else {
+                Kind::Put
+            };
+            self.frame
+                .record(record_kind, rev, 0, key.as_bytes(), &new.value);
+            events.push(Event {
+                kind,
+                key: key.clone(),
+                value: new.value.clone(),
+                prev_value: prev.map(|p| p.value),
+                revision: rev,
+            });
+            let change = if kind == EventKind::Deleted {
+                overlay.insert(key.clone(), None);
+                Change::Delete(new.value.clone())
+            } else {
+                overlay.insert(key.clone(), Some(new.clone()));
+                Change::Put(new.value.clone())
+            };
+            done.push(Done {
+                reply,
+                result: Ok(new.to_kv(&key)),
+            });
+            changes.push((rev, key, change));
+            next += 1;
+        }
+        self.frame.end_frame();
+
+        if !changes.is_empty() {
+            if let Err(e) = self.append() {
+                let msg =
+                    format!("write to the WAL failed, the store no longer accepts writes: {e}");
+                tracing::error!("{msg}");
+                self.failed = Some(msg.clone());
+                for d in &mut done {
+                    if d.result.is_ok() {
+                        d.result = Err(StorageError::Io(msg.clone()));
+                    }
+                }
+            } else {
+                self.publish(changes, &events);
+            }
+        }
+        for d in done {
+            let _ = d.reply.send(d.result);
+        }
+    }
+
+    /// Appends the batch frame and makes it durable. On failure, tries to cut the file
+    /// back so that no half-written frame stays in front of later ones.
+    fn append(&mut self) -> io::Result<()> {
+        let stats = &self.shared.stats;
+        let res = self.segment.write_all(&self.frame.buf).and_then(|()| {
+            if self.shared.options.fsync {
+                stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+                self.segment.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        match res {
+            Ok(()) => {
+                let n = self.frame.buf.len() as u64;
+                self.segment_len += n;
+                self.wal_bytes += n;
+                stats.wal_bytes.fetch_add(n, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.segment.set_len(self.segment_len);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes a durable batch visible: map, history, revision, then watchers.
+    fn publish(&mut self, changes: Vec<(Revision, String, Change)>, events: &[Event]) {
+        let shared = &*self.shared;
+        let n = changes.len() as u64;
+        let mut st = shared.state.write();
+        for (rev, key, change) in changes {
+            st.apply(rev, key, change);
+        }
+        shared.revision.store(st.revision, Ordering::Release);
+        shared.compacted.store(st.compacted, Ordering::Release);
+        // Take the watcher lock before releasing the state lock: a concurrent `watch`
+        // (state read lock, then watcher lock) either sees this batch in the history
+        // and registers after its delivery, or registers before and gets it delivered.
+        let mut watchers = shared.watchers.lock();
+        drop(st);
+        let too_slow = watchers.deliver(events);
+        drop(watchers);
+        shared.stats.writes.fetch_add(n, Ordering::Relaxed);
+        shared.stats.batches.fetch_add(1, Ordering::Relaxed);
+        shared
+            .stats
+            .slow_watchers
+            .fetch_add(too_slow, Ordering::Relaxed);
+    }
+
+    fn finish_snapshot(&mut self, h: JoinHandle<io::Result<u64>>) {
+        match h.join() {
+            Ok(Ok(size)) => {
+                tracing::debug!(size, "snapshot written");
+                self.shared.stats.snapshots.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("writing a snapshot failed (will retry later): {e}");
+                self.snapshot_not_before =
+                    self.wal_bytes + self.shared.options.snapshot_min_wal_bytes;
+            }
+            Err(_) => {
+                tracing::warn!("the snapshot thread panicked");
+                self.snapshot_not_before =
+                    self.wal_bytes + self.shared.options.snapshot_min_wal_bytes;
+            }
+        }
+    }
+
+    /// Log compaction: once the WAL is much larger than the live data, seal the current
+    /// segment, start a new one, and write a snapshot of the state at the seal in the
+    /// background; the sealed segments are deleted once the snapshot is in place.
+    fn maybe_snapshot(&mut self) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Some(h) = self.snapshotter.take_if(|h| h.is_finished()) {
+            self.finish_snapshot(h);
+        }
+        if self.snapshotter.is_some() || self.wal_bytes < self.snapshot_not_before {
+            return;
+        }
+        let options = &self.shared.options;
+        let live = self.shared.state.read().live_bytes;
+        if self.wal_bytes < options.snapshot_min_wal_bytes.max(live.saturating_mul(2)) {
+            return;
+        }
+        let fsync = options.fsync;
+        let new_seq = self.segment_seq + 1;
+        let segment = match disk::create_segment(&self.dir, new_seq, fsync) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!("cannot start a new WAL segment (will retry later): {e}");
+                self.snapshot_not_before = self.wal_bytes + options.snapshot_min_wal_bytes;
+                return;
+            }
+        };
+        let sealed = self.segment_seq;
+        self.segment = segment;
+        self.segment_seq = new_seq;
+        self.segment_len = 0;
+        self.wal_bytes = 0;
+        self.snapshot_not_before = 0;
+        // Everything up to `revision` is in the sealed segments. Cloning the entries is
+        // cheap: keys are copied, values are shared.
+        let (entries, revision, compacted): (Vec<(String, Entry)>, Revision, Revision) = {
+            let st = self.shared.state.read();
+            (
+                st.map.iter().map(|(k, e)| (k.clone(), e.clone())).collect(),
+                st.revision,
+                st.compacted,
+            )
+        };
+        let dir = self.dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("rkube-storage-snapshot".into())
+            .spawn(move || {
+                let size = disk::write_snapshot(&dir, &entries, revision, compacted, fsync)?;
+                drop(entries);
+                disk::remove_segments_upto(&dir, sealed)?;
+                Ok(size)
+            });
+        match spawned {
+            Ok(h) => self.snapshotter = Some(h),
+            Err(e) => tracing::warn!("cannot start the snapshot thread: {e}"),
+        }
+    }
+}
