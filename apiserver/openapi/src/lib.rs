@@ -1,0 +1,354 @@
+//! The OpenAPI documents of rkube: `/openapi/v2` (Swagger 2.0 as JSON and as
+//! gnostic protobuf) and `/openapi/v3` (the discovery index and one OpenAPI
+//! 3.0 document per group-version).
+//!
+//! The schemas are generated from Rust types: k8s-openapi's `schemars` impls
+//! give the JSON Schema of every type (with the upstream doc comments as
+//! descriptions), `k8s_openapi::Resource` gives the group/version/kind, and
+//! rkube-patch's table gives the patch and list extensions. The served
+//! resources come from the apiserver's registry as [`ResourceSpec`]s.
+//!
+//! Documents are built once, on first use, and kept.
+
+mod catalog;
+mod defaults;
+mod params;
+mod paths;
+mod proto;
+mod proto_conv;
+mod schema;
+mod v2;
+mod v3;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use sha2::{Digest, Sha512};
+
+pub use defaults::DEFAULT_RESOURCES;
+pub use proto::Document as ProtoDocument;
+
+/// `info.version` of the documents.
+pub const KUBERNETES_VERSION: &str = "v1.33.0";
+
+/// A served resource, as the apiserver's registry describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceSpec<'a> {
+    /// `""` for the core group.
+    pub group: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub plural: &'a str,
+    pub namespaced: bool,
+    /// Kubernetes verbs: get, list, watch, create, update, patch, delete, deletecollection.
+    pub verbs: &'a [&'a str],
+    pub subresources: &'a [SubresourceSpec<'a>],
+}
+
+/// A subresource `{plural}/{name}/{subresource}`.
+///
+/// Empty `group`/`version` mean the parent's; an empty `kind` or empty `verbs`
+/// are inferred from the name (`status` → the parent's kind with get/update/patch,
+/// `scale` → autoscaling/v1 Scale, `binding` → Binding, `eviction` → policy/v1
+/// Eviction, `log` → the parent's kind with get, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubresourceSpec<'a> {
+    pub name: &'a str,
+    pub group: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub verbs: &'a [&'a str],
+}
+
+impl<'a> SubresourceSpec<'a> {
+    /// A subresource whose kind and verbs are inferred from its name.
+    pub const fn named(name: &'a str) -> Self {
+        SubresourceSpec {
+            name,
+            group: "",
+            version: "",
+            kind: "",
+            verbs: &[],
+        }
+    }
+}
+
+/// A group-version, as listed in the v3 index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupVersion<'a> {
+    /// `""` for the core group.
+    pub group: &'a str,
+    pub version: &'a str,
+}
+
+impl GroupVersion<'_> {
+    /// The v3 document key: `api/v1`, `apis/apps/v1`.
+    pub fn path(&self) -> String {
+        gv_path(self.group, self.version)
+    }
+}
+
+fn gv_path(group: &str, version: &str) -> String {
+    paths::gv_prefix(group, version)[1..].to_string()
+}
+
+/// A resource resolved against the Rust types.
+#[derive(Debug, Clone)]
+pub(crate) struct Resource {
+    group: String,
+    version: String,
+    kind: String,
+    plural: String,
+    namespaced: bool,
+    verbs: Vec<String>,
+    subresources: Vec<Subresource>,
+    /// Definition of the kind and of its list.
+    def: String,
+    list_def: Option<String>,
+}
+
+impl Resource {
+    fn has(&self, verb: &str) -> bool {
+        self.verbs.iter().any(|v| v == verb)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Subresource {
+    name: String,
+    group: String,
+    version: String,
+    kind: String,
+    verbs: Vec<String>,
+}
+
+fn resolve_sub(parent: &ResourceSpec, s: &SubresourceSpec) -> Subresource {
+    const GET_UPDATE_PATCH: &[&str] = &["get", "update", "patch"];
+    let (group, version, kind, verbs): (&str, &str, &str, &[&str]) = match s.name {
+        "scale" => ("autoscaling", "v1", "Scale", GET_UPDATE_PATCH),
+        "eviction" => ("policy", "v1", "Eviction", &["create"]),
+        "binding" => ("", "v1", "Binding", &["create"]),
+        "token" => ("authentication.k8s.io", "v1", "TokenRequest", &["create"]),
+        "log" => ("", "", parent.kind, &["get"]),
+        "finalize" => ("", "", parent.kind, &["update"]),
+        "exec" | "attach" | "portforward" => ("", "", "", &["get", "create"]),
+        "proxy" => ("", "", "", &["get", "create", "update", "patch", "delete"]),
+        _ => ("", "", parent.kind, GET_UPDATE_PATCH),
+    };
+    let (group, version, kind) = if s.kind.is_empty() {
+        (group, version, kind)
+    } else {
+        (s.group, s.version, s.kind)
+    };
+    // An empty version means the parent's group-version.
+    let (group, version) = if version.is_empty() {
+        (parent.group, parent.version)
+    } else {
+        (group, version)
+    };
+    Subresource {
+        name: s.name.to_string(),
+        group: group.to_string(),
+        version: version.to_string(),
+        kind: kind.to_string(),
+        verbs: if s.verbs.is_empty() { verbs } else { s.verbs }
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
+    }
+}
+
+/// The Rust types' definitions, generated once per process.
+fn type_definitions() -> &'static (catalog::Catalog, BTreeMap<String, Value>) {
+    static DEFS: OnceLock<(catalog::Catalog, BTreeMap<String, Value>)> = OnceLock::new();
+    DEFS.get_or_init(|| {
+        let catalog = catalog::generate();
+        let defs = schema::definitions(&catalog);
+        (catalog, defs)
+    })
+}
+
+/// The documents of one set of served resources. Each is built on first use.
+pub struct OpenApi {
+    /// v3 document key (`api/v1`) → its paths.
+    groups: BTreeMap<String, Vec<paths::PathItem>>,
+    defs: BTreeMap<String, Value>,
+    v3_docs: BTreeMap<String, OnceLock<(Vec<u8>, String)>>,
+    v3_index: OnceLock<Vec<u8>>,
+    v2_json: OnceLock<Vec<u8>>,
+    v2_proto: OnceLock<Vec<u8>>,
+}
+
+impl OpenApi {
+    /// Resolves `resources` against the Rust types; resources whose kind has no
+    /// k8s-openapi type are left out of the documents.
+    pub fn new(resources: &[ResourceSpec]) -> OpenApi {
+        let (catalog, defs) = type_definitions();
+        let mut defs = defs.clone();
+        let mut groups: BTreeMap<String, Vec<paths::PathItem>> = BTreeMap::new();
+        let mut gvs = BTreeSet::new();
+        for spec in resources {
+            let Some(kt) = catalog.kind(spec.group, spec.version, spec.kind) else {
+                continue;
+            };
+            let res = Resource {
+                group: spec.group.to_string(),
+                version: spec.version.to_string(),
+                kind: spec.kind.to_string(),
+                plural: spec.plural.to_string(),
+                namespaced: spec.namespaced,
+                verbs: spec.verbs.iter().map(|v| v.to_string()).collect(),
+                subresources: spec
+                    .subresources
+                    .iter()
+                    .map(|s| resolve_sub(spec, s))
+                    .collect(),
+                def: kt.name.clone(),
+                list_def: kt.list_name(),
+            };
+            let items = groups
+                .entry(gv_path(spec.group, spec.version))
+                .or_insert_with(|| vec![paths::resources_path(spec.group, spec.version)]);
+            paths::resource_paths(catalog, &res, items);
+            gvs.insert((spec.group, spec.version));
+        }
+        // Like upstream, the shared option and event types name every
+        // group-version they are used in.
+        for shared in ["DeleteOptions", "WatchEvent"] {
+            if let Some(serde_json::Value::Object(obj)) =
+                defs.get_mut(&format!("{}.{shared}", schema::META))
+            {
+                let list: Vec<Value> = gvs.iter().map(|(g, v)| schema::gvk(g, v, shared)).collect();
+                obj.insert("x-kubernetes-group-version-kind".into(), list.into());
+            }
+        }
+        let v3_docs = groups
+            .keys()
+            .map(|k| (k.clone(), OnceLock::new()))
+            .collect();
+        OpenApi {
+            groups,
+            defs,
+            v3_docs,
+            v3_index: OnceLock::new(),
+            v2_json: OnceLock::new(),
+            v2_proto: OnceLock::new(),
+        }
+    }
+
+    /// The keys of the v3 documents: `api/v1`, `apis/apps/v1`, ...
+    pub fn group_versions(&self) -> impl Iterator<Item = &str> {
+        self.groups.keys().map(String::as_str)
+    }
+
+    fn v3_entry(&self, group_version: &str) -> Option<&(Vec<u8>, String)> {
+        let cell = self.v3_docs.get(group_version.trim_matches('/'))?;
+        let items = &self.groups[group_version.trim_matches('/')];
+        Some(cell.get_or_init(|| {
+            let doc = v3::document(group_version, items, &self.defs);
+            let bytes = serde_json::to_vec(&doc).unwrap_or_default();
+            let hash = hash(&bytes);
+            (bytes, hash)
+        }))
+    }
+
+    /// The v3 document of `group_version` (`api/v1`, `apis/apps/v1`).
+    pub fn v3_document(&self, group_version: &str) -> Option<&[u8]> {
+        self.v3_entry(group_version).map(|e| e.0.as_slice())
+    }
+
+    /// The hash of a v3 document, as in its `serverRelativeURL`; serve it as
+    /// the ETag of the document.
+    pub fn v3_hash(&self, group_version: &str) -> Option<&str> {
+        self.v3_entry(group_version).map(|e| e.1.as_str())
+    }
+
+    /// `/openapi/v3`: every group-version's document with its hash.
+    pub fn v3_index(&self) -> &[u8] {
+        self.v3_index
+            .get_or_init(|| self.index_of(self.groups.keys().map(String::as_str)))
+    }
+
+    fn index_of<'a>(&self, keys: impl Iterator<Item = &'a str>) -> Vec<u8> {
+        let mut paths = serde_json::Map::new();
+        for key in keys {
+            if let Some(h) = self.v3_hash(key) {
+                let url = format!("/openapi/v3/{key}?hash={h}");
+                paths.insert(
+                    key.to_string(),
+                    serde_json::json!({"serverRelativeURL": url}),
+                );
+            }
+        }
+        serde_json::to_vec(&serde_json::json!({"paths": paths})).unwrap_or_default()
+    }
+
+    fn v2_value(&self) -> Value {
+        let items: Vec<paths::PathItem> = self.groups.values().flatten().cloned().collect();
+        v2::document(&items, &self.defs)
+    }
+
+    /// `/openapi/v2` as JSON.
+    pub fn v2_json(&self) -> &[u8] {
+        self.v2_json
+            .get_or_init(|| serde_json::to_vec(&self.v2_value()).unwrap_or_default())
+    }
+
+    /// `/openapi/v2` as the gnostic `openapi.v2.Document` protobuf message
+    /// (`application/com.github.proto-openapi.spec.v2@v1.0+protobuf`).
+    pub fn v2_protobuf(&self) -> &[u8] {
+        self.v2_proto.get_or_init(|| {
+            let value: Value = serde_json::from_slice(self.v2_json()).unwrap_or_default();
+            prost::Message::encode_to_vec(&proto_conv::document(&value))
+        })
+    }
+}
+
+/// Upstream's etag-like hash of a document: hex SHA-512 of its bytes.
+fn hash(bytes: &[u8]) -> String {
+    Sha512::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+static GLOBAL: OnceLock<OpenApi> = OnceLock::new();
+
+/// Sets the served resources of the process-wide documents. Call it once at
+/// startup, before serving; returns false if they were already set (or
+/// already used, in which case [`DEFAULT_RESOURCES`] were taken).
+pub fn install(resources: &[ResourceSpec]) -> bool {
+    let mut installed = false;
+    GLOBAL.get_or_init(|| {
+        installed = true;
+        OpenApi::new(resources)
+    });
+    installed
+}
+
+/// The process-wide documents: those of [`install`], else of [`DEFAULT_RESOURCES`].
+pub fn global() -> &'static OpenApi {
+    GLOBAL.get_or_init(|| OpenApi::new(DEFAULT_RESOURCES))
+}
+
+/// `/openapi/v3`: the index of the given group-versions that have a document.
+pub fn v3_index(resources: &[GroupVersion]) -> Vec<u8> {
+    let keys: Vec<String> = resources.iter().map(GroupVersion::path).collect();
+    global().index_of(keys.iter().map(String::as_str))
+}
+
+/// `/openapi/v3/{group_version}` (`api/v1`, `apis/apps/v1`).
+pub fn v3_document(group_version: &str) -> Option<Vec<u8>> {
+    global().v3_document(group_version).map(<[u8]>::to_vec)
+}
+
+/// `/openapi/v2` as JSON.
+pub fn v2_json() -> Vec<u8> {
+    global().v2_json().to_vec()
+}
+
+/// `/openapi/v2` as gnostic protobuf.
+pub fn v2_protobuf() -> Vec<u8> {
+    global().v2_protobuf().to_vec()
+}
