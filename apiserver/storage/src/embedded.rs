@@ -139,6 +139,8 @@ struct Handle {
     dir: PathBuf,
     tx: Option<mpsc::Sender<Request>>,
     committer: Option<JoinHandle<()>>,
+    /// Held (locked) until the committer has ended.
+    _lock: std::fs::File,
 }
 
 impl Drop for Handle {
@@ -159,14 +161,43 @@ impl std::fmt::Debug for EmbeddedStore {
     }
 }
 
+/// Creates `dir` if needed (durably) and takes the exclusive lock on `<dir>/LOCK`, so
+/// that two stores (in this or another process) never write the same directory.
+fn lock_dir(dir: &Path, fsync: bool) -> Result<std::fs::File> {
+    let io =
+        |what: &str, e: std::io::Error| StorageError::Io(format!("{}: {what}: {e}", dir.display()));
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).map_err(|e| io("create", e))?;
+        if fsync {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                disk::sync_dir(parent).map_err(|e| io("sync parent directory", e))?;
+            }
+        }
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("LOCK"))
+        .map_err(|e| io("open LOCK", e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StorageError::Io(format!(
+            "{}: the directory is in use by another store",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("lock", e)),
+    }
+}
+
 impl EmbeddedStore {
     /// Opens (creating if needed) the store in `dir`: loads the snapshot, replays the
     /// WAL (cutting off a torn write at its end) and starts the committer thread.
     ///
-    /// Only one store may have a directory open at a time (not checked).
+    /// Only one store may have a directory open at a time: a second open (in this or
+    /// another process) fails with `Io` until the first store is dropped.
     pub fn open(dir: &Path, options: EmbeddedOptions) -> Result<EmbeddedStore> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StorageError::Io(format!("{}: create: {e}", dir.display())))?;
+        let lock = lock_dir(dir, options.fsync)?;
         let started = std::time::Instant::now();
         let rec = disk::recover(dir, options.history_window, options.fsync)?;
         tracing::info!(
@@ -213,6 +244,7 @@ impl EmbeddedStore {
                 dir: dir.to_owned(),
                 tx: Some(tx),
                 committer: Some(thread),
+                _lock: lock,
             }),
         })
     }

@@ -818,3 +818,22 @@ async fn concurrent_writers_are_group_committed() {
     );
     assert_eq!(stats.fsyncs, stats.batches);
 }
+
+#[tokio::test]
+async fn a_directory_is_opened_by_one_store_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/data");
+    let st = open(&path);
+    st.create("/a", render("a")).await.unwrap();
+    match EmbeddedStore::open(&path, opts()) {
+        Err(StorageError::Io(msg)) => assert!(msg.contains("in use"), "{msg}"),
+        other => panic!("expected the second open to fail, got {other:?}"),
+    }
+    let clone = st.clone();
+    drop(st);
+    // Still open through the clone.
+    assert!(EmbeddedStore::open(&path, opts()).is_err());
+    drop(clone);
+    let st = open(&path);
+    assert_eq!(st.current_revision(), 1);
+}

@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::codec::{FrameBuf, Kind};
@@ -58,9 +59,24 @@ struct Done {
     result: Result<KeyValue>,
 }
 
-fn render_safely<T>(f: impl FnOnce() -> T) -> Result<T> {
+/// Runs a render closure; a panic fails the request instead of killing the committer.
+fn render_safely(f: impl FnOnce() -> Bytes) -> Result<Bytes> {
     catch_unwind(AssertUnwindSafe(f))
+        .map(tight)
         .map_err(|_| StorageError::Io("the value renderer panicked".into()))
+}
+
+/// The store keeps every value for as long as the key lives, so it must not keep unused
+/// capacity alive: a value rendered into a `Vec` that grew by doubling (e.g.
+/// `serde_json::to_vec`), or sliced out of a larger buffer, is copied into an exact-size
+/// allocation. Values without slack are kept as they are (no copy).
+fn tight(value: Bytes) -> Bytes {
+    match value.try_into_mut() {
+        Ok(m) if m.capacity() - m.len() > m.len() / 16 + 64 => Bytes::copy_from_slice(&m),
+        Ok(m) => m.freeze(),
+        // Shared with someone else (or static): a copy would not free anything.
+        Err(value) => value,
+    }
 }
 
 impl Committer {
@@ -355,5 +371,31 @@ impl Committer {
             Ok(h) => self.snapshotter = Some(h),
             Err(e) => tracing::warn!("cannot start the snapshot thread: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tight_drops_slack_and_keeps_exact_values() {
+        let mut v = Vec::with_capacity(8192);
+        v.resize(2000, b'x');
+        let t = tight(Bytes::from(v)).try_into_mut().unwrap();
+        assert_eq!((t.len(), t.capacity()), (2000, 2000));
+
+        let exact = Bytes::from(vec![b'y'; 2000]);
+        let ptr = exact.as_ptr();
+        assert_eq!(tight(exact).as_ptr(), ptr, "an exact value is not copied");
+
+        let big = Bytes::from(vec![b'z'; 100_000]);
+        let slice = big.slice(10..2010);
+        drop(big);
+        let t = tight(slice).try_into_mut().unwrap();
+        assert_eq!((t.len(), t.capacity()), (2000, 2000));
+
+        let stat = Bytes::from_static(b"static");
+        assert_eq!(tight(stat.clone()).as_ptr(), stat.as_ptr());
     }
 }
