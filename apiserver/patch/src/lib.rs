@@ -2,4 +2,11 @@
 //! patch (RFC 7386), strategic merge patch and server-side apply with
 //! managedFields, all pure functions over `serde_json::Value`.
 
+mod error;
+mod json_patch;
+mod merge_patch;
 pub mod schema;
+
+pub use error::PatchError;
+pub use json_patch::{json_patch, MAX_JSON_PATCH_OPERATIONS};
+pub use merge_patch::merge_patch;

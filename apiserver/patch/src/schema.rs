@@ -54,6 +54,10 @@ pub struct FieldInfo {
     /// SSA element relationship of an object or map field is atomic
     /// (`+structType=atomic` / `+mapType=atomic`): owned and replaced as a whole.
     pub atomic: bool,
+    /// `patchStrategy` of an object field (lists carry theirs in `list`):
+    /// `retainKeys` for a Deployment's `spec.strategy`, `replace` for a
+    /// PodDisruptionBudget's `spec.selector`.
+    pub patch_strategy: Option<&'static str>,
 }
 
 /// (definition name, the type itself is `+structType=atomic`, fields).
@@ -65,15 +69,21 @@ const fn obj(type_name: &'static str) -> FieldInfo {
         list: None,
         map_of: false,
         atomic: false,
+        patch_strategy: None,
+    }
+}
+
+const fn obj_with_strategy(type_name: &'static str, patch_strategy: &'static str) -> FieldInfo {
+    FieldInfo {
+        patch_strategy: Some(patch_strategy),
+        ..obj(type_name)
     }
 }
 
 const fn atomic_obj(type_name: &'static str) -> FieldInfo {
     FieldInfo {
-        type_name: Some(type_name),
-        list: None,
-        map_of: false,
         atomic: true,
+        ..obj(type_name)
     }
 }
 
@@ -83,15 +93,14 @@ const fn map(type_name: Option<&'static str>) -> FieldInfo {
         list: None,
         map_of: true,
         atomic: false,
+        patch_strategy: None,
     }
 }
 
 const fn atomic_map(type_name: Option<&'static str>) -> FieldInfo {
     FieldInfo {
-        type_name,
-        list: None,
-        map_of: true,
         atomic: true,
+        ..map(type_name)
     }
 }
 
@@ -112,6 +121,7 @@ const fn list(
         }),
         map_of: false,
         atomic: false,
+        patch_strategy: None,
     }
 }
 
@@ -152,11 +162,11 @@ pub fn type_of(api_version: &str, kind: &str) -> Option<&'static str> {
 /// for types or fields the table does not know.
 pub fn field_type(type_name: &str, field: &str) -> Option<FieldInfo> {
     let entry = index().types.get(type_name)?;
-    entry
-        .2
-        .iter()
-        .find(|(name, _)| *name == field)
-        .map(|(_, info)| *info)
+    let (_, mut info) = *entry.2.iter().find(|(name, _)| *name == field)?;
+    if info.list.is_none() && !info.map_of {
+        info.atomic |= info.type_name.is_some_and(is_atomic_struct);
+    }
+    Some(info)
 }
 
 /// The non-scalar fields of an object type, in declaration order.

@@ -2,7 +2,7 @@
 //! (k8s.io/api and k8s.io/apimachinery at v1.33): only fields that are
 //! objects, maps or lists are listed; scalars need no metadata.
 
-use super::{atomic_obj, list, map, obj, TypeEntry};
+use super::{atomic_obj, list, map, obj, obj_with_strategy, TypeEntry};
 
 #[rustfmt::skip]
 pub(super) static TYPES: &[TypeEntry] = &[
@@ -47,7 +47,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.apps.v1.DeploymentSpec", false, &[
         ("selector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
         ("template", obj("io.k8s.api.core.v1.PodTemplateSpec")),
-        ("strategy", obj("io.k8s.api.apps.v1.DeploymentStrategy")),
+        ("strategy", obj_with_strategy("io.k8s.api.apps.v1.DeploymentStrategy", "retainKeys")),
     ]),
     ("io.k8s.api.apps.v1.DeploymentStatus", false, &[
         ("conditions", list(Some("io.k8s.api.apps.v1.DeploymentCondition"), Some("merge"), Some("type"), "map", &["type"])),
@@ -279,7 +279,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("items", list(Some("io.k8s.api.policy.v1.PodDisruptionBudget"), None, None, "atomic", &[])),
     ]),
     ("io.k8s.api.policy.v1.PodDisruptionBudgetSpec", false, &[
-        ("selector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
+        ("selector", obj_with_strategy("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector", "replace")),
     ]),
     ("io.k8s.api.policy.v1.PodDisruptionBudgetStatus", false, &[
         ("disruptedPods", map(None)),
