@@ -4,6 +4,7 @@
 pub mod resources;
 pub mod selector;
 pub mod status;
+pub mod table;
 
 pub use resources::{GroupVersion, Resource, Subresource, RESOURCES};
 pub use status::{ApiError, Cause, Qualified};
