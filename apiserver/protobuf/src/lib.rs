@@ -16,6 +16,7 @@
 
 mod decode;
 mod encode;
+mod sample;
 mod schema;
 mod time;
 mod wire;
@@ -23,6 +24,7 @@ mod wire;
 use serde_json::{Map, Value};
 use std::fmt;
 
+pub use sample::sample_object;
 use schema::SCHEMA;
 use wire::{put_bytes, WireVal};
 

@@ -199,7 +199,9 @@ fn parse_field(tok: &str) -> Result<RawField, String> {
         spec = after;
     }
     if f.ty.is_empty() {
-        let end = spec.find(['*', '!', '^', '=']).unwrap_or(spec.len());
+        let end = spec
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+            .unwrap_or(spec.len());
         f.ty = spec[..end].to_string();
         spec = &spec[end..];
     }
