@@ -2,6 +2,7 @@
 
 mod fields;
 mod labels;
+mod parser;
 mod validation;
 
 pub use fields::{
