@@ -69,11 +69,10 @@ fn single<T: JsonSchema + Resource>(g: &mut SchemaGenerator) -> KindType {
 }
 
 macro_rules! kinds {
-    ($g:ident, $out:ident; listable: [$($l:ty),* $(,)?]; single: [$($s:ty),* $(,)?]; other: [$($o:ty),* $(,)?]) => {
-        $( $out.push(listable::<$l>(&mut $g)); )*
-        $( $out.push(single::<$s>(&mut $g)); )*
+    ($g:ident; listable: [$($l:ty),* $(,)?]; single: [$($s:ty),* $(,)?]; other: [$($o:ty),* $(,)?]) => {{
         $( $g.subschema_for::<$o>(); )*
-    };
+        vec![$( listable::<$l>(&mut $g), )* $( single::<$s>(&mut $g), )*]
+    }};
 }
 
 /// Runs schemars over every catalog type.
@@ -91,8 +90,7 @@ pub(crate) fn generate() -> Catalog {
     use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apireg;
 
     let mut g = SchemaSettings::draft2020_12().into_generator();
-    let mut kinds = Vec::new();
-    kinds!(g, kinds;
+    let kinds = kinds!(g;
         listable: [
             core::ComponentStatus, core::ConfigMap, core::Endpoints, core::Event,
             core::LimitRange, core::Namespace, core::Node, core::PersistentVolume,

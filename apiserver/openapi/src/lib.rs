@@ -14,7 +14,7 @@ mod catalog;
 mod defaults;
 mod params;
 mod paths;
-mod proto;
+pub mod proto;
 mod proto_conv;
 mod schema;
 mod v2;
@@ -27,10 +27,27 @@ use serde_json::Value;
 use sha2::{Digest, Sha512};
 
 pub use defaults::DEFAULT_RESOURCES;
-pub use proto::Document as ProtoDocument;
 
 /// `info.version` of the documents.
 pub const KUBERNETES_VERSION: &str = "v1.33.0";
+
+/// The media type kubectl 1.27/1.28 ask `/openapi/v2` for (`Accept`).
+pub const V2_PROTOBUF_ACCEPT: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// The `Content-Type` to answer a protobuf `/openapi/v2` request with: upstream's
+/// dotted form, since Go's `mime.ParseMediaType` in kubectl rejects the `@` of
+/// [`V2_PROTOBUF_ACCEPT`] ("mime: unexpected content after media subtype").
+pub const V2_PROTOBUF_CONTENT_TYPE: &str =
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// Whether an `Accept` header of `/openapi/v2` asks for [`v2_protobuf`]
+/// (either spelling of the gnostic media type) rather than JSON.
+pub fn wants_v2_protobuf(accept: &str) -> bool {
+    accept.split(',').any(|t| {
+        let t = t.split(';').next().unwrap_or_default().trim();
+        t == V2_PROTOBUF_ACCEPT || t == V2_PROTOBUF_CONTENT_TYPE
+    })
+}
 
 /// A served resource, as the apiserver's registry describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,11 +190,15 @@ fn type_definitions() -> &'static (catalog::Catalog, BTreeMap<String, Value>) {
 pub struct OpenApi {
     /// v3 document key (`api/v1`) → its paths.
     groups: BTreeMap<String, Vec<paths::PathItem>>,
+    /// Definitions in a neutral form, and rendered for v2 and for v3.
     defs: BTreeMap<String, Value>,
+    defs_v2: OnceLock<BTreeMap<String, Value>>,
+    defs_v3: OnceLock<BTreeMap<String, Value>>,
     v3_docs: BTreeMap<String, OnceLock<(Vec<u8>, String)>>,
     v3_index: OnceLock<Vec<u8>>,
     v2_json: OnceLock<Vec<u8>>,
     v2_proto: OnceLock<Vec<u8>>,
+    v2_etag: OnceLock<String>,
 }
 
 impl OpenApi {
@@ -230,10 +251,13 @@ impl OpenApi {
         OpenApi {
             groups,
             defs,
+            defs_v2: OnceLock::new(),
+            defs_v3: OnceLock::new(),
             v3_docs,
             v3_index: OnceLock::new(),
             v2_json: OnceLock::new(),
             v2_proto: OnceLock::new(),
+            v2_etag: OnceLock::new(),
         }
     }
 
@@ -246,7 +270,10 @@ impl OpenApi {
         let cell = self.v3_docs.get(group_version.trim_matches('/'))?;
         let items = &self.groups[group_version.trim_matches('/')];
         Some(cell.get_or_init(|| {
-            let doc = v3::document(group_version, items, &self.defs);
+            let defs = self
+                .defs_v3
+                .get_or_init(|| schema::render_all(&self.defs, schema::Flavor::V3));
+            let doc = v3::document(group_version, items, defs);
             let bytes = serde_json::to_vec(&doc).unwrap_or_default();
             let hash = hash(&bytes);
             (bytes, hash)
@@ -286,13 +313,21 @@ impl OpenApi {
 
     fn v2_value(&self) -> Value {
         let items: Vec<paths::PathItem> = self.groups.values().flatten().cloned().collect();
-        v2::document(&items, &self.defs)
+        let defs = self
+            .defs_v2
+            .get_or_init(|| schema::render_all(&self.defs, schema::Flavor::V2));
+        v2::document(&items, defs)
     }
 
     /// `/openapi/v2` as JSON.
     pub fn v2_json(&self) -> &[u8] {
         self.v2_json
             .get_or_init(|| serde_json::to_vec(&self.v2_value()).unwrap_or_default())
+    }
+
+    /// The ETag of `/openapi/v2` (both encodings): hex SHA-512 of the JSON.
+    pub fn v2_etag(&self) -> &str {
+        self.v2_etag.get_or_init(|| hash(self.v2_json()))
     }
 
     /// `/openapi/v2` as the gnostic `openapi.v2.Document` protobuf message

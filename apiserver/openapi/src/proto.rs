@@ -8,7 +8,8 @@
 //! Fields rkube never sets (headers, form data, xml, external docs, ...) are
 //! left out: a decoder skips absent fields, and ours skips unknown ones.
 
-#![allow(missing_docs)]
+// Oneofs hold messages inline, as prost generates them.
+#![allow(clippy::large_enum_variant)]
 
 use prost::{Message, Oneof};
 

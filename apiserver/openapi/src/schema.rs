@@ -195,6 +195,7 @@ pub(crate) fn collect_refs(v: &Value, prefix: &str, out: &mut BTreeSet<String>) 
 pub(crate) fn reachable(
     defs: &BTreeMap<String, Value>,
     roots: BTreeSet<String>,
+    prefix: &str,
 ) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let mut todo: Vec<String> = roots.into_iter().collect();
@@ -204,15 +205,29 @@ pub(crate) fn reachable(
         }
         if let Some(schema) = defs.get(&name) {
             let mut refs = BTreeSet::new();
-            collect_refs(schema, V2_PREFIX, &mut refs);
+            collect_refs(schema, prefix, &mut refs);
             todo.extend(refs.into_iter().filter(|r| !seen.contains(r)));
         }
     }
     seen
 }
 
+/// Renders every neutral definition for `flavor`, keys sorted.
+pub(crate) fn render_all(
+    defs: &BTreeMap<String, Value>,
+    flavor: Flavor,
+) -> BTreeMap<String, Value> {
+    defs.iter()
+        .map(|(name, schema)| {
+            let mut out = render(name, schema, flavor);
+            sort_keys(&mut out);
+            (name.clone(), out)
+        })
+        .collect()
+}
+
 /// Renders a neutral definition for `flavor`.
-pub(crate) fn render(name: &str, schema: &Value, flavor: Flavor) -> Value {
+fn render(name: &str, schema: &Value, flavor: Flavor) -> Value {
     match flavor {
         Flavor::V2 => schema.clone(),
         Flavor::V3 => {

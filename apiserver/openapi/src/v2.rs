@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::params::{In, Param};
 use crate::paths::{Body, Operation, PathItem};
-use crate::schema::{self, Flavor, V2_PREFIX};
+use crate::schema::{self, V2_PREFIX};
 
 fn param(p: &Param) -> Value {
     let mut v = json!({
@@ -96,27 +96,24 @@ pub(crate) fn document(items: &[PathItem], defs: &BTreeMap<String, Value>) -> Va
         }
         paths.insert(item.path.clone(), Value::Object(pi));
     }
-    let paths = Value::Object(paths);
+    let mut paths = Value::Object(paths);
+    schema::sort_keys(&mut paths);
     let mut roots = BTreeSet::new();
     schema::collect_refs(&paths, V2_PREFIX, &mut roots);
-    let names = schema::reachable(defs, roots);
+    let names = schema::reachable(defs, roots, V2_PREFIX);
     let definitions: Map<String, Value> = names
         .iter()
-        .filter_map(|n| {
-            defs.get(n)
-                .map(|s| (n.clone(), schema::render(n, s, Flavor::V2)))
-        })
+        .filter_map(|n| defs.get(n).map(|s| (n.clone(), s.clone())))
         .collect();
-    let mut doc = json!({
-        "swagger": "2.0",
+    // Keys in sorted order; the definitions are sorted already.
+    json!({
+        "definitions": definitions,
         "info": {"title": "Kubernetes", "version": crate::KUBERNETES_VERSION},
         "paths": paths,
-        "definitions": definitions,
-        "securityDefinitions": {
-            "BearerToken": {"type": "apiKey", "name": "authorization", "in": "header", "description": "Bearer Token authentication"},
-        },
         "security": [{"BearerToken": []}],
-    });
-    schema::sort_keys(&mut doc);
-    doc
+        "securityDefinitions": {
+            "BearerToken": {"description": "Bearer Token authentication", "in": "header", "name": "authorization", "type": "apiKey"},
+        },
+        "swagger": "2.0",
+    })
 }

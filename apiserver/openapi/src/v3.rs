@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::params::{In, Param};
 use crate::paths::{Body, Operation, PathItem};
-use crate::schema::{self, Flavor, V3_PREFIX};
+use crate::schema::{self, V3_PREFIX};
 
 fn param(p: &Param) -> Value {
     let mut schema = json!({"type": p.ty.name()});
@@ -106,29 +106,26 @@ pub(crate) fn document(
         }
         paths.insert(item.path.clone(), Value::Object(pi));
     }
-    let paths = Value::Object(paths);
+    let mut paths = Value::Object(paths);
+    schema::sort_keys(&mut paths);
     let mut roots = BTreeSet::new();
     schema::collect_refs(&paths, V3_PREFIX, &mut roots);
-    let names = schema::reachable(defs, roots);
+    let names = schema::reachable(defs, roots, V3_PREFIX);
     let schemas: Map<String, Value> = names
         .iter()
-        .filter_map(|n| {
-            defs.get(n)
-                .map(|s| (n.clone(), schema::render(n, s, Flavor::V3)))
-        })
+        .filter_map(|n| defs.get(n).map(|s| (n.clone(), s.clone())))
         .collect();
-    let mut doc = json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": crate::KUBERNETES_VERSION, "description": format!("rkube API: {title_gv}")},
-        "paths": paths,
+    // Keys in sorted order; the definitions are sorted already.
+    json!({
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "BearerToken": {"type": "apiKey", "name": "authorization", "in": "header", "description": "Bearer Token authentication"},
+                "BearerToken": {"description": "Bearer Token authentication", "in": "header", "name": "authorization", "type": "apiKey"},
             },
         },
+        "info": {"description": format!("rkube API: {title_gv}"), "title": "Kubernetes", "version": crate::KUBERNETES_VERSION},
+        "openapi": "3.0.0",
+        "paths": paths,
         "security": [{"BearerToken": []}],
-    });
-    schema::sort_keys(&mut doc);
-    doc
+    })
 }
