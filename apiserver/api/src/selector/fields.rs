@@ -416,12 +416,18 @@ fn pod_field(obj: &Value, field: &str) -> Option<String> {
         "spec.serviceAccountName" => str_at(obj, &["spec", "serviceAccountName"]),
         "spec.hostNetwork" => bool_at(obj, &["spec", "hostNetwork"]),
         "status.phase" => str_at(obj, &["status", "phase"]),
+        // The older `podIP` wins over `podIPs[0]` (upstream's v1 → internal conversion).
         "status.podIP" => {
-            let first = s(obj, &["status", "podIPs"])
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .map(|ip| str_at(ip, &["ip"]));
-            first.unwrap_or_else(|| str_at(obj, &["status", "podIP"]))
+            let ip = str_at(obj, &["status", "podIP"]);
+            if !ip.is_empty() {
+                ip
+            } else {
+                s(obj, &["status", "podIPs"])
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.first())
+                    .map(|ip| str_at(ip, &["ip"]))
+                    .unwrap_or_default()
+            }
         }
         "status.nominatedNodeName" => str_at(obj, &["status", "nominatedNodeName"]),
         _ => return None,

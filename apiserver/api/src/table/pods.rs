@@ -201,10 +201,13 @@ fn or_none(v: &str) -> String {
 
 pub fn cells(pod: &Value, now: Time) -> Vec<Value> {
     let sum = summarize(pod, now);
-    let ip = arr(pod, &["status", "podIPs"])
-        .first()
-        .map(|p| s(p, &["ip"]))
-        .unwrap_or_else(|| s(pod, &["status", "podIP"]));
+    // The older `podIP` wins over `podIPs[0]` (upstream's v1 → internal conversion).
+    let mut ip = s(pod, &["status", "podIP"]);
+    if ip.is_empty() {
+        ip = arr(pod, &["status", "podIPs"])
+            .first()
+            .map_or("", |p| s(p, &["ip"]));
+    }
     let gates = arr(pod, &["spec", "readinessGates"]);
     let readiness = if gates.is_empty() {
         "<none>".to_string()

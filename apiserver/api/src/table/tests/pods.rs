@@ -140,6 +140,10 @@ fn pod_wide_columns() {
             json!("1/2")
         ]
     );
+    let p = pod(json!({"podIPs": [{"ip": "fd00::5"}]}));
+    assert_eq!(cells("", "pods", &p)[5], "fd00::5");
+    let p = pod(json!({"podIP": "10.0.0.6", "podIPs": [{"ip": "10.0.0.7"}]}));
+    assert_eq!(cells("", "pods", &p)[5], "10.0.0.6");
     let c = cells("", "pods", &pod(json!({})));
     assert_eq!(
         c[5..],
