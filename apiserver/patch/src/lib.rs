@@ -3,10 +3,13 @@
 //! managedFields, all pure functions over `serde_json::Value`.
 
 mod error;
+mod go_format;
 mod json_patch;
 mod merge_patch;
 pub mod schema;
+mod strategic;
 
 pub use error::PatchError;
 pub use json_patch::{json_patch, MAX_JSON_PATCH_OPERATIONS};
 pub use merge_patch::merge_patch;
+pub use strategic::strategic_merge_patch;

@@ -176,6 +176,11 @@ pub fn fields_of(type_name: &str) -> impl Iterator<Item = (&'static str, FieldIn
     fields.iter().copied()
 }
 
+/// The table's own name for `type_name`, if it knows the type.
+pub fn known_type(type_name: &str) -> Option<&'static str> {
+    index().types.get(type_name).map(|e| e.0)
+}
+
 /// The type is `+structType=atomic`: SSA owns and replaces it as a whole.
 pub fn is_atomic_struct(type_name: &str) -> bool {
     index().types.get(type_name).is_some_and(|e| e.1)

@@ -1,0 +1,108 @@
+//! Go's `%v` rendering of decoded JSON (`map[string]interface{}` and friends),
+//! so error texts read like upstream's.
+
+use serde_json::Value;
+
+/// `fmt.Sprintf("%v", v)` for a value decoded by encoding/json.
+pub(crate) fn go_value(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, v);
+    out
+}
+
+fn write_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("<nil>"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&go_number(n)),
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // Go prints map keys sorted.
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push_str("map[");
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(k);
+                out.push(':');
+                write_value(out, &map[k.as_str()]);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// Go's `%v` of an int64 or float64 (`%g` with the shortest representation).
+pub(crate) fn go_number(n: &serde_json::Number) -> String {
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    go_float(f)
+}
+
+pub(crate) fn go_float(f: f64) -> String {
+    if f == f.trunc() && f.abs() < 1e21 {
+        return format!("{}", f as i64);
+    }
+    let exp = f.abs().log10().floor() as i32;
+    if !(-4..21).contains(&exp) {
+        let s = format!("{f:e}");
+        // Rust writes 1e21 / 1.5e-7; Go writes 1e+21 / 1.5e-07.
+        match s.split_once('e') {
+            Some((mantissa, e)) => {
+                let (sign, digits) = match e.strip_prefix('-') {
+                    Some(d) => ('-', d),
+                    None => ('+', e),
+                };
+                format!("{mantissa}e{sign}{digits:0>2}")
+            }
+            None => s,
+        }
+    } else {
+        format!("{f}")
+    }
+}
+
+/// The Go type name `reflect.TypeOf(v)` prints for a decoded JSON value.
+pub(crate) fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "int64",
+        Value::Number(_) => "float64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_like_go() {
+        let v = json!({"name": "nginx", "ports": [80, 1.5], "a": null, "b": true});
+        assert_eq!(
+            go_value(&v),
+            "map[a:<nil> b:true name:nginx ports:[80 1.5]]"
+        );
+        assert_eq!(go_float(1e21), "1e+21");
+        assert_eq!(go_float(1.5e-7), "1.5e-07");
+        assert_eq!(go_type(&json!([1])), "[]interface {}");
+    }
+}
