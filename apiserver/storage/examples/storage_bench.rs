@@ -102,6 +102,8 @@ async fn main() {
     let rss0 = rss_mib();
 
     let store = EmbeddedStore::open(&dir, options.clone()).unwrap();
+    let rate = creates(&store, "/registry/leases/l", 1, 2000, 512).await;
+    println!("durable creates, 1 client (fsync latency bound): {rate:.0}/s");
     let before = store.stats();
     let rate = creates(&store, "/registry/configmaps/default/c", 64, 300, 1024).await;
     let after = store.stats();

@@ -225,8 +225,6 @@ impl EmbeddedStore {
             rx,
             dir: dir.to_owned(),
             segment: rec.segment,
-            segment_seq: rec.segment_seq,
-            segment_len: rec.segment_len,
             wal_bytes: rec.wal_bytes,
             snapshot_not_before: 0,
             snapshotter: None,

@@ -837,3 +837,48 @@ async fn a_directory_is_opened_by_one_store_at_a_time() {
     let st = open(&path);
     assert_eq!(st.current_revision(), 1);
 }
+
+/// With fsync on, the WAL is extended with zeros ahead of the data; a crash leaves them
+/// behind (simulated by copying the files of an open store), and open ignores them.
+#[tokio::test]
+async fn preallocated_wal_space_is_ignored_after_a_crash_and_trimmed_on_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let crashed = tempfile::tempdir().unwrap();
+    let st = open(dir.path());
+    for i in 0..10 {
+        st.create(&format!("/k{i}"), render("v")).await.unwrap();
+    }
+    let seg = segments(dir.path()).pop().unwrap();
+    let data = std::fs::read(&seg).unwrap();
+    assert!(
+        data.len() >= 8 << 20,
+        "segment not preallocated: {} bytes",
+        data.len()
+    );
+    assert!(data[data.len() - 100..].iter().all(|&b| b == 0));
+    std::fs::write(crashed.path().join(seg.file_name().unwrap()), &data).unwrap();
+    drop(st);
+    let trimmed = std::fs::metadata(&seg).unwrap().len();
+    assert!(trimmed < 4096, "not trimmed at close: {trimmed}");
+
+    let st = open(crashed.path());
+    assert_eq!(st.current_revision(), 10);
+    assert_eq!(st.stats().truncated_bytes, 0);
+    st.create("/after", render("v")).await.unwrap();
+    drop(st);
+    let len = std::fs::metadata(segments(crashed.path()).pop().unwrap())
+        .unwrap()
+        .len();
+    assert!(len > trimmed && len < 4096, "{len}");
+
+    // A torn frame followed by zeros: cut off.
+    let seg = segments(crashed.path()).pop().unwrap();
+    let mut data = std::fs::read(&seg).unwrap();
+    let good = data.len();
+    data.extend_from_slice(&[0x52, 0x4b, 0x57, 0x31, 100, 0, 0, 0, 1, 2, 3, 4, 9, 9, 9]);
+    data.extend_from_slice(&vec![0u8; 1 << 20]);
+    std::fs::write(&seg, &data).unwrap();
+    let st = open(crashed.path());
+    assert_eq!(st.current_revision(), 11);
+    assert_eq!(st.stats().truncated_bytes, (data.len() - good) as u64);
+}

@@ -3,8 +3,7 @@
 //! watchers, then answers the requests.
 
 use std::collections::{HashMap, VecDeque};
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -40,9 +39,7 @@ pub(crate) struct Committer {
     pub shared: Arc<Shared>,
     pub rx: mpsc::Receiver<Request>,
     pub dir: PathBuf,
-    pub segment: File,
-    pub segment_seq: u64,
-    pub segment_len: u64,
+    pub segment: disk::Segment,
     /// WAL bytes written since the last snapshot was started (or since open).
     pub wal_bytes: u64,
     /// Do not start a snapshot before `wal_bytes` reaches this (back-off after failures).
@@ -97,6 +94,9 @@ impl Committer {
             }
             self.commit_batch(max_batch);
             self.maybe_snapshot();
+        }
+        if let Err(e) = self.segment.trim(self.shared.options.fsync) {
+            tracing::warn!("cannot trim the WAL segment at close: {e}");
         }
         self.shared.closed.store(true, Ordering::Release);
         self.shared.watchers.lock().close_all();
@@ -243,31 +243,18 @@ impl Committer {
         }
     }
 
-    /// Appends the batch frame and makes it durable. On failure, tries to cut the file
-    /// back so that no half-written frame stays in front of later ones.
+    /// Appends the batch frame and makes it durable.
     fn append(&mut self) -> io::Result<()> {
+        let fsync = self.shared.options.fsync;
+        self.segment.append(&self.frame.buf, fsync)?;
         let stats = &self.shared.stats;
-        let res = self.segment.write_all(&self.frame.buf).and_then(|()| {
-            if self.shared.options.fsync {
-                stats.fsyncs.fetch_add(1, Ordering::Relaxed);
-                self.segment.sync_data()
-            } else {
-                Ok(())
-            }
-        });
-        match res {
-            Ok(()) => {
-                let n = self.frame.buf.len() as u64;
-                self.segment_len += n;
-                self.wal_bytes += n;
-                stats.wal_bytes.fetch_add(n, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(e) => {
-                let _ = self.segment.set_len(self.segment_len);
-                Err(e)
-            }
+        if fsync {
+            stats.fsyncs.fetch_add(1, Ordering::Relaxed);
         }
+        let n = self.frame.buf.len() as u64;
+        self.wal_bytes += n;
+        stats.wal_bytes.fetch_add(n, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Makes a durable batch visible: map, history, revision, then watchers.
@@ -333,8 +320,12 @@ impl Committer {
             return;
         }
         let fsync = options.fsync;
-        let new_seq = self.segment_seq + 1;
-        let segment = match disk::create_segment(&self.dir, new_seq, fsync) {
+        let new_seq = self.segment.seq + 1;
+        let segment = match self
+            .segment
+            .trim(fsync)
+            .and_then(|()| disk::create_segment(&self.dir, new_seq, fsync))
+        {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!("cannot start a new WAL segment (will retry later): {e}");
@@ -342,10 +333,8 @@ impl Committer {
                 return;
             }
         };
-        let sealed = self.segment_seq;
+        let sealed = self.segment.seq;
         self.segment = segment;
-        self.segment_seq = new_seq;
-        self.segment_len = 0;
         self.wal_bytes = 0;
         self.snapshot_not_before = 0;
         // Everything up to `revision` is in the sealed segments. Cloning the entries is

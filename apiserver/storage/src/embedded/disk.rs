@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -52,16 +53,88 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Creates a new, empty segment opened for appending.
-pub(crate) fn create_segment(dir: &Path, seq: u64, fsync: bool) -> io::Result<File> {
+/// Creates a new, empty segment.
+pub(crate) fn create_segment(dir: &Path, seq: u64, fsync: bool) -> io::Result<Segment> {
     let file = OpenOptions::new()
         .create_new(true)
-        .append(true)
+        .write(true)
         .open(dir.join(segment_name(seq)))?;
     if fsync {
         sync_dir(dir)?;
     }
-    Ok(file)
+    Ok(Segment {
+        file,
+        seq,
+        len: 0,
+        cap: 0,
+    })
+}
+
+/// Zeroed space added at the end of the segment at a time when fsync is on.
+const PREALLOCATE: u64 = 8 << 20;
+
+/// The WAL segment being written.
+///
+/// With fsync on, the file is extended with *written zeros* ahead of the data, a few MiB
+/// at a time, so that the `fdatasync` after each batch does not also have to commit a
+/// change of the file size (about 2-3x cheaper on ext4). The zeros after the data read
+/// as an invalid frame and are cut off at open; a clean close trims them.
+pub(crate) struct Segment {
+    file: File,
+    pub seq: u64,
+    /// End of the data.
+    pub len: u64,
+    /// Size of the file (`>= len`; zeros after `len`).
+    cap: u64,
+}
+
+impl Segment {
+    /// Appends `buf` at the end of the data and, with `fsync`, makes it durable.
+    pub fn append(&mut self, buf: &[u8], fsync: bool) -> io::Result<()> {
+        let res = self.try_append(buf, fsync);
+        if res.is_err() {
+            // Do not leave a half-written frame in front of later ones.
+            if self.file.set_len(self.len).is_ok() {
+                self.cap = self.len;
+            }
+        }
+        res
+    }
+
+    fn try_append(&mut self, buf: &[u8], fsync: bool) -> io::Result<()> {
+        let end = self.len + buf.len() as u64;
+        if fsync && end > self.cap {
+            let new_cap = end + PREALLOCATE;
+            let zeros = vec![0u8; 1 << 20];
+            let mut at = self.cap;
+            while at < new_cap {
+                let n = (new_cap - at).min(zeros.len() as u64) as usize;
+                self.file.write_all_at(&zeros[..n], at)?;
+                at += n as u64;
+            }
+            self.file.sync_all()?;
+            self.cap = new_cap;
+        }
+        self.file.write_all_at(buf, self.len)?;
+        if fsync {
+            self.file.sync_data()?;
+        }
+        self.len = end;
+        self.cap = self.cap.max(end);
+        Ok(())
+    }
+
+    /// Cuts the preallocated zeros off (before sealing the segment or closing).
+    pub fn trim(&mut self, fsync: bool) -> io::Result<()> {
+        if self.cap > self.len {
+            self.file.set_len(self.len)?;
+            if fsync {
+                self.file.sync_all()?;
+            }
+            self.cap = self.len;
+        }
+        Ok(())
+    }
 }
 
 fn io_err(path: &Path, what: &str, e: impl std::fmt::Display) -> StorageError {
@@ -199,9 +272,7 @@ fn load_snapshot(path: &Path, state: &mut State) -> Result<(), StorageError> {
 pub(crate) struct Recovered {
     pub state: State,
     /// The segment to append to (the last one, created if there was none).
-    pub segment_seq: u64,
-    pub segment: File,
-    pub segment_len: u64,
+    pub segment: Segment,
     /// Total size of all segments (what a snapshot would reclaim).
     pub wal_bytes: u64,
     pub replayed_records: u64,
@@ -285,13 +356,6 @@ pub(crate) fn recover(
                 }
                 Some(Err(bad)) => {
                     let pos = reader.pos;
-                    if !last {
-                        return Err(io_err(
-                            path,
-                            "corrupt WAL",
-                            format!("invalid frame at offset {pos} ({bad}) in a sealed segment"),
-                        ));
-                    }
                     let mut f = OpenOptions::new()
                         .read(true)
                         .write(true)
@@ -301,51 +365,61 @@ pub(crate) fn recover(
                     f.seek(SeekFrom::Start(pos))
                         .and_then(|_| f.read_to_end(&mut tail))
                         .map_err(|e| io_err(path, "read", e))?;
-                    if codec::contains_valid_frame(&tail) {
+                    let zeros = tail.iter().all(|&b| b == 0);
+                    if !last && !zeros {
+                        return Err(io_err(
+                            path,
+                            "corrupt WAL",
+                            format!("invalid frame at offset {pos} ({bad}) in a sealed segment"),
+                        ));
+                    }
+                    if !zeros && codec::contains_valid_frame(&tail) {
                         return Err(io_err(
                             path,
                             "corrupt WAL",
                             format!("invalid frame at offset {pos} ({bad}) followed by valid data; refusing to drop it"),
                         ));
                     }
-                    tracing::warn!(
-                        path = %path.display(),
-                        offset = pos,
-                        bytes = tail.len(),
-                        reason = %bad,
-                        "cutting off a torn write at the end of the WAL"
-                    );
+                    if !zeros {
+                        tracing::warn!(
+                            path = %path.display(),
+                            offset = pos,
+                            bytes = tail.len(),
+                            reason = %bad,
+                            "cutting off a torn write at the end of the WAL"
+                        );
+                        truncated = tail.len() as u64;
+                    }
+                    // Preallocated zeros (or a torn write) after the data.
                     f.set_len(pos).map_err(|e| io_err(path, "truncate", e))?;
                     if fsync {
                         f.sync_all().map_err(|e| io_err(path, "sync", e))?;
                     }
-                    truncated = tail.len() as u64;
                     break;
                 }
             }
         }
         wal_bytes += reader.pos;
     }
-    let (segment_seq, segment, segment_len) = match segments.last() {
+    let segment = match segments.last() {
         Some((seq, path)) => {
             let file = OpenOptions::new()
-                .append(true)
+                .write(true)
                 .open(path)
                 .map_err(|e| io_err(path, "open", e))?;
             let len = file.metadata().map_err(|e| io_err(path, "stat", e))?.len();
-            (*seq, file, len)
+            Segment {
+                file,
+                seq: *seq,
+                len,
+                cap: len,
+            }
         }
-        None => {
-            let file =
-                create_segment(dir, 1, fsync).map_err(|e| io_err(dir, "create WAL segment", e))?;
-            (1, file, 0)
-        }
+        None => create_segment(dir, 1, fsync).map_err(|e| io_err(dir, "create WAL segment", e))?,
     };
     Ok(Recovered {
         state,
-        segment_seq,
         segment,
-        segment_len,
         wal_bytes,
         replayed_records: replayed,
         truncated_bytes: truncated,
