@@ -23,6 +23,11 @@ mod tests;
 
 pub use util::human_duration;
 
+/// The table builders under the name the apiserver asked for (`table::build::table`, ...).
+pub mod build {
+    pub use super::{columns, row, row_cells, row_conditions, table, IncludeObject};
+}
+
 /// One column definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
