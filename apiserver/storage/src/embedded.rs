@@ -234,7 +234,17 @@ impl EmbeddedStore {
         };
         let thread = std::thread::Builder::new()
             .name("rkube-storage-committer".into())
-            .spawn(move || committer.run())
+            .spawn(move || {
+                let shared = Arc::clone(&committer.shared);
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| committer.run()))
+                    .is_err()
+                {
+                    // A bug: writes now fail with `Closed`; end the watches too.
+                    tracing::error!("the storage committer thread panicked");
+                    shared.closed.store(true, Ordering::Release);
+                    shared.watchers.lock().close_all();
+                }
+            })
             .map_err(|e| StorageError::Io(format!("cannot start the committer thread: {e}")))?;
         Ok(EmbeddedStore {
             inner: Arc::new(Handle {

@@ -882,3 +882,16 @@ async fn preallocated_wal_space_is_ignored_after_a_crash_and_trimmed_on_close() 
     assert_eq!(st.current_revision(), 11);
     assert_eq!(st.stats().truncated_bytes, (data.len() - good) as u64);
 }
+
+#[tokio::test]
+async fn oversized_keys_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = open(dir.path());
+    let key = format!("/{}", "k".repeat(70_000));
+    assert!(matches!(
+        st.create(&key, render("v")).await,
+        Err(StorageError::Io(_))
+    ));
+    assert_eq!(st.current_revision(), 0);
+    assert_eq!(st.create("/ok", render("v")).await.unwrap().mod_revision, 1);
+}

@@ -22,6 +22,11 @@ use crate::{Event, EventKind, KeyValue, Render, RenderTombstone, Result, Revisio
 
 /// A batch stops taking requests once its frame has this many bytes.
 const MAX_BATCH_BYTES: usize = 64 << 20;
+/// Largest key and value accepted. Together with `MAX_BATCH_BYTES` this keeps every WAL
+/// frame well below `codec::MAX_FRAME_PAYLOAD`, so that no acknowledged frame can be
+/// taken for garbage at open.
+pub(crate) const MAX_KEY_BYTES: usize = 64 << 10;
+pub(crate) const MAX_VALUE_BYTES: usize = 256 << 20;
 
 pub(crate) enum Op {
     Create(Render),
@@ -58,9 +63,15 @@ struct Done {
 
 /// Runs a render closure; a panic fails the request instead of killing the committer.
 fn render_safely(f: impl FnOnce() -> Bytes) -> Result<Bytes> {
-    catch_unwind(AssertUnwindSafe(f))
-        .map(tight)
-        .map_err(|_| StorageError::Io("the value renderer panicked".into()))
+    let value = catch_unwind(AssertUnwindSafe(f))
+        .map_err(|_| StorageError::Io("the value renderer panicked".into()))?;
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(StorageError::Io(format!(
+            "value of {} bytes is larger than the limit of {MAX_VALUE_BYTES} bytes",
+            value.len()
+        )));
+    }
+    Ok(tight(value))
 }
 
 /// The store keeps every value for as long as the key lives, so it must not keep unused
@@ -125,6 +136,17 @@ impl Committer {
                 done.push(Done {
                     reply,
                     result: Err(StorageError::Io(msg.clone())),
+                });
+                continue;
+            }
+            if key.len() > MAX_KEY_BYTES {
+                let msg = format!(
+                    "key of {} bytes is longer than the limit of {MAX_KEY_BYTES} bytes",
+                    key.len()
+                );
+                done.push(Done {
+                    reply,
+                    result: Err(StorageError::Io(msg)),
                 });
                 continue;
             }
