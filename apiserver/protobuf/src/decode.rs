@@ -17,7 +17,11 @@ fn malformed(path: &Path, message: impl Into<String>) -> ProtoError {
 
 /// Decodes a message into its JSON object. The flag says whether anything
 /// beyond zero values was present (Go would consider the struct non-zero).
-pub(crate) fn object(id: MsgId, bytes: &[u8], path: &Path) -> Result<(Map<String, Value>, bool), ProtoError> {
+pub(crate) fn object(
+    id: MsgId,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(Map<String, Value>, bool), ProtoError> {
     let msg = SCHEMA.msg(id);
     let mut vals: Vec<Vec<WireVal>> = vec![Vec::new(); msg.fields.len()];
     for (num, v) in parse_fields(bytes).map_err(|e| malformed(path, e))? {
@@ -35,7 +39,9 @@ pub(crate) fn object(id: MsgId, bytes: &[u8], path: &Path) -> Result<(Map<String
                 let mut items = Vec::new();
                 for v in vs {
                     match (ty, *v) {
-                        (Ty::Scalar(s), WireVal::Bytes(b)) if s != Scalar::Str && s != Scalar::Bytes => {
+                        (Ty::Scalar(s), WireVal::Bytes(b))
+                            if s != Scalar::Str && s != Scalar::Bytes =>
+                        {
                             // packed encoding
                             let mut pos = 0;
                             while pos < b.len() {
@@ -115,7 +121,10 @@ fn merged<'a>(vs: &[WireVal<'a>], path: &Path) -> Result<Cow<'a, [u8]>, ProtoErr
 fn bytes_of<'a>(v: WireVal<'a>, path: &Path) -> Result<&'a [u8], ProtoError> {
     match v {
         WireVal::Bytes(b) => Ok(b),
-        other => Err(malformed(path, format!("expected a length-delimited value, got {other:?}"))),
+        other => Err(malformed(
+            path,
+            format!("expected a length-delimited value, got {other:?}"),
+        )),
     }
 }
 
@@ -149,7 +158,12 @@ fn is_zero_scalar(v: &Value) -> bool {
     }
 }
 
-fn map_entry(key: Scalar, ty: Ty, bytes: &[u8], path: &Path) -> Result<(String, Value), ProtoError> {
+fn map_entry(
+    key: Scalar,
+    ty: Ty,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(String, Value), ProtoError> {
     let (mut k, mut v) = (None, None);
     for (num, val) in parse_fields(bytes).map_err(|e| malformed(path, e))? {
         match num {
@@ -207,7 +221,8 @@ fn raw_json(raw: &[u8], path: &Path) -> Result<Value, ProtoError> {
     if raw.starts_with(&crate::MAGIC) {
         return crate::decode(raw);
     }
-    serde_json::from_slice(raw).map_err(|e| malformed(path, format!("embedded raw object is not JSON: {e}")))
+    serde_json::from_slice(raw)
+        .map_err(|e| malformed(path, format!("embedded raw object is not JSON: {e}")))
 }
 
 /// Decodes a message-typed value: its JSON and whether it is non-zero.

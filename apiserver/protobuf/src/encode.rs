@@ -24,7 +24,12 @@ fn invalid(path: &Path, message: impl Into<String>) -> ProtoError {
 /// Encodes the fields of `obj` as message `id`, appending to `out`. Fields
 /// are written in field-number order; null and unknown JSON fields are
 /// skipped.
-pub(crate) fn object(id: MsgId, obj: &Map<String, Value>, path: &Path, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+pub(crate) fn object(
+    id: MsgId,
+    obj: &Map<String, Value>,
+    path: &Path,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtoError> {
     let msg = SCHEMA.msg(id);
     for &i in &msg.by_num {
         let f = &msg.fields[i];
@@ -46,7 +51,9 @@ pub(crate) fn object(id: MsgId, obj: &Map<String, Value>, path: &Path, out: &mut
         match f.label {
             Label::Single => put_value(f.ty, f.num, v, &p, out)?,
             Label::Repeated => {
-                let items = v.as_array().ok_or_else(|| invalid(&p, "expected an array"))?;
+                let items = v
+                    .as_array()
+                    .ok_or_else(|| invalid(&p, "expected an array"))?;
                 for (n, item) in items.iter().enumerate() {
                     put_value(f.ty, f.num, item, &Path::Index(&p, n), out)?;
                 }
@@ -55,7 +62,9 @@ pub(crate) fn object(id: MsgId, obj: &Map<String, Value>, path: &Path, out: &mut
                 if key != Scalar::Str {
                     return Err(invalid(&p, "only string map keys are supported"));
                 }
-                let map = v.as_object().ok_or_else(|| invalid(&p, "expected an object"))?;
+                let map = v
+                    .as_object()
+                    .ok_or_else(|| invalid(&p, "expected an object"))?;
                 // Go writes map entries sorted by key.
                 let mut keys: Vec<&String> = map.keys().collect();
                 keys.sort();
@@ -73,7 +82,13 @@ pub(crate) fn object(id: MsgId, obj: &Map<String, Value>, path: &Path, out: &mut
 
 /// Writes one value of type `ty` as field `num`. A null (possible inside
 /// arrays and maps) is written as the type's zero value.
-fn put_value(ty: Ty, num: u32, v: &Value, path: &Path, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+fn put_value(
+    ty: Ty,
+    num: u32,
+    v: &Value,
+    path: &Path,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtoError> {
     match ty {
         Ty::Scalar(s) => put_scalar(s, num, v, path, out),
         Ty::Msg(m) => {
@@ -103,7 +118,13 @@ fn integer(v: &Value, path: &Path) -> Result<i64, ProtoError> {
     }
 }
 
-fn put_scalar(s: Scalar, num: u32, v: &Value, path: &Path, out: &mut Vec<u8>) -> Result<(), ProtoError> {
+fn put_scalar(
+    s: Scalar,
+    num: u32,
+    v: &Value,
+    path: &Path,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtoError> {
     match s {
         Scalar::Str => match v {
             Value::String(t) => put_bytes(out, num, t.as_bytes()),
@@ -118,7 +139,12 @@ fn put_scalar(s: Scalar, num: u32, v: &Value, path: &Path, out: &mut Vec<u8>) ->
                 put_bytes(out, num, &data);
             }
             Value::Null => put_bytes(out, num, b""),
-            other => return Err(invalid(path, format!("expected a base64 string, got {other}"))),
+            other => {
+                return Err(invalid(
+                    path,
+                    format!("expected a base64 string, got {other}"),
+                ))
+            }
         },
         Scalar::Bool => match v {
             Value::Bool(b) => put_uint(out, num, u64::from(*b)),
@@ -127,7 +153,8 @@ fn put_scalar(s: Scalar, num: u32, v: &Value, path: &Path, out: &mut Vec<u8>) ->
         },
         Scalar::I32 => {
             let n = integer(v, path)?;
-            let n = i32::try_from(n).map_err(|_| invalid(path, format!("{n} does not fit in int32")))?;
+            let n = i32::try_from(n)
+                .map_err(|_| invalid(path, format!("{n} does not fit in int32")))?;
             // Negative int32 values are sign-extended to 64 bits on the wire.
             put_uint(out, num, i64::from(n) as u64);
         }
@@ -147,7 +174,9 @@ fn message(id: MsgId, v: &Value, path: &Path, out: &mut Vec<u8>) -> Result<(), P
             object(id, obj, path, out)
         }
         Special::Time | Special::MicroTime => {
-            let s = v.as_str().ok_or_else(|| invalid(path, format!("expected a time string, got {v}")))?;
+            let s = v
+                .as_str()
+                .ok_or_else(|| invalid(path, format!("expected a time string, got {v}")))?;
             let (seconds, nanos) = time::parse(s).map_err(|e| invalid(path, e))?;
             put_uint(out, 1, seconds as u64);
             put_uint(out, 2, i64::from(nanos) as u64);
@@ -167,10 +196,16 @@ fn message(id: MsgId, v: &Value, path: &Path, out: &mut Vec<u8>) -> Result<(), P
                 Value::String(s) => (1, 0, s.as_str()),
                 Value::Number(_) => {
                     let n = integer(v, path)?;
-                    let n = i32::try_from(n).map_err(|_| invalid(path, format!("{n} does not fit in int32")))?;
+                    let n = i32::try_from(n)
+                        .map_err(|_| invalid(path, format!("{n} does not fit in int32")))?;
                     (0, n, "")
                 }
-                other => return Err(invalid(path, format!("expected an integer or string, got {other}"))),
+                other => {
+                    return Err(invalid(
+                        path,
+                        format!("expected an integer or string, got {other}"),
+                    ))
+                }
             };
             put_uint(out, 1, kind);
             put_uint(out, 2, i64::from(int) as u64);

@@ -96,10 +96,13 @@ pub fn decode(body: &[u8]) -> Result<Value, ProtoError> {
     let content_type = String::from_utf8_lossy(content_type);
     let object = match content_type.as_ref() {
         "" | CONTENT_TYPE => {
-            let id = SCHEMA.kind(&api_version, &kind).ok_or_else(|| ProtoError::UnsupportedKind {
-                api_version: api_version.clone(),
-                kind: kind.clone(),
-            })?;
+            let id =
+                SCHEMA
+                    .kind(&api_version, &kind)
+                    .ok_or_else(|| ProtoError::UnsupportedKind {
+                        api_version: api_version.clone(),
+                        kind: kind.clone(),
+                    })?;
             decode::object(id, raw, &Path::Root(&kind))?.0
         }
         "application/json" => match serde_json::from_slice(raw) {
@@ -173,14 +176,19 @@ pub fn decode_watch_event(frame: &[u8]) -> Result<(String, Value), ProtoError> {
         path: "WatchEvent".into(),
         message: e.into(),
     };
-    let (len, body) = frame.split_at_checked(4).ok_or_else(|| malformed("short frame"))?;
+    let (len, body) = frame
+        .split_at_checked(4)
+        .ok_or_else(|| malformed("short frame"))?;
     let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
     if body.len() != len {
         return Err(malformed("frame length does not match its prefix"));
     }
     let id = SCHEMA.by_name["meta.v1.WatchEvent"];
     let event = decode::object(id, body, &Path::Root("WatchEvent"))?.0;
-    let event_type = event.get("type").and_then(Value::as_str).unwrap_or_default();
+    let event_type = event
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let object = event.get("object").cloned().unwrap_or(Value::Null);
     Ok((event_type.to_string(), object))
 }

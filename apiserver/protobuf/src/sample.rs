@@ -53,9 +53,11 @@ fn value(ty: Ty, num: u32, name: &str, depth: usize) -> Option<Value> {
             Special::Time => json!("2024-01-02T03:04:05Z"),
             Special::MicroTime => json!("2024-01-02T03:04:05.123456Z"),
             Special::Quantity => json!("1500m"),
-            Special::IntOrString if num % 2 == 0 => json!(8080),
+            Special::IntOrString if num & 1 == 0 => json!(8080),
             Special::IntOrString => json!("http-port"),
-            Special::Raw | Special::Unknown => json!({"apiVersion": "v1", "kind": "X", "n": [1, 2.5]}),
+            Special::Raw | Special::Unknown => {
+                json!({"apiVersion": "v1", "kind": "X", "n": [1, 2.5]})
+            }
             Special::Wrapper => json!(["item"]),
         },
     })

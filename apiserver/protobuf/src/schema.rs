@@ -129,7 +129,11 @@ impl Schema {
     /// served under any apiVersion (with `"*"`).
     pub fn all_kinds(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self.kinds.keys().cloned().collect();
-        out.extend(self.any_version_kinds.keys().map(|k| ("*".to_string(), k.clone())));
+        out.extend(
+            self.any_version_kinds
+                .keys()
+                .map(|k| ("*".to_string(), k.clone())),
+        );
         out.sort();
         out
     }
@@ -177,7 +181,9 @@ struct RawField {
 fn parse_field(tok: &str) -> Result<RawField, String> {
     let (name, rest) = tok.split_once('=').ok_or("missing '='")?;
     let (num, spec) = rest.split_once(':').ok_or("missing ':'")?;
-    let num: u32 = num.parse().map_err(|_| format!("bad field number {num:?}"))?;
+    let num: u32 = num
+        .parse()
+        .map_err(|_| format!("bad field number {num:?}"))?;
     let mut f = RawField {
         json: name.to_string(),
         num,
@@ -243,7 +249,12 @@ fn parse(sources: &[(&str, &str)]) -> Result<Schema, String> {
             let mut toks = line.split_whitespace();
             let head = toks.next().unwrap_or_default();
             match head {
-                "package" => pkg = toks.next().ok_or_else(|| err("package name".into()))?.into(),
+                "package" => {
+                    pkg = toks
+                        .next()
+                        .ok_or_else(|| err("package name".into()))?
+                        .into()
+                }
                 "kinds" => {
                     let av = toks.next().ok_or_else(|| err("kinds apiVersion".into()))?;
                     for k in toks {
@@ -301,7 +312,10 @@ fn parse(sources: &[(&str, &str)]) -> Result<Schema, String> {
         }
         let mut by_num: Vec<usize> = (0..fields.len()).collect();
         by_num.sort_by_key(|&i| fields[i].num);
-        if by_num.windows(2).any(|w| fields[w[0]].num == fields[w[1]].num) {
+        if by_num
+            .windows(2)
+            .any(|w| fields[w[0]].num == fields[w[1]].num)
+        {
             return Err(format!("{name}: duplicate field number"));
         }
         let special = if wrapper {

@@ -111,7 +111,10 @@ mod tests {
         put_uint(&mut b, 1, 150);
         put_bytes(&mut b, 2, b"hi");
         let f = parse_fields(&b).unwrap();
-        assert_eq!(f, vec![(1, WireVal::Varint(150)), (2, WireVal::Bytes(b"hi"))]);
+        assert_eq!(
+            f,
+            vec![(1, WireVal::Varint(150)), (2, WireVal::Bytes(b"hi"))]
+        );
         assert!(parse_fields(&[0x12, 0x05, b'a']).is_err());
         assert!(parse_fields(&[0x0b]).is_err(), "groups are not supported");
     }
