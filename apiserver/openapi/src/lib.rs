@@ -9,6 +9,27 @@
 //! resources come from the apiserver's registry as [`ResourceSpec`]s.
 //!
 //! Documents are built once, on first use, and kept.
+//!
+//! The apiserver installs its registry once at startup, e.g. from
+//! `rkube_api::resources::RESOURCES`:
+//!
+//! ```text
+//! let subs: Vec<Vec<SubresourceSpec>> = RESOURCES.iter()
+//!     .map(|r| r.subresources.iter().map(|s| SubresourceSpec {
+//!         name: s.name, group: s.group, version: s.version, kind: s.kind, verbs: s.verbs,
+//!     }).collect())
+//!     .collect();
+//! let specs: Vec<ResourceSpec> = RESOURCES.iter().zip(&subs).map(|(r, subs)| ResourceSpec {
+//!     group: r.group, version: r.version, kind: r.kind, plural: r.plural,
+//!     namespaced: r.namespaced, verbs: r.verbs, subresources: subs,
+//! }).collect();
+//! rkube_openapi::install(&specs);
+//! ```
+//!
+//! and serves `GET /openapi/v2` with [`v2_json`] or, when
+//! [`wants_v2_protobuf`]`(accept)`, [`v2_protobuf`] as
+//! [`V2_PROTOBUF_CONTENT_TYPE`]; `GET /openapi/v3` with [`v3_index`] and
+//! `GET /openapi/v3/{gv}` with [`v3_document`] (ETag: [`OpenApi::v3_hash`]).
 
 mod catalog;
 mod defaults;
