@@ -3,8 +3,15 @@
 //! ```text
 //! <dir>/snapshot                 state at one revision (absent until the first log compaction)
 //! <dir>/snapshot.tmp             a snapshot being written (removed at open)
-//! <dir>/wal-<seq, 20 digits>.log WAL segments, replayed in `seq` order
+//! <dir>/wal-<seq, 20 digits>.log WAL segments, replayed in `seq` order; the last one
+//!                                may end in preallocated zeros
+//! <dir>/LOCK                     flock'ed by the open store
 //! ```
+//!
+//! Log compaction: seal the current segment (trim its zeros), create segment `seq + 1`,
+//! write the state as of the seal to `snapshot.tmp`, fsync it, rename it to `snapshot`,
+//! fsync the directory, delete the segments `<= seq`. A crash at any step leaves a
+//! snapshot plus segments whose records beyond the snapshot's revision are replayed.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
