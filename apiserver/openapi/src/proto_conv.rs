@@ -1,5 +1,7 @@
 //! The v2 JSON document → gnostic `openapi.v2.Document`.
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use crate::proto::*;
@@ -43,6 +45,12 @@ fn any(v: &Value) -> Any {
 
 fn obj(v: &Value) -> Option<&Map<String, Value>> {
     v.as_object()
+}
+
+/// The members of an object; none for other values.
+fn fields(v: &Value) -> &Map<String, Value> {
+    static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+    v.as_object().unwrap_or(&EMPTY)
 }
 
 /// The `x-` keys of an object.
@@ -126,49 +134,49 @@ pub(crate) fn schema(v: &Value) -> Schema {
 }
 
 fn parameter(v: &Value) -> ParametersItem {
-    let m = obj(v).cloned().unwrap_or_default();
+    let m = fields(v);
     if let Some(r) = m.get("$ref").and_then(Value::as_str) {
         return ParametersItem {
             oneof: Some(ParametersItemOneof::JsonReference(JsonReference {
                 xref: r.to_string(),
-                description: s(&m, "description"),
+                description: s(m, "description"),
             })),
         };
     }
-    let p = match s(&m, "in").as_str() {
+    let p = match s(m, "in").as_str() {
         "body" => ParameterOneof::BodyParameter(BodyParameter {
-            description: s(&m, "description"),
-            name: s(&m, "name"),
+            description: s(m, "description"),
+            name: s(m, "name"),
             r#in: "body".into(),
-            required: b(&m, "required"),
+            required: b(m, "required"),
             schema: m.get("schema").map(schema),
-            vendor_extension: extensions(&m),
+            vendor_extension: extensions(m),
         }),
         "path" => ParameterOneof::NonBodyParameter(NonBodyParameter {
             oneof: Some(NonBodyParameterOneof::PathParameterSubSchema(
                 PathParameterSubSchema {
-                    required: b(&m, "required"),
+                    required: b(m, "required"),
                     r#in: "path".into(),
-                    description: s(&m, "description"),
-                    name: s(&m, "name"),
-                    r#type: s(&m, "type"),
-                    format: s(&m, "format"),
-                    unique_items: b(&m, "uniqueItems"),
-                    vendor_extension: extensions(&m),
+                    description: s(m, "description"),
+                    name: s(m, "name"),
+                    r#type: s(m, "type"),
+                    format: s(m, "format"),
+                    unique_items: b(m, "uniqueItems"),
+                    vendor_extension: extensions(m),
                 },
             )),
         }),
         _ => ParameterOneof::NonBodyParameter(NonBodyParameter {
             oneof: Some(NonBodyParameterOneof::QueryParameterSubSchema(
                 QueryParameterSubSchema {
-                    required: b(&m, "required"),
+                    required: b(m, "required"),
                     r#in: "query".into(),
-                    description: s(&m, "description"),
-                    name: s(&m, "name"),
-                    r#type: s(&m, "type"),
-                    format: s(&m, "format"),
-                    unique_items: b(&m, "uniqueItems"),
-                    vendor_extension: extensions(&m),
+                    description: s(m, "description"),
+                    name: s(m, "name"),
+                    r#type: s(m, "type"),
+                    format: s(m, "format"),
+                    unique_items: b(m, "uniqueItems"),
+                    vendor_extension: extensions(m),
                 },
             )),
         }),
@@ -186,22 +194,22 @@ fn parameters(m: &Map<String, Value>) -> Vec<ParametersItem> {
 }
 
 fn operation(v: &Value) -> Operation {
-    let m = obj(v).cloned().unwrap_or_default();
+    let m = fields(v);
     let responses = obj(m.get("responses").unwrap_or(&Value::Null)).map(|r| Responses {
         response_code: r
             .iter()
             .filter(|(code, _)| !code.starts_with("x-"))
             .map(|(code, resp)| {
-                let rm = obj(resp).cloned().unwrap_or_default();
+                let rm = fields(resp);
                 NamedResponseValue {
                     name: code.clone(),
                     value: Some(ResponseValue {
                         oneof: Some(ResponseValueOneof::Response(Response {
-                            description: s(&rm, "description"),
+                            description: s(rm, "description"),
                             schema: rm.get("schema").map(|sc| SchemaItem {
                                 oneof: Some(SchemaItemOneof::Schema(schema(sc))),
                             }),
-                            vendor_extension: extensions(&rm),
+                            vendor_extension: extensions(rm),
                         })),
                     }),
                 }
@@ -210,25 +218,25 @@ fn operation(v: &Value) -> Operation {
         vendor_extension: extensions(r),
     });
     Operation {
-        tags: strings(&m, "tags"),
-        summary: s(&m, "summary"),
-        description: s(&m, "description"),
-        operation_id: s(&m, "operationId"),
-        produces: strings(&m, "produces"),
-        consumes: strings(&m, "consumes"),
-        parameters: parameters(&m),
+        tags: strings(m, "tags"),
+        summary: s(m, "summary"),
+        description: s(m, "description"),
+        operation_id: s(m, "operationId"),
+        produces: strings(m, "produces"),
+        consumes: strings(m, "consumes"),
+        parameters: parameters(m),
         responses,
-        schemes: strings(&m, "schemes"),
-        deprecated: b(&m, "deprecated"),
-        vendor_extension: extensions(&m),
+        schemes: strings(m, "schemes"),
+        deprecated: b(m, "deprecated"),
+        vendor_extension: extensions(m),
     }
 }
 
 fn path_item(v: &Value) -> PathItem {
-    let m = obj(v).cloned().unwrap_or_default();
+    let m = fields(v);
     let op = |k: &str| m.get(k).map(operation);
     PathItem {
-        xref: s(&m, "$ref"),
+        xref: s(m, "$ref"),
         get: op("get"),
         put: op("put"),
         post: op("post"),
@@ -236,32 +244,30 @@ fn path_item(v: &Value) -> PathItem {
         options: op("options"),
         head: op("head"),
         patch: op("patch"),
-        parameters: parameters(&m),
-        vendor_extension: extensions(&m),
+        parameters: parameters(m),
+        vendor_extension: extensions(m),
     }
 }
 
 /// Converts a Swagger 2.0 JSON document.
 pub(crate) fn document(doc: &Value) -> Document {
-    let m = obj(doc).cloned().unwrap_or_default();
-    let empty = Map::new();
-    let info = obj(m.get("info").unwrap_or(&Value::Null)).unwrap_or(&empty);
-    let paths = obj(m.get("paths").unwrap_or(&Value::Null)).unwrap_or(&empty);
-    let defs = obj(m.get("definitions").unwrap_or(&Value::Null)).unwrap_or(&empty);
-    let sec_defs = obj(m.get("securityDefinitions").unwrap_or(&Value::Null)).unwrap_or(&empty);
+    let m = fields(doc);
+    let member = |key: &str| m.get(key).map_or_else(|| fields(&Value::Null), fields);
+    let (info, paths) = (member("info"), member("paths"));
+    let (defs, sec_defs) = (member("definitions"), member("securityDefinitions"));
     Document {
-        swagger: s(&m, "swagger"),
+        swagger: s(m, "swagger"),
         info: Some(Info {
             title: s(info, "title"),
             version: s(info, "version"),
             description: s(info, "description"),
             vendor_extension: extensions(info),
         }),
-        host: s(&m, "host"),
-        base_path: s(&m, "basePath"),
-        schemes: strings(&m, "schemes"),
-        consumes: strings(&m, "consumes"),
-        produces: strings(&m, "produces"),
+        host: s(m, "host"),
+        base_path: s(m, "basePath"),
+        schemes: strings(m, "schemes"),
+        consumes: strings(m, "consumes"),
+        produces: strings(m, "produces"),
         paths: Some(Paths {
             vendor_extension: extensions(paths),
             path: paths
@@ -327,6 +333,6 @@ pub(crate) fn document(doc: &Value) -> Document {
                 })
                 .collect(),
         }),
-        vendor_extension: extensions(&m),
+        vendor_extension: extensions(m),
     }
 }
