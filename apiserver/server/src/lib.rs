@@ -1,1 +1,198 @@
-//! The rkube apiserver.
+//! The rkube apiserver: the Kubernetes REST API over the embedded store.
+
+mod clock;
+pub mod codec;
+pub mod discovery;
+pub mod flags;
+mod handler;
+mod patch;
+pub mod query;
+pub mod registry;
+mod respond;
+pub mod router;
+mod scale;
+mod strategy;
+mod watch;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rkube_storage::{EmbeddedOptions, EmbeddedStore, Storage as _};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+pub use flags::ApiserverFlags;
+pub use handler::ApiServer;
+
+use registry::alloc::ServiceAllocator;
+use registry::{Registry, WriteOptions};
+
+/// The Kubernetes version rkube emulates.
+pub const KUBE_VERSION: &str = "v1.33.0";
+
+pub fn version_info() -> Value {
+    json!({
+        "major": "1",
+        "minor": "33",
+        "emulationMajor": "1",
+        "emulationMinor": "33",
+        "minCompatibilityMajor": "1",
+        "minCompatibilityMinor": "32",
+        "gitVersion": format!("{KUBE_VERSION}+rkube"),
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-04-23T00:00:00Z",
+        "goVersion": "go1.24.2",
+        "compiler": "gc",
+        "platform": format!("linux/{}", if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" }),
+    })
+}
+
+/// The legacy componentstatuses list: the apiserver answers for itself and its store.
+pub fn component_statuses() -> Value {
+    let healthy = json!([{"type": "Healthy", "status": "True", "message": "ok"}]);
+    json!({
+        "kind": "ComponentStatusList",
+        "apiVersion": "v1",
+        "metadata": {},
+        "items": [{"kind": "ComponentStatus", "apiVersion": "v1", "metadata": {"name": "etcd-0"}, "conditions": healthy}],
+    })
+}
+
+/// Open the store and build the server state, creating what a fresh cluster has.
+pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
+    flags.check().map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(&flags.data_dir)
+        .with_context(|| format!("creating {}", flags.data_dir.display()))?;
+    let options = EmbeddedOptions {
+        fsync: !flags.unsafe_no_fsync,
+        ..EmbeddedOptions::default()
+    };
+    let store = EmbeddedStore::open(&flags.data_dir.join("store"), options)
+        .with_context(|| format!("opening the store under {}", flags.data_dir.display()))?;
+    let cidr = flags::Cidr::parse(&flags.service_cluster_ip_range).map_err(anyhow::Error::msg)?;
+    let ports =
+        flags::parse_port_range(&flags.service_node_port_range).map_err(anyhow::Error::msg)?;
+    let registry = Arc::new(Registry::new(
+        store,
+        &flags.etcd_prefix,
+        ServiceAllocator::new(cidr, ports),
+    ));
+    let services = rkube_api::resources::find("", "v1", "services").expect("services are served");
+    let listed = registry
+        .store
+        .list(&registry.list_prefix(services, None), None)
+        .await?;
+    for kv in &listed.items {
+        if let Ok(v) = serde_json::from_slice::<Value>(&kv.value) {
+            registry.services.record(&v);
+        }
+    }
+    let port = if flags.secure_port != 0 {
+        flags.secure_port
+    } else {
+        flags.insecure_port
+    };
+    let address = flags
+        .advertise_address
+        .unwrap_or(flags.insecure_bind_address);
+    let server = Arc::new(ApiServer {
+        registry,
+        server_address: format!("{address}:{port}"),
+    });
+    bootstrap(&server, address).await?;
+    Ok(server)
+}
+
+/// The namespaces and the `kubernetes` Service every cluster starts with.
+async fn bootstrap(server: &ApiServer, address: std::net::IpAddr) -> anyhow::Result<()> {
+    let reg = &server.registry;
+    let namespaces =
+        rkube_api::resources::find("", "v1", "namespaces").expect("namespaces are served");
+    let opts = WriteOptions {
+        field_manager: "kube-apiserver".into(),
+        ..WriteOptions::default()
+    };
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        if reg.get(namespaces, None, ns).await.is_err() {
+            let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            match reg.create(namespaces, None, obj, &opts).await {
+                Ok(_) => {}
+                Err(e) if e.code == 409 => {}
+                Err(e) => anyhow::bail!("creating namespace {ns}: {e}"),
+            }
+        }
+    }
+    let services = rkube_api::resources::find("", "v1", "services").expect("services are served");
+    if reg
+        .get(services, Some("default"), "kubernetes")
+        .await
+        .is_err()
+    {
+        let ip = reg.services.first_ip().to_string();
+        let port = server
+            .server_address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or(6443);
+        let svc = json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"type": "ClusterIP", "clusterIP": ip, "sessionAffinity": "None",
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]},
+        });
+        match reg.create(services, Some("default"), svc, &opts).await {
+            Ok(_) => {}
+            Err(e) if e.code == 409 => {}
+            Err(e) => anyhow::bail!("creating the kubernetes Service: {e}"),
+        }
+    }
+    let _ = address;
+    Ok(())
+}
+
+/// Serve HTTP on `listener` until the process ends.
+pub async fn serve(server: Arc<ApiServer>, listener: TcpListener) -> anyhow::Result<()> {
+    loop {
+        let (stream, _peer): (_, SocketAddr) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let server = server.clone();
+                async move { Ok::<_, std::convert::Infallible>(handler::handle(server, req).await) }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            if let Err(e) = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!("connection: {e}");
+            }
+        });
+    }
+}
+
+/// `rkube apiserver`: build, bind the insecure port, serve.
+pub async fn run(flags: ApiserverFlags) -> anyhow::Result<()> {
+    let server = build(&flags).await?;
+    let addr = SocketAddr::new(flags.insecure_bind_address, flags.insecure_port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(
+        "serving the insecure port on http://{}",
+        listener.local_addr()?
+    );
+    serve(server, listener).await
+}

@@ -1,0 +1,446 @@
+//! Request dispatch: route, negotiate, run the verb, shape the answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body_util::BodyExt;
+use rkube_api::ApiError;
+use serde_json::{json, Value};
+
+use crate::codec::{self, BodyType, Format, Negotiated, Shape};
+use crate::discovery;
+use crate::query::Query;
+use crate::registry::{meta, Registry, WriteOptions};
+use crate::respond::{self, Body};
+use crate::router::{self, ResourceRequest, Route};
+use crate::watch::{self, WatchParams};
+
+pub struct ApiServer {
+    pub registry: Arc<Registry>,
+    /// `host:port` announced in `/api`.
+    pub server_address: String,
+}
+
+/// How much of an oversized body is read and thrown away before answering 413, so the
+/// client sees the answer instead of a reset connection.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Read the body; more than 3 MiB is drained and refused with 413.
+async fn read_body<B>(body: B) -> Result<Bytes, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    let mut body = std::pin::pin!(body);
+    let mut buf = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= codec::MAX_BODY {
+                buf.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    if total > codec::MAX_BODY {
+        return Err(ApiError::too_large(codec::MAX_BODY));
+    }
+    Ok(buf.freeze())
+}
+
+fn header<'a, B>(req: &'a Request<B>, name: http::header::HeaderName) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+pub async fn handle<B>(server: Arc<ApiServer>, req: Request<B>) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    match dispatch(&server, req).await {
+        Ok(resp) => resp,
+        Err(e) => respond::error_response(&e),
+    }
+}
+
+fn aggregated_accept(accept: Option<&str>) -> Option<discovery::Aggregated> {
+    let accept = accept?;
+    for part in accept.split(',') {
+        let p: String = part.chars().filter(|c| !c.is_whitespace()).collect();
+        if p.contains("as=APIGroupDiscoveryList") && p.contains("g=apidiscovery.k8s.io") {
+            if p.contains("v=v2beta1") {
+                return Some(discovery::Aggregated::V2Beta1);
+            }
+            if p.contains("v=v2") {
+                return Some(discovery::Aggregated::V2);
+            }
+        } else if p.starts_with("application/json") || p.starts_with("*/*") {
+            return None;
+        }
+    }
+    None
+}
+
+async fn dispatch<B>(server: &Arc<ApiServer>, req: Request<B>) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await?;
+    let req = Request::from_parts(parts, body);
+    let route = router::route(req.uri().path())?;
+    let accept = header(&req, http::header::ACCEPT).map(str::to_string);
+    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let fixed = |v: Value| -> Result<Response<Body>, ApiError> {
+        if !is_get {
+            return Err(ApiError::method_not_allowed());
+        }
+        Ok(respond::json_response(200, &v))
+    };
+    match route {
+        Route::Api | Route::Apis => {
+            if !is_get {
+                return Err(ApiError::method_not_allowed());
+            }
+            let core = route == Route::Api;
+            if let Some(agg) = aggregated_accept(accept.as_deref()) {
+                let doc = discovery::aggregated(agg, core);
+                return Ok(respond::bytes_response(
+                    200,
+                    agg.content_type(),
+                    serde_json::to_vec(&doc).unwrap_or_default(),
+                ));
+            }
+            fixed(if core {
+                discovery::api_versions(&server.server_address)
+            } else {
+                discovery::group_list()
+            })
+        }
+        Route::ApiGroup { group } => {
+            fixed(discovery::group(&group).ok_or_else(ApiError::path_not_found)?)
+        }
+        Route::ApiGroupVersion { group, version } => {
+            fixed(discovery::resource_list(&group, &version).ok_or_else(ApiError::path_not_found)?)
+        }
+        Route::Version => fixed(crate::version_info()),
+        Route::Health { .. } => {
+            if !is_get {
+                return Err(ApiError::method_not_allowed());
+            }
+            Ok(respond::bytes_response(
+                200,
+                "text/plain; charset=utf-8",
+                "ok",
+            ))
+        }
+        Route::OpenApiV2 => {
+            let wants_proto = accept.as_deref().is_some_and(|a| a.contains("protobuf"));
+            if wants_proto {
+                Ok(respond::bytes_response(
+                    200,
+                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                    rkube_openapi::v2_protobuf(),
+                ))
+            } else {
+                Ok(respond::bytes_response(
+                    200,
+                    codec::JSON,
+                    rkube_openapi::v2_json(),
+                ))
+            }
+        }
+        Route::OpenApiV3Index => Ok(respond::bytes_response(
+            200,
+            codec::JSON,
+            rkube_openapi::v3_index(&openapi_group_versions()),
+        )),
+        Route::OpenApiV3 { group_version } => {
+            let doc =
+                rkube_openapi::v3_document(&group_version).ok_or_else(ApiError::path_not_found)?;
+            Ok(respond::bytes_response(200, codec::JSON, doc))
+        }
+        Route::Resource(rr) => resource(server, req, rr, accept.as_deref()).await,
+    }
+}
+
+fn field_manager<B>(req: &Request<B>, query: &Query) -> String {
+    if let Some(m) = query.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.to_string();
+    }
+    // Upstream derives the manager from the user agent's program name.
+    header(req, http::header::USER_AGENT)
+        .map(|ua| ua.split('/').next().unwrap_or("").to_string())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+async fn resource(
+    server: &Arc<ApiServer>,
+    req: Request<Bytes>,
+    rr: ResourceRequest,
+    accept: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    let query = Query::parse(req.uri().query())?;
+    let neg = codec::negotiate(accept)?;
+    let include = query.include_object()?;
+    let registry = &server.registry;
+    let r = rr.resource;
+    let ns = rr.namespace.as_deref();
+    let method = req.method().clone();
+    let content_type = header(&req, http::header::CONTENT_TYPE).map(str::to_string);
+    let opts = WriteOptions {
+        dry_run: query.dry_run()?,
+        field_manager: field_manager(&req, &query),
+        field_validation: query.field_validation()?,
+        subresource: rr.subresource.clone(),
+        apply: false,
+    };
+    let verb_ok = |verb: &str| -> Result<(), ApiError> {
+        if r.has_verb(verb) {
+            Ok(())
+        } else {
+            Err(ApiError::method_not_allowed())
+        }
+    };
+    let body = req.into_body();
+    let sub = rr.subresource.as_deref();
+    match (&method, rr.name.as_deref(), sub) {
+        (&Method::GET, None, None) => {
+            let mut list = query.list_options(r)?;
+            if rr.legacy_watch || query.is_watch()? {
+                verb_ok("watch")?;
+                let timeout = query
+                    .int("timeoutSeconds")?
+                    .filter(|t| *t > 0)
+                    .map(|t| t as u64)
+                    .unwrap_or(1800);
+                list.limit = None;
+                let params = WatchParams {
+                    list,
+                    allow_bookmarks: query.flag("allowWatchBookmarks")?,
+                    send_initial_events: match query.get("sendInitialEvents") {
+                        None | Some("") => None,
+                        Some(_) => Some(query.flag("sendInitialEvents")?),
+                    },
+                    timeout: Duration::from_secs(timeout),
+                    include,
+                };
+                return Ok(
+                    watch::serve(registry.clone(), r, rr.namespace.clone(), params, neg).await,
+                );
+            }
+            verb_ok("list")?;
+            if r.plural == "componentstatuses" {
+                return Ok(respond::json_response(200, &crate::component_statuses()));
+            }
+            let out = registry.list(r, ns, &list).await?;
+            Ok(respond::list_response(r, &out, neg, include))
+        }
+        (&Method::GET, Some(name), None) => {
+            if rr.legacy_watch {
+                verb_ok("watch")?;
+                let mut list = query.list_options(r)?;
+                list.field_selector = Some(
+                    rkube_api::selector::FieldSelector::parse(&format!("metadata.name={name}"))
+                        .map_err(ApiError::bad_request)?,
+                );
+                let params = WatchParams {
+                    list,
+                    allow_bookmarks: query.flag("allowWatchBookmarks")?,
+                    send_initial_events: None,
+                    timeout: Duration::from_secs(1800),
+                    include,
+                };
+                return Ok(
+                    watch::serve(registry.clone(), r, rr.namespace.clone(), params, neg).await,
+                );
+            }
+            verb_ok("get")?;
+            if r.plural == "componentstatuses" {
+                return Err(ApiError::not_found(crate::registry::qualified(r), name));
+            }
+            let kv = registry.get(r, ns, name).await?;
+            Ok(respond::object_response(200, r, &kv.value, neg, include))
+        }
+        (&Method::GET, Some(name), Some("status")) => {
+            let kv = registry.get(r, ns, name).await?;
+            Ok(respond::object_response(200, r, &kv.value, neg, include))
+        }
+        (&Method::GET, Some(name), Some("scale")) => {
+            let (obj, _) = registry.get_value(r, ns, name).await?;
+            Ok(respond::value_response(
+                200,
+                &crate::scale::to_scale(&obj),
+                neg.format,
+            ))
+        }
+        (&Method::GET, Some(name), Some("log")) => {
+            let (obj, _) = registry.get_value(r, ns, name).await?;
+            Err(crate::scale::log_unavailable(&obj, name))
+        }
+        (&Method::POST, None, None) => {
+            verb_ok("create")?;
+            let obj = decode(&body, content_type.as_deref())?;
+            if r.plural == "bindings" {
+                return crate::scale::bind(registry, ns, obj, &opts).await;
+            }
+            let written = registry.create(r, ns, obj, &opts).await?;
+            Ok(respond::object_response(
+                201,
+                r,
+                &written.body,
+                plain(neg),
+                include,
+            ))
+        }
+        (&Method::POST, Some(name), Some("binding")) => {
+            let obj = decode(&body, content_type.as_deref())?;
+            let _ = name;
+            crate::scale::bind(registry, ns, obj, &opts).await
+        }
+        (&Method::POST, Some(name), Some("eviction")) => {
+            let del = crate::registry::DeleteOptions {
+                dry_run: opts.dry_run,
+                ..Default::default()
+            };
+            registry.delete(r, ns, name, &del).await?;
+            Ok(respond::json_response(
+                201,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
+        }
+        (&Method::PUT, Some(name), None | Some("status")) => {
+            verb_ok("update")?;
+            let obj = decode(&body, content_type.as_deref())?;
+            let written = registry.update(r, ns, name, obj, &opts).await?;
+            Ok(respond::object_response(
+                if written.created { 201 } else { 200 },
+                r,
+                &written.body,
+                plain(neg),
+                include,
+            ))
+        }
+        (&Method::PUT, Some(name), Some("finalize")) if r.plural == "namespaces" => {
+            let obj = decode(&body, content_type.as_deref())?;
+            let out = registry.finalize_namespace(r, name, obj, &opts).await?;
+            Ok(respond::object_response(200, r, &out, plain(neg), include))
+        }
+        (&Method::PUT, Some(name), Some("scale")) => {
+            let obj = decode(&body, content_type.as_deref())?;
+            crate::scale::update_scale(
+                registry,
+                r,
+                ns,
+                name,
+                ScaleChange::Replace(obj),
+                &opts,
+                neg.format,
+            )
+            .await
+        }
+        (&Method::PATCH, Some(name), Some("scale")) => {
+            let kind = codec::body_type(content_type.as_deref())?;
+            let patch = crate::patch::parse_patch(&body, kind)?;
+            crate::scale::update_scale(
+                registry,
+                r,
+                ns,
+                name,
+                ScaleChange::Patch(kind, patch),
+                &opts,
+                neg.format,
+            )
+            .await
+        }
+        (&Method::PATCH, Some(name), None | Some("status")) => {
+            verb_ok("patch")?;
+            let kind = codec::body_type(content_type.as_deref())?;
+            let force = query.flag("force")?;
+            let written =
+                crate::patch::patch(registry, r, ns, name, &body, kind, force, &opts).await?;
+            Ok(respond::object_response(
+                if written.created { 201 } else { 200 },
+                r,
+                &written.body,
+                plain(neg),
+                include,
+            ))
+        }
+        (&Method::DELETE, Some(name), None) => {
+            verb_ok("delete")?;
+            let mut del = query.delete_options()?;
+            if !body.is_empty() {
+                del.merge_body(&codec::parse_json(&body)?)?;
+            }
+            let out = registry.delete(r, ns, name, &del).await?;
+            Ok(respond::object_response(200, r, &out, plain(neg), include))
+        }
+        (&Method::DELETE, None, None) => {
+            verb_ok("deletecollection")?;
+            let mut del = query.delete_options()?;
+            if !body.is_empty() {
+                del.merge_body(&codec::parse_json(&body)?)?;
+            }
+            let list = query.list_options(r)?;
+            let deleted = registry.delete_collection(r, ns, &list, &del).await?;
+            let items: Vec<Value> = deleted
+                .iter()
+                .filter_map(|b| serde_json::from_slice(b).ok())
+                .collect();
+            let rev = registry_revision(registry);
+            Ok(respond::json_response(
+                200,
+                &json!({"kind": r.list_kind(), "apiVersion": r.api_version(), "metadata": {"resourceVersion": rev.to_string()}, "items": items}),
+            ))
+        }
+        (&Method::HEAD, _, _) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+fn openapi_group_versions() -> Vec<rkube_openapi::GroupVersion<'static>> {
+    rkube_api::resources::group_versions()
+        .into_iter()
+        .map(|gv| rkube_openapi::GroupVersion {
+            group: gv.group,
+            version: gv.version,
+        })
+        .collect()
+}
+
+pub enum ScaleChange {
+    Replace(Value),
+    Patch(BodyType, Value),
+}
+
+fn registry_revision(registry: &Registry) -> u64 {
+    use rkube_storage::Storage as _;
+    registry.store.current_revision()
+}
+
+/// Writes answer with the object itself unless a Table or metadata was asked for.
+fn plain(neg: Negotiated) -> Negotiated {
+    match neg.shape {
+        Shape::Table { .. } => Negotiated {
+            format: Format::Json,
+            shape: Shape::Plain,
+        },
+        _ => neg,
+    }
+}
+
+fn decode(body: &[u8], content_type: Option<&str>) -> Result<Value, ApiError> {
+    let kind = codec::body_type(content_type)?;
+    let obj = codec::decode_object(body, kind)?;
+    let _ = meta::meta;
+    Ok(obj)
+}

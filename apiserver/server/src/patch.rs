@@ -1,0 +1,112 @@
+//! PATCH: JSON patch, merge patch, strategic merge patch and server-side apply, each
+//! applied to the current object inside the guaranteed-update loop.
+
+use rkube_api::{ApiError, Cause, Resource};
+use serde_json::Value;
+
+use crate::codec::{self, BodyType};
+use crate::registry::write::Written;
+use crate::registry::{Registry, WriteOptions};
+
+/// Decode a patch document for its content type.
+pub fn parse_patch(body: &[u8], kind: BodyType) -> Result<Value, ApiError> {
+    match kind {
+        BodyType::ApplyPatch => codec::parse_yaml(body),
+        BodyType::JsonPatch | BodyType::MergePatch | BodyType::StrategicMergePatch => codec::parse_json(body),
+        BodyType::Json | BodyType::Yaml | BodyType::Protobuf => Err(ApiError::unsupported_media_type(
+            "PATCH needs application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json or application/apply-patch+yaml",
+        )),
+    }
+}
+
+fn patch_error(e: rkube_patch::PatchError) -> ApiError {
+    let code = e.http_status();
+    let message = e.to_string();
+    match code {
+        422 => ApiError {
+            code: 422,
+            reason: "Invalid",
+            message,
+            details: None,
+        },
+        409 => ApiError {
+            code: 409,
+            reason: "Conflict",
+            message,
+            details: None,
+        },
+        _ => ApiError::bad_request(message),
+    }
+}
+
+/// Apply a patch document to `doc`.
+pub fn apply_patch(
+    doc: &Value,
+    patch: &Value,
+    kind: BodyType,
+    type_name: Option<&str>,
+) -> Result<Value, ApiError> {
+    match kind {
+        BodyType::JsonPatch => rkube_patch::json_patch(doc, patch).map_err(patch_error),
+        BodyType::MergePatch => {
+            if !patch.is_object() {
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal non-object into the merge patch",
+                ));
+            }
+            Ok(rkube_patch::merge_patch(doc, patch))
+        }
+        BodyType::StrategicMergePatch => {
+            let type_name = type_name.ok_or_else(|| {
+                ApiError::unsupported_media_type("application/strategic-merge-patch+json")
+            })?;
+            if !patch.is_object() {
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal non-object into the strategic merge patch",
+                ));
+            }
+            rkube_patch::strategic_merge_patch(doc, patch, type_name).map_err(patch_error)
+        }
+        _ => Err(ApiError::unsupported_media_type("not a patch content type")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn patch(
+    registry: &Registry,
+    r: &'static Resource,
+    namespace: Option<&str>,
+    name: &str,
+    body: &[u8],
+    kind: BodyType,
+    _force: bool,
+    opts: &WriteOptions,
+) -> Result<Written, ApiError> {
+    let patch = parse_patch(body, kind)?;
+    let type_name = rkube_patch::schema::type_of(&r.api_version(), r.kind);
+    if kind == BodyType::ApplyPatch {
+        return Err(ApiError::unsupported_media_type(
+            "application/apply-patch+yaml: server-side apply is not implemented yet",
+        ));
+    }
+    registry
+        .guaranteed_update(r, namespace, name, opts, |current| {
+            let current =
+                current.ok_or_else(|| ApiError::not_found(crate::registry::qualified(r), name))?;
+            let patched = apply_patch(current, &patch, kind, type_name)?;
+            if !patched.is_object() {
+                return Err(ApiError::invalid(
+                    r.group,
+                    r.kind,
+                    name,
+                    vec![Cause::new(
+                        "FieldValueInvalid",
+                        "the patch produced a non-object",
+                        "",
+                    )],
+                ));
+            }
+            Ok(patched)
+        })
+        .await
+}

@@ -1,0 +1,319 @@
+//! Delete: preconditions, finalizers, graceful deletion, propagation policy.
+
+use bytes::Bytes;
+use rkube_api::{ApiError, Resource};
+use rkube_storage::{Revision, Storage as _, StorageError};
+use serde_json::{json, Value};
+
+use super::meta::{self, meta_str};
+use super::{decode_stored, encode_with_rv, qualified, storage_error, Registry, WriteOptions};
+use crate::clock;
+
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    /// Background, Foreground or Orphan.
+    pub propagation_policy: Option<String>,
+    pub precondition_uid: Option<String>,
+    pub precondition_resource_version: Option<String>,
+    pub dry_run: bool,
+}
+
+impl DeleteOptions {
+    /// Merge a `DeleteOptions` body into options taken from the query.
+    pub fn merge_body(&mut self, body: &Value) -> Result<(), ApiError> {
+        if !body.is_object() {
+            return Err(ApiError::bad_request("DeleteOptions must be a JSON object"));
+        }
+        if let Some(g) = body.get("gracePeriodSeconds").filter(|v| !v.is_null()) {
+            self.grace_period_seconds =
+                Some(g.as_i64().ok_or_else(|| {
+                    ApiError::bad_request("gracePeriodSeconds must be an integer")
+                })?);
+        }
+        if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str) {
+            self.propagation_policy = Some(p.to_string());
+        }
+        if body.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+            && self.propagation_policy.is_none()
+        {
+            self.propagation_policy = Some("Orphan".into());
+        }
+        if let Some(uid) = body.pointer("/preconditions/uid").and_then(Value::as_str) {
+            self.precondition_uid = Some(uid.to_string());
+        }
+        if let Some(rv) = body
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            self.precondition_resource_version = Some(rv.to_string());
+        }
+        if let Some(dr) = body.get("dryRun").and_then(Value::as_array) {
+            self.dry_run |= dr.iter().any(|v| v == "All");
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ApiError> {
+        if let Some(p) = &self.propagation_policy {
+            if !matches!(p.as_str(), "Background" | "Foreground" | "Orphan") {
+                return Err(ApiError::invalid(
+                    "meta.k8s.io",
+                    "DeleteOptions",
+                    "",
+                    vec![rkube_api::Cause::new(
+                        "FieldValueNotSupported",
+                        format!("propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""),
+                        "propagationPolicy",
+                    )],
+                ));
+            }
+        }
+        if self.grace_period_seconds.is_some_and(|g| g < 0) {
+            return Err(ApiError::bad_request(
+                "gracePeriodSeconds must be greater than or equal to 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn tombstone(rev: Revision, prev: &Bytes) -> Bytes {
+    match serde_json::from_slice::<Value>(prev) {
+        Ok(v) => encode_with_rv(v, rev),
+        Err(_) => prev.clone(),
+    }
+}
+
+/// A pod that a kubelet may still be running gets a grace period.
+fn pod_needs_grace(obj: &Value) -> bool {
+    let bound = obj
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let phase = obj
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    bound && !matches!(phase, "Succeeded" | "Failed")
+}
+
+impl Registry {
+    /// Remove the key now, if it is still at `expected`; returns the tombstone.
+    pub(super) async fn remove(
+        &self,
+        r: &Resource,
+        namespace: Option<&str>,
+        name: &str,
+        expected: Revision,
+        dry_run: bool,
+    ) -> Result<Bytes, ApiError> {
+        let key = self.key(r, namespace, name);
+        if dry_run {
+            let kv = self.get(r, namespace, name).await?;
+            return Ok(kv.value);
+        }
+        let kv = self
+            .store
+            .delete(&key, Some(expected), Box::new(tombstone))
+            .await
+            .map_err(|e| storage_error(r, name, e))?;
+        if r.plural == "services" {
+            if let Ok(v) = serde_json::from_slice::<Value>(&kv.value) {
+                self.services.release_service(&v);
+            }
+        }
+        Ok(kv.value)
+    }
+
+    /// DELETE of one object. Returns the object as the deletion left it.
+    pub async fn delete(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Bytes, ApiError> {
+        opts.validate()?;
+        for _attempt in 0..64 {
+            let (obj, kv) = self.get_value(r, namespace, name).await?;
+            if let Some(uid) = &opts.precondition_uid {
+                let actual = meta_str(&obj, "uid").unwrap_or("");
+                if uid != actual {
+                    return Err(ApiError::conflict(
+                        qualified(r),
+                        name,
+                        &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"),
+                    ));
+                }
+            }
+            if let Some(rv) = &opts.precondition_resource_version {
+                let actual = meta_str(&obj, "resourceVersion").unwrap_or("");
+                if rv != actual {
+                    return Err(ApiError::conflict(
+                        qualified(r),
+                        name,
+                        &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"),
+                    ));
+                }
+            }
+            match self
+                .mark_or_remove(r, namespace, name, obj, kv.mod_revision, opts)
+                .await
+            {
+                Err(e) if e.reason == "Conflict" && e.message.contains("has been modified") => {
+                    continue
+                }
+                other => return other,
+            }
+        }
+        Err(ApiError::stale(qualified(r), name))
+    }
+
+    async fn mark_or_remove(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        mut obj: Value,
+        rev: Revision,
+        opts: &DeleteOptions,
+    ) -> Result<Bytes, ApiError> {
+        let now = clock::now();
+        let mut finalizers = meta::finalizers(&obj);
+        match opts.propagation_policy.as_deref() {
+            Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
+                finalizers.push("foregroundDeletion".into())
+            }
+            Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => {
+                finalizers.push("orphan".into())
+            }
+            _ => {}
+        }
+        let namespace_finalizers = r.plural == "namespaces"
+            && obj
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty());
+        let grace = if r.plural == "pods" && pod_needs_grace(&obj) {
+            opts.grace_period_seconds
+                .or_else(|| {
+                    obj.pointer("/spec/terminationGracePeriodSeconds")
+                        .and_then(Value::as_i64)
+                })
+                .unwrap_or(30)
+        } else {
+            0
+        };
+        if finalizers.is_empty() && !namespace_finalizers && grace == 0 {
+            return self.remove(r, namespace, name, rev, opts.dry_run).await;
+        }
+        // Graceful: mark it and let the owner of the finalizers (or the kubelet) finish.
+        let already = meta::is_deleting(&obj);
+        let m = meta::meta_mut(&mut obj);
+        if !already || grace > 0 {
+            let when = if grace > 0 {
+                clock::rfc3339(
+                    std::time::SystemTime::now() + std::time::Duration::from_secs(grace as u64),
+                )
+            } else {
+                now
+            };
+            let keep_earlier = already
+                && m.get("deletionGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|g| g <= grace);
+            if !keep_earlier {
+                m.insert("deletionTimestamp".into(), json!(when));
+                m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+            }
+        }
+        m.insert("finalizers".into(), json!(finalizers));
+        if r.plural == "namespaces" {
+            obj["status"] = json!({"phase": "Terminating"});
+        }
+        let obj = meta::canonicalize(obj);
+        if opts.dry_run {
+            return Ok(Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()));
+        }
+        let key = self.key(r, namespace, name);
+        match self.store.update(&key, rev, super::render(obj)).await {
+            Ok(kv) => Ok(kv.value),
+            Err(StorageError::Conflict { .. }) => Err(ApiError::stale(qualified(r), name)),
+            Err(e) => Err(storage_error(r, name, e)),
+        }
+    }
+
+    /// Apply a deletion in the update path (used by `/finalize` and status writes).
+    pub async fn delete_collection(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        list: &super::ListOptions,
+        opts: &DeleteOptions,
+    ) -> Result<Vec<Bytes>, ApiError> {
+        let outcome = self.list(r, namespace, list).await?;
+        let mut deleted = Vec::new();
+        for item in outcome.items {
+            let v: Value = match serde_json::from_slice(&item) {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            let name = meta_str(&v, "name").unwrap_or("").to_string();
+            let ns = meta_str(&v, "namespace").map(str::to_string);
+            match self
+                .delete(r, ns.as_deref().or(namespace), &name, opts)
+                .await
+            {
+                Ok(b) => deleted.push(b),
+                Err(e) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// `PUT namespaces/{name}/finalize`: replace spec.finalizers; an emptied namespace
+    /// that is terminating goes away.
+    pub async fn finalize_namespace(
+        &self,
+        r: &'static Resource,
+        name: &str,
+        body: Value,
+        opts: &WriteOptions,
+    ) -> Result<Bytes, ApiError> {
+        let finalizers = body
+            .pointer("/spec/finalizers")
+            .cloned()
+            .unwrap_or(json!([]));
+        let written = self
+            .guaranteed_update(
+                r,
+                None,
+                name,
+                &WriteOptions {
+                    subresource: Some("finalize".into()),
+                    ..opts.clone()
+                },
+                |old| {
+                    let mut new = old
+                        .cloned()
+                        .ok_or_else(|| ApiError::not_found(qualified(r), name))?;
+                    new["spec"]["finalizers"] = finalizers.clone();
+                    Ok(new)
+                },
+            )
+            .await?;
+        let v: Value = serde_json::from_slice(&written.body).unwrap_or(Value::Null);
+        let empty = v
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(|a| a.is_empty());
+        if empty && meta::is_deleting(&v) && meta::finalizers(&v).is_empty() && !opts.dry_run {
+            let kv = self.get(r, None, name).await?;
+            return self.remove(r, None, name, kv.mod_revision, false).await;
+        }
+        let _ = decode_stored;
+        Ok(written.body)
+    }
+}

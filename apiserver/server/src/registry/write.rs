@@ -1,0 +1,366 @@
+//! Create, update and patch: the generic write path.
+
+use bytes::Bytes;
+use rkube_api::{ApiError, Cause, Resource};
+use rkube_storage::{KeyValue, Storage as _, StorageError};
+use serde_json::{json, Value};
+
+use super::meta::{self, meta_str};
+use super::{decode_stored, qualified, render, storage_error, Registry};
+use crate::clock;
+use crate::strategy;
+
+/// `fieldValidation`: what to do with unknown or duplicate fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FieldValidation {
+    Ignore,
+    #[default]
+    Warn,
+    Strict,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub dry_run: bool,
+    pub field_manager: String,
+    pub field_validation: FieldValidation,
+    pub subresource: Option<String>,
+    /// Server-side apply: a missing object is created.
+    pub apply: bool,
+}
+
+/// What a write did, for the response code (201 on create).
+pub struct Written {
+    pub body: Bytes,
+    pub created: bool,
+}
+
+const GENERATE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+fn generate_suffix() -> String {
+    let bytes = uuid::Uuid::new_v4();
+    bytes.as_bytes()[..5]
+        .iter()
+        .map(|b| GENERATE_ALPHABET[*b as usize % GENERATE_ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Upstream creates unconditionally on PUT for these.
+fn allows_create_on_update(r: &Resource) -> bool {
+    matches!(
+        r.plural,
+        "endpoints" | "events" | "leases" | "endpointslices"
+    )
+}
+
+/// The body's apiVersion and kind must be those of the path.
+pub fn check_type(
+    r: &Resource,
+    obj: &Value,
+    kind: &str,
+    group: &str,
+    version: &str,
+) -> Result<(), ApiError> {
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let body_kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    if body_kind.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Object 'Kind' is missing in '{}'",
+            truncate(&obj.to_string())
+        )));
+    }
+    let expected = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    if api_version.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Object 'apiVersion' is missing in '{}'",
+            truncate(&obj.to_string())
+        )));
+    }
+    if body_kind != kind {
+        return Err(ApiError::bad_request(format!(
+            "{body_kind} in version \"{}\" cannot be handled as a {kind}: the object provided is unrecognized (must be of type {kind})",
+            api_version.rsplit('/').next().unwrap_or(api_version)
+        )));
+    }
+    if api_version != expected {
+        let _ = r;
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({api_version}) does not match the expected API version ({expected})"
+        )));
+    }
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+impl Registry {
+    /// Create an object in `namespace` (ignored for cluster-scoped resources).
+    pub async fn create(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        check_type(r, &obj, r.kind, r.group, r.version)?;
+        if r.namespaced {
+            let ns = namespace.unwrap_or("default");
+            match meta_str(&obj, "namespace") {
+                Some(body_ns) if !body_ns.is_empty() && body_ns != ns => {
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ))
+                }
+                _ => {}
+            }
+            meta::meta_mut(&mut obj).insert("namespace".into(), json!(ns));
+        } else {
+            meta::meta_mut(&mut obj).remove("namespace");
+        }
+        let name = match meta_str(&obj, "name").filter(|n| !n.is_empty()) {
+            Some(n) => n.to_string(),
+            None => match meta_str(&obj, "generateName").filter(|g| !g.is_empty()) {
+                Some(prefix) => {
+                    let base: String = prefix.chars().take(58).collect();
+                    format!("{base}{}", generate_suffix())
+                }
+                None => {
+                    return Err(ApiError::invalid(
+                        r.group,
+                        r.kind,
+                        "",
+                        vec![Cause::new(
+                            "FieldValueRequired",
+                            "metadata.name: Required value: name or generateName is required",
+                            "metadata.name",
+                        )],
+                    ))
+                }
+            },
+        };
+        meta::meta_mut(&mut obj).insert("name".into(), json!(name));
+        let uid = uuid::Uuid::new_v4().to_string();
+        let now = clock::now();
+        meta::prepare_create(r, &mut obj, &uid, &now);
+        strategy::prepare_create(r, &mut obj, &uid);
+        strategy::validate(r, &obj, None)?;
+        if r.namespaced {
+            self.admit_namespace(r, meta_str(&obj, "namespace").unwrap_or_default(), &name)
+                .await?;
+        }
+        let release = self.services.allocate_for(r, &mut obj, None)?;
+        strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now);
+        let obj = meta::canonicalize(obj);
+        if opts.dry_run {
+            release.release_now(&self.services);
+            return Ok(Written {
+                body: Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()),
+                created: true,
+            });
+        }
+        let key = self.key(r, namespace, &name);
+        match self.store.create(&key, render(obj)).await {
+            Ok(kv) => {
+                release.keep();
+                Ok(Written {
+                    body: kv.value,
+                    created: true,
+                })
+            }
+            Err(e) => {
+                release.release_now(&self.services);
+                Err(storage_error(r, &name, e))
+            }
+        }
+    }
+
+    /// Refuse creates in a missing or terminating namespace (NamespaceLifecycle).
+    async fn admit_namespace(&self, r: &Resource, ns: &str, name: &str) -> Result<(), ApiError> {
+        let ns_res =
+            rkube_api::resources::find("", "v1", "namespaces").expect("namespaces are served");
+        let kv = self
+            .store
+            .get(&self.key(ns_res, None, ns))
+            .await
+            .map_err(|e| storage_error(ns_res, ns, e))?;
+        let Some(kv) = kv else {
+            return Err(ApiError::not_found(qualified(ns_res), ns));
+        };
+        let nsobj = decode_stored(&kv)?;
+        if meta::is_deleting(&nsobj)
+            || nsobj.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
+        {
+            return Err(ApiError::forbidden(
+                qualified(r),
+                name,
+                &format!(
+                    "unable to create new content in namespace {ns} because it is being terminated"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Read-modify-write with compare-and-swap, retried when another writer got in
+    /// between (upstream's GuaranteedUpdate). `mutate` gets the current object (None if
+    /// missing) and returns the desired one; it decides about preconditions.
+    pub async fn guaranteed_update<F>(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &WriteOptions,
+        mut mutate: F,
+    ) -> Result<Written, ApiError>
+    where
+        F: FnMut(Option<&Value>) -> Result<Value, ApiError>,
+    {
+        let key = self.key(r, namespace, name);
+        for _attempt in 0..64 {
+            let current: Option<KeyValue> = self
+                .store
+                .get(&key)
+                .await
+                .map_err(|e| storage_error(r, name, e))?;
+            let old = match &current {
+                Some(kv) => Some(decode_stored(kv)?),
+                None => None,
+            };
+            let mut new = mutate(old.as_ref())?;
+            let (Some(old), Some(kv)) = (old, current) else {
+                if !(allows_create_on_update(r) || opts.apply) || opts.subresource.is_some() {
+                    return Err(ApiError::not_found(qualified(r), name));
+                }
+                meta::meta_mut(&mut new).remove("resourceVersion");
+                return self.create(r, namespace, new, opts).await;
+            };
+            let new = self.prepare_update(r, name, new, &old, opts)?;
+            if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && deletion_is_due(&new)
+            {
+                // The last finalizer went away: the object goes with it.
+                return self
+                    .remove(r, namespace, name, kv.mod_revision, opts.dry_run)
+                    .await
+                    .map(|body| Written {
+                        body,
+                        created: false,
+                    });
+            }
+            let new = meta::canonicalize(new);
+            if opts.dry_run {
+                return Ok(Written {
+                    body: Bytes::from(serde_json::to_vec(&new).unwrap_or_default()),
+                    created: false,
+                });
+            }
+            match self.store.update(&key, kv.mod_revision, render(new)).await {
+                Ok(kv) => {
+                    return Ok(Written {
+                        body: kv.value,
+                        created: false,
+                    })
+                }
+                Err(StorageError::Conflict { .. }) => continue,
+                Err(e) => return Err(storage_error(r, name, e)),
+            }
+        }
+        Err(ApiError::stale(qualified(r), name))
+    }
+
+    fn prepare_update(
+        &self,
+        r: &'static Resource,
+        name: &str,
+        mut new: Value,
+        old: &Value,
+        opts: &WriteOptions,
+    ) -> Result<Value, ApiError> {
+        let old_rv = meta_str(old, "resourceVersion").unwrap_or("").to_string();
+        if let Some(rv) = meta_str(&new, "resourceVersion").filter(|rv| !rv.is_empty()) {
+            if rv != old_rv {
+                return Err(ApiError::stale(qualified(r), name));
+            }
+        }
+        match meta_str(&new, "name") {
+            Some(n) if !n.is_empty() && n != name => {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )))
+            }
+            _ => {}
+        }
+        let sub = opts.subresource.as_deref();
+        if sub == Some("status") {
+            new = meta::take_status_only(new, old);
+        } else if sub.is_none() && meta::has_status(r) {
+            meta::keep_status(&mut new, old);
+        }
+        meta::prepare_update(r, &mut new, old);
+        if let Some(obj) = new.as_object_mut() {
+            obj.insert("apiVersion".into(), json!(r.api_version()));
+            obj.insert("kind".into(), json!(r.kind));
+        }
+        strategy::prepare_update(r, &mut new, old);
+        if sub == Some("status") {
+            strategy::validate_status(r, &new, old)?;
+        } else {
+            strategy::validate(r, &new, Some(old))?;
+        }
+        let release = self.services.allocate_for(r, &mut new, Some(old))?;
+        release.keep();
+        strategy::track_managed_fields(
+            r,
+            Some(old),
+            &mut new,
+            &opts.field_manager,
+            sub,
+            &clock::now(),
+        );
+        Ok(new)
+    }
+
+    /// PUT: replace the object; the body's resourceVersion (if any) is the precondition.
+    pub async fn update(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        let (kind, group, version) =
+            match opts.subresource.as_deref().and_then(|s| r.subresource(s)) {
+                Some(s) if !s.group.is_empty() => (s.kind, s.group, s.version),
+                Some(s) => (s.kind, r.group, r.version),
+                None => (r.kind, r.group, r.version),
+            };
+        check_type(r, &obj, kind, group, version)?;
+        if r.namespaced {
+            if let (Some(body_ns), Some(ns)) = (meta_str(&obj, "namespace"), namespace) {
+                if !body_ns.is_empty() && body_ns != ns {
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
+                }
+            }
+        }
+        self.guaranteed_update(r, namespace, name, opts, |_| Ok(obj.clone()))
+            .await
+    }
+}
+
+/// An object marked for deletion is removed once nothing holds it: no finalizers and
+/// its grace period (if any) is zero.
+fn deletion_is_due(obj: &Value) -> bool {
+    meta::meta(obj)
+        .and_then(|m| m.get("deletionGracePeriodSeconds"))
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        == 0
+}

@@ -1,0 +1,214 @@
+//! A real `rkube apiserver` process on a free loopback port with its own data dir.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Apiserver {
+    pub port: u16,
+    pub data: tempfile::TempDir,
+    child: Option<Child>,
+    pub kubeconfig: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Apiserver {
+    pub fn start() -> Apiserver {
+        let data = tempfile::tempdir().unwrap();
+        let mut s = Apiserver {
+            port: free_port(),
+            data,
+            child: None,
+            kubeconfig: PathBuf::new(),
+        };
+        s.kubeconfig = s.data.path().join("kubeconfig.yaml");
+        std::fs::write(
+            &s.kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters: [{{name: rk, cluster: {{server: \"http://127.0.0.1:{}\"}}}}]\ncontexts: [{{name: rk, context: {{cluster: rk, user: rk}}}}]\nusers: [{{name: rk, user: {{}}}}]\ncurrent-context: rk\n",
+                s.port
+            ),
+        )
+        .unwrap();
+        s.spawn();
+        s
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    pub fn spawn(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+            .args([
+                "apiserver",
+                "--insecure-port",
+                &self.port.to_string(),
+                "--data-dir",
+            ])
+            .arg(self.data.path().join("data"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rkube");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = raw(self.port, "GET", "/readyz", &[], b"") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("apiserver did not become ready");
+    }
+
+    /// SIGKILL, no chance to flush anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    pub fn kubectl(&self, bin: &str, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(bin)
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.data.path())
+            .output()
+            .unwrap_or_else(|e| panic!("running {bin}: {e}"));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+}
+
+impl Drop for Apiserver {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns status and body.
+pub fn raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    parse_response(&buf)
+}
+
+fn parse_response(buf: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad response");
+    let head_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(bad)?;
+    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| bad())?;
+    let code: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(bad)?;
+    let mut body = buf[head_end + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Ok((code, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(pos) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..pos]).unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
+        if n == 0 || b.len() < pos + 2 + n {
+            break;
+        }
+        out.extend_from_slice(&b[pos + 2..pos + 2 + n]);
+        b = &b[(pos + 4 + n).min(b.len())..];
+    }
+    out
+}
+
+pub fn json(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    let ct = if method == "PATCH" {
+        "application/merge-patch+json"
+    } else {
+        "application/json"
+    };
+    let (code, out) = raw(
+        port,
+        method,
+        path,
+        &[("Content-Type", ct)],
+        if body.is_null() { b"" } else { &bytes },
+    )
+    .unwrap();
+    (
+        code,
+        serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// kubectl binaries: the dispatcher and each version beside it.
+pub fn kubectl_versions() -> Vec<String> {
+    let dispatcher = which("kubectl").expect("kubectl is on the PATH (installed by .ci/run)");
+    let real = std::fs::canonicalize(&dispatcher).unwrap();
+    let dir = real.parent().unwrap();
+    let mut out = vec![dispatcher.to_string_lossy().into_owned()];
+    for minor in 27..=33 {
+        let p = dir.join(format!("kubectl.1.{minor}"));
+        assert!(p.exists(), "{} is missing", p.display());
+        out.push(p.to_string_lossy().into_owned());
+    }
+    out
+}
+
+pub fn which(cmd: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(cmd))
+        .find(|p| p.is_file())
+}
