@@ -19,6 +19,17 @@
 //! `{K,V}` map. Flags: `*` Go pointer (a present zero value is meaningful),
 //! `!` not `omitempty` (a zero scalar is still written to JSON), `^` embedded
 //! inline (its fields appear in the parent's JSON object), `=json` JSON name.
+//!
+//! The files were derived from k8s.io/api and k8s.io/apimachinery v0.33.13:
+//! messages and fields (in file order, which is the Go struct order) from each
+//! package's `generated.proto`; the flags from the Go struct of the same name
+//! (`types.go`), matching fields by the `name=` of their `protobuf` tag: `*`
+//! for a pointer Go type, `!` for a non-repeated string/bool/integer field
+//! whose `json` tag lacks `omitempty`, `^` for a `json:",inline"` embedded
+//! struct, `=json` where the `json` tag name differs from the proto name; `~`
+//! for messages marked `+protobuf.nullable=true` (named slice types); the
+//! `kinds` lines from the `addKnownTypes` lists in each `register.go`. To add
+//! a group or follow a new Kubernetes version, apply the same rules.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
