@@ -53,50 +53,40 @@ fn allows_create_on_update(r: &Resource) -> bool {
     )
 }
 
-/// The body's apiVersion and kind must be those of the path.
-pub fn check_type(
-    r: &Resource,
-    obj: &Value,
-    kind: &str,
-    group: &str,
-    version: &str,
-) -> Result<(), ApiError> {
-    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let body_kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    if body_kind.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "Object 'Kind' is missing in '{}'",
-            truncate(&obj.to_string())
-        )));
-    }
+/// The body's apiVersion and kind must be those of the path; missing ones are taken
+/// from the path, as upstream's decoder defaults them for built-in types.
+pub fn check_type(obj: &mut Value, kind: &str, group: &str, version: &str) -> Result<(), ApiError> {
     let expected = if group.is_empty() {
         version.to_string()
     } else {
         format!("{group}/{version}")
     };
-    if api_version.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "Object 'apiVersion' is missing in '{}'",
-            truncate(&obj.to_string())
-        )));
-    }
-    if body_kind != kind {
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let body_kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if !body_kind.is_empty() && body_kind != kind {
         return Err(ApiError::bad_request(format!(
             "{body_kind} in version \"{}\" cannot be handled as a {kind}: the object provided is unrecognized (must be of type {kind})",
-            api_version.rsplit('/').next().unwrap_or(api_version)
+            api_version.rsplit('/').next().unwrap_or(&api_version)
         )));
     }
-    if api_version != expected {
-        let _ = r;
+    if !api_version.is_empty() && api_version != expected {
         return Err(ApiError::bad_request(format!(
             "the API version in the data ({api_version}) does not match the expected API version ({expected})"
         )));
     }
+    if let Some(o) = obj.as_object_mut() {
+        o.insert("apiVersion".into(), json!(expected));
+        o.insert("kind".into(), json!(kind));
+    }
     Ok(())
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(200).collect()
 }
 
 impl Registry {
@@ -108,7 +98,7 @@ impl Registry {
         mut obj: Value,
         opts: &WriteOptions,
     ) -> Result<Written, ApiError> {
-        check_type(r, &obj, r.kind, r.group, r.version)?;
+        check_type(&mut obj, r.kind, r.group, r.version)?;
         if r.namespaced {
             let ns = namespace.unwrap_or("default");
             match meta_str(&obj, "namespace") {
@@ -340,7 +330,8 @@ impl Registry {
                 Some(s) => (s.kind, r.group, r.version),
                 None => (r.kind, r.group, r.version),
             };
-        check_type(r, &obj, kind, group, version)?;
+        let mut obj = obj;
+        check_type(&mut obj, kind, group, version)?;
         if r.namespaced {
             if let (Some(body_ns), Some(ns)) = (meta_str(&obj, "namespace"), namespace) {
                 if !body_ns.is_empty() && body_ns != ns {
