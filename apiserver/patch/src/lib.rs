@@ -2,6 +2,7 @@
 //! patch (RFC 7386), strategic merge patch and server-side apply with
 //! managedFields, all pure functions over `serde_json::Value`.
 
+pub mod apply;
 mod error;
 mod go_format;
 mod json_patch;
@@ -9,6 +10,7 @@ mod merge_patch;
 pub mod schema;
 mod strategic;
 
+pub use apply::{apply, apply_to, track_update, ApplyError, Conflict};
 pub use error::PatchError;
 pub use json_patch::{json_patch, MAX_JSON_PATCH_OPERATIONS};
 pub use merge_patch::merge_patch;

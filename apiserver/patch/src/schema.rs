@@ -58,6 +58,34 @@ pub struct FieldInfo {
     /// `retainKeys` for a Deployment's `spec.strategy`, `replace` for a
     /// PodDisruptionBudget's `spec.selector`.
     pub patch_strategy: Option<&'static str>,
+    /// What a typed object holds for the field when it is not set: a
+    /// non-pointer struct is `{}`, a pointer, list or map without
+    /// `omitempty` is `null`, others are absent.
+    pub unset: Unset,
+}
+
+/// How a typed (Go) object renders an unset field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unset {
+    Omitted,
+    Null,
+    EmptyObject,
+}
+
+impl FieldInfo {
+    const fn omitted(self) -> Self {
+        FieldInfo {
+            unset: Unset::Omitted,
+            ..self
+        }
+    }
+
+    const fn null(self) -> Self {
+        FieldInfo {
+            unset: Unset::Null,
+            ..self
+        }
+    }
 }
 
 /// (definition name, the type itself is `+structType=atomic`, fields).
@@ -70,6 +98,7 @@ const fn obj(type_name: &'static str) -> FieldInfo {
         map_of: false,
         atomic: false,
         patch_strategy: None,
+        unset: Unset::EmptyObject,
     }
 }
 
@@ -94,6 +123,7 @@ const fn map(type_name: Option<&'static str>) -> FieldInfo {
         map_of: true,
         atomic: false,
         patch_strategy: None,
+        unset: Unset::Omitted,
     }
 }
 
@@ -122,6 +152,7 @@ const fn list(
         map_of: false,
         atomic: false,
         patch_strategy: None,
+        unset: Unset::Omitted,
     }
 }
 

@@ -10,17 +10,17 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.admissionregistration.v1.ExpressionWarning", false, &[]),
     ("io.k8s.api.admissionregistration.v1.MatchCondition", false, &[]),
     ("io.k8s.api.admissionregistration.v1.MatchResources", true, &[
-        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("objectSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
+        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("objectSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
         ("resourceRules", list(Some("io.k8s.api.admissionregistration.v1.NamedRuleWithOperations"), None, None, "atomic", &[])),
         ("excludeResourceRules", list(Some("io.k8s.api.admissionregistration.v1.NamedRuleWithOperations"), None, None, "atomic", &[])),
     ]),
     ("io.k8s.api.admissionregistration.v1.MutatingWebhook", false, &[
         ("clientConfig", obj("io.k8s.api.admissionregistration.v1.WebhookClientConfig")),
         ("rules", list(Some("io.k8s.api.admissionregistration.v1.RuleWithOperations"), None, None, "atomic", &[])),
-        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("objectSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("admissionReviewVersions", list(None, None, None, "atomic", &[])),
+        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("objectSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("admissionReviewVersions", list(None, None, None, "atomic", &[]).null()),
         ("matchConditions", list(Some("io.k8s.api.admissionregistration.v1.MatchCondition"), Some("merge"), Some("name"), "map", &["name"])),
     ]),
     ("io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration", false, &[
@@ -29,7 +29,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.admissionregistration.v1.NamedRuleWithOperations", true, &[
         ("resourceNames", list(None, None, None, "atomic", &[])),
@@ -40,7 +40,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.admissionregistration.v1.ParamKind", true, &[]),
     ("io.k8s.api.admissionregistration.v1.ParamRef", true, &[
-        ("selector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
+        ("selector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
     ]),
     ("io.k8s.api.admissionregistration.v1.RuleWithOperations", false, &[
         ("operations", list(None, None, None, "atomic", &[])),
@@ -63,35 +63,35 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec", false, &[
-        ("paramRef", atomic_obj("io.k8s.api.admissionregistration.v1.ParamRef")),
-        ("matchResources", atomic_obj("io.k8s.api.admissionregistration.v1.MatchResources")),
+        ("paramRef", atomic_obj("io.k8s.api.admissionregistration.v1.ParamRef").omitted()),
+        ("matchResources", atomic_obj("io.k8s.api.admissionregistration.v1.MatchResources").omitted()),
         ("validationActions", list(None, None, None, "set", &[])),
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec", false, &[
-        ("paramKind", atomic_obj("io.k8s.api.admissionregistration.v1.ParamKind")),
-        ("matchConstraints", atomic_obj("io.k8s.api.admissionregistration.v1.MatchResources")),
+        ("paramKind", atomic_obj("io.k8s.api.admissionregistration.v1.ParamKind").omitted()),
+        ("matchConstraints", atomic_obj("io.k8s.api.admissionregistration.v1.MatchResources").omitted()),
         ("validations", list(Some("io.k8s.api.admissionregistration.v1.Validation"), None, None, "atomic", &[])),
         ("auditAnnotations", list(Some("io.k8s.api.admissionregistration.v1.AuditAnnotation"), None, None, "atomic", &[])),
         ("matchConditions", list(Some("io.k8s.api.admissionregistration.v1.MatchCondition"), Some("merge"), Some("name"), "map", &["name"])),
         ("variables", list(Some("io.k8s.api.admissionregistration.v1.Variable"), Some("merge"), Some("name"), "map", &["name"])),
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus", false, &[
-        ("typeChecking", obj("io.k8s.api.admissionregistration.v1.TypeChecking")),
+        ("typeChecking", obj("io.k8s.api.admissionregistration.v1.TypeChecking").omitted()),
         ("conditions", list(Some("io.k8s.apimachinery.pkg.apis.meta.v1.Condition"), None, None, "map", &["type"])),
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingWebhook", false, &[
         ("clientConfig", obj("io.k8s.api.admissionregistration.v1.WebhookClientConfig")),
         ("rules", list(Some("io.k8s.api.admissionregistration.v1.RuleWithOperations"), None, None, "atomic", &[])),
-        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("objectSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("admissionReviewVersions", list(None, None, None, "atomic", &[])),
+        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("objectSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("admissionReviewVersions", list(None, None, None, "atomic", &[]).null()),
         ("matchConditions", list(Some("io.k8s.api.admissionregistration.v1.MatchCondition"), Some("merge"), Some("name"), "map", &["name"])),
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration", false, &[
@@ -100,12 +100,12 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.admissionregistration.v1.Validation", false, &[]),
     ("io.k8s.api.admissionregistration.v1.Variable", true, &[]),
     ("io.k8s.api.admissionregistration.v1.WebhookClientConfig", false, &[
-        ("service", obj("io.k8s.api.admissionregistration.v1.ServiceReference")),
+        ("service", obj("io.k8s.api.admissionregistration.v1.ServiceReference").omitted()),
     ]),
     ("io.k8s.api.authentication.v1.BoundObjectReference", false, &[]),
     ("io.k8s.api.authentication.v1.SelfSubjectReview", false, &[
@@ -121,8 +121,8 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("status", obj("io.k8s.api.authentication.v1.TokenRequestStatus")),
     ]),
     ("io.k8s.api.authentication.v1.TokenRequestSpec", false, &[
-        ("audiences", list(None, None, None, "atomic", &[])),
-        ("boundObjectRef", obj("io.k8s.api.authentication.v1.BoundObjectReference")),
+        ("audiences", list(None, None, None, "atomic", &[]).null()),
+        ("boundObjectRef", obj("io.k8s.api.authentication.v1.BoundObjectReference").null()),
     ]),
     ("io.k8s.api.authentication.v1.TokenRequestStatus", false, &[]),
     ("io.k8s.api.authentication.v1.TokenReview", false, &[
@@ -154,15 +154,15 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.authorization.v1.NonResourceAttributes", false, &[]),
     ("io.k8s.api.authorization.v1.NonResourceRule", false, &[
-        ("verbs", list(None, None, None, "atomic", &[])),
+        ("verbs", list(None, None, None, "atomic", &[]).null()),
         ("nonResourceURLs", list(None, None, None, "atomic", &[])),
     ]),
     ("io.k8s.api.authorization.v1.ResourceAttributes", false, &[
-        ("fieldSelector", obj("io.k8s.api.authorization.v1.FieldSelectorAttributes")),
-        ("labelSelector", obj("io.k8s.api.authorization.v1.LabelSelectorAttributes")),
+        ("fieldSelector", obj("io.k8s.api.authorization.v1.FieldSelectorAttributes").omitted()),
+        ("labelSelector", obj("io.k8s.api.authorization.v1.LabelSelectorAttributes").omitted()),
     ]),
     ("io.k8s.api.authorization.v1.ResourceRule", false, &[
-        ("verbs", list(None, None, None, "atomic", &[])),
+        ("verbs", list(None, None, None, "atomic", &[]).null()),
         ("apiGroups", list(None, None, None, "atomic", &[])),
         ("resources", list(None, None, None, "atomic", &[])),
         ("resourceNames", list(None, None, None, "atomic", &[])),
@@ -173,8 +173,8 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("status", obj("io.k8s.api.authorization.v1.SubjectAccessReviewStatus")),
     ]),
     ("io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec", false, &[
-        ("resourceAttributes", obj("io.k8s.api.authorization.v1.ResourceAttributes")),
-        ("nonResourceAttributes", obj("io.k8s.api.authorization.v1.NonResourceAttributes")),
+        ("resourceAttributes", obj("io.k8s.api.authorization.v1.ResourceAttributes").omitted()),
+        ("nonResourceAttributes", obj("io.k8s.api.authorization.v1.NonResourceAttributes").omitted()),
     ]),
     ("io.k8s.api.authorization.v1.SelfSubjectRulesReview", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -188,15 +188,15 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("status", obj("io.k8s.api.authorization.v1.SubjectAccessReviewStatus")),
     ]),
     ("io.k8s.api.authorization.v1.SubjectAccessReviewSpec", false, &[
-        ("resourceAttributes", obj("io.k8s.api.authorization.v1.ResourceAttributes")),
-        ("nonResourceAttributes", obj("io.k8s.api.authorization.v1.NonResourceAttributes")),
+        ("resourceAttributes", obj("io.k8s.api.authorization.v1.ResourceAttributes").omitted()),
+        ("nonResourceAttributes", obj("io.k8s.api.authorization.v1.NonResourceAttributes").omitted()),
         ("groups", list(None, None, None, "atomic", &[])),
         ("extra", map(None)),
     ]),
     ("io.k8s.api.authorization.v1.SubjectAccessReviewStatus", false, &[]),
     ("io.k8s.api.authorization.v1.SubjectRulesReviewStatus", false, &[
-        ("resourceRules", list(Some("io.k8s.api.authorization.v1.ResourceRule"), None, None, "atomic", &[])),
-        ("nonResourceRules", list(Some("io.k8s.api.authorization.v1.NonResourceRule"), None, None, "atomic", &[])),
+        ("resourceRules", list(Some("io.k8s.api.authorization.v1.ResourceRule"), None, None, "atomic", &[]).null()),
+        ("nonResourceRules", list(Some("io.k8s.api.authorization.v1.NonResourceRule"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.certificates.v1.CertificateSigningRequest", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -206,7 +206,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.certificates.v1.CertificateSigningRequestCondition", false, &[]),
     ("io.k8s.api.certificates.v1.CertificateSigningRequestList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.certificates.v1.CertificateSigningRequest"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.certificates.v1.CertificateSigningRequest"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.certificates.v1.CertificateSigningRequestSpec", false, &[
         ("usages", list(None, None, None, "atomic", &[])),
@@ -222,15 +222,15 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.coordination.v1.LeaseList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.coordination.v1.Lease"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.coordination.v1.Lease"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.coordination.v1.LeaseSpec", false, &[]),
     ("io.k8s.api.discovery.v1.Endpoint", false, &[
-        ("addresses", list(None, None, None, "set", &[])),
+        ("addresses", list(None, None, None, "set", &[]).null()),
         ("conditions", obj("io.k8s.api.discovery.v1.EndpointConditions")),
-        ("targetRef", atomic_obj("io.k8s.api.core.v1.ObjectReference")),
+        ("targetRef", atomic_obj("io.k8s.api.core.v1.ObjectReference").omitted()),
         ("deprecatedTopology", map(None)),
-        ("hints", obj("io.k8s.api.discovery.v1.EndpointHints")),
+        ("hints", obj("io.k8s.api.discovery.v1.EndpointHints").omitted()),
     ]),
     ("io.k8s.api.discovery.v1.EndpointConditions", false, &[]),
     ("io.k8s.api.discovery.v1.EndpointHints", false, &[
@@ -240,25 +240,25 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.discovery.v1.EndpointPort", true, &[]),
     ("io.k8s.api.discovery.v1.EndpointSlice", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
-        ("endpoints", list(Some("io.k8s.api.discovery.v1.Endpoint"), None, None, "atomic", &[])),
-        ("ports", list(Some("io.k8s.api.discovery.v1.EndpointPort"), None, None, "atomic", &[])),
+        ("endpoints", list(Some("io.k8s.api.discovery.v1.Endpoint"), None, None, "atomic", &[]).null()),
+        ("ports", list(Some("io.k8s.api.discovery.v1.EndpointPort"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.discovery.v1.EndpointSliceList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.discovery.v1.EndpointSlice"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.discovery.v1.EndpointSlice"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.discovery.v1.ForNode", false, &[]),
     ("io.k8s.api.discovery.v1.ForZone", false, &[]),
     ("io.k8s.api.events.v1.Event", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
-        ("series", obj("io.k8s.api.events.v1.EventSeries")),
+        ("series", obj("io.k8s.api.events.v1.EventSeries").omitted()),
         ("regarding", atomic_obj("io.k8s.api.core.v1.ObjectReference")),
-        ("related", atomic_obj("io.k8s.api.core.v1.ObjectReference")),
+        ("related", atomic_obj("io.k8s.api.core.v1.ObjectReference").omitted()),
         ("deprecatedSource", obj("io.k8s.api.core.v1.EventSource")),
     ]),
     ("io.k8s.api.events.v1.EventList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.events.v1.Event"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.events.v1.Event"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.events.v1.EventSeries", false, &[]),
     ("io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration", false, &[]),
@@ -271,11 +271,11 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.flowcontrol.v1.FlowSchemaCondition", false, &[]),
     ("io.k8s.api.flowcontrol.v1.FlowSchemaList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.flowcontrol.v1.FlowSchema"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.flowcontrol.v1.FlowSchema"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.flowcontrol.v1.FlowSchemaSpec", false, &[
         ("priorityLevelConfiguration", obj("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference")),
-        ("distinguisherMethod", obj("io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod")),
+        ("distinguisherMethod", obj("io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod").omitted()),
         ("rules", list(Some("io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects"), None, None, "atomic", &[])),
     ]),
     ("io.k8s.api.flowcontrol.v1.FlowSchemaStatus", false, &[
@@ -283,17 +283,17 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.flowcontrol.v1.GroupSubject", false, &[]),
     ("io.k8s.api.flowcontrol.v1.LimitResponse", false, &[
-        ("queuing", obj("io.k8s.api.flowcontrol.v1.QueuingConfiguration")),
+        ("queuing", obj("io.k8s.api.flowcontrol.v1.QueuingConfiguration").omitted()),
     ]),
     ("io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration", false, &[
         ("limitResponse", obj("io.k8s.api.flowcontrol.v1.LimitResponse")),
     ]),
     ("io.k8s.api.flowcontrol.v1.NonResourcePolicyRule", false, &[
-        ("verbs", list(None, None, None, "set", &[])),
-        ("nonResourceURLs", list(None, None, None, "set", &[])),
+        ("verbs", list(None, None, None, "set", &[]).null()),
+        ("nonResourceURLs", list(None, None, None, "set", &[]).null()),
     ]),
     ("io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects", false, &[
-        ("subjects", list(Some("io.k8s.api.flowcontrol.v1.Subject"), None, None, "atomic", &[])),
+        ("subjects", list(Some("io.k8s.api.flowcontrol.v1.Subject"), None, None, "atomic", &[]).null()),
         ("resourceRules", list(Some("io.k8s.api.flowcontrol.v1.ResourcePolicyRule"), None, None, "atomic", &[])),
         ("nonResourceRules", list(Some("io.k8s.api.flowcontrol.v1.NonResourcePolicyRule"), None, None, "atomic", &[])),
     ]),
@@ -305,35 +305,35 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition", false, &[]),
     ("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference", false, &[]),
     ("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec", false, &[
-        ("limited", obj("io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration")),
-        ("exempt", obj("io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration")),
+        ("limited", obj("io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration").omitted()),
+        ("exempt", obj("io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration").omitted()),
     ]),
     ("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus", false, &[
         ("conditions", list(Some("io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition"), Some("merge"), Some("type"), "map", &["type"])),
     ]),
     ("io.k8s.api.flowcontrol.v1.QueuingConfiguration", false, &[]),
     ("io.k8s.api.flowcontrol.v1.ResourcePolicyRule", false, &[
-        ("verbs", list(None, None, None, "set", &[])),
-        ("apiGroups", list(None, None, None, "set", &[])),
-        ("resources", list(None, None, None, "set", &[])),
-        ("namespaces", list(None, None, None, "set", &[])),
+        ("verbs", list(None, None, None, "set", &[]).null()),
+        ("apiGroups", list(None, None, None, "set", &[]).null()),
+        ("resources", list(None, None, None, "set", &[]).null()),
+        ("namespaces", list(None, None, None, "set", &[]).null()),
     ]),
     ("io.k8s.api.flowcontrol.v1.ServiceAccountSubject", false, &[]),
     ("io.k8s.api.flowcontrol.v1.Subject", false, &[
-        ("user", obj("io.k8s.api.flowcontrol.v1.UserSubject")),
-        ("group", obj("io.k8s.api.flowcontrol.v1.GroupSubject")),
-        ("serviceAccount", obj("io.k8s.api.flowcontrol.v1.ServiceAccountSubject")),
+        ("user", obj("io.k8s.api.flowcontrol.v1.UserSubject").omitted()),
+        ("group", obj("io.k8s.api.flowcontrol.v1.GroupSubject").omitted()),
+        ("serviceAccount", obj("io.k8s.api.flowcontrol.v1.ServiceAccountSubject").omitted()),
     ]),
     ("io.k8s.api.flowcontrol.v1.UserSubject", false, &[]),
     ("io.k8s.api.networking.v1.HTTPIngressPath", false, &[
         ("backend", obj("io.k8s.api.networking.v1.IngressBackend")),
     ]),
     ("io.k8s.api.networking.v1.HTTPIngressRuleValue", false, &[
-        ("paths", list(Some("io.k8s.api.networking.v1.HTTPIngressPath"), None, None, "atomic", &[])),
+        ("paths", list(Some("io.k8s.api.networking.v1.HTTPIngressPath"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.networking.v1.IPAddress", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -341,10 +341,10 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.networking.v1.IPAddressList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.networking.v1.IPAddress"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.networking.v1.IPAddress"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.networking.v1.IPAddressSpec", false, &[
-        ("parentRef", obj("io.k8s.api.networking.v1.ParentReference")),
+        ("parentRef", obj("io.k8s.api.networking.v1.ParentReference").omitted()),
     ]),
     ("io.k8s.api.networking.v1.IPBlock", false, &[
         ("except", list(None, None, None, "atomic", &[])),
@@ -355,8 +355,8 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("status", obj("io.k8s.api.networking.v1.IngressStatus")),
     ]),
     ("io.k8s.api.networking.v1.IngressBackend", false, &[
-        ("service", obj("io.k8s.api.networking.v1.IngressServiceBackend")),
-        ("resource", atomic_obj("io.k8s.api.core.v1.TypedLocalObjectReference")),
+        ("service", obj("io.k8s.api.networking.v1.IngressServiceBackend").omitted()),
+        ("resource", atomic_obj("io.k8s.api.core.v1.TypedLocalObjectReference").omitted()),
     ]),
     ("io.k8s.api.networking.v1.IngressClass", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -364,15 +364,15 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.networking.v1.IngressClassList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.networking.v1.IngressClass"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.networking.v1.IngressClass"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.networking.v1.IngressClassParametersReference", false, &[]),
     ("io.k8s.api.networking.v1.IngressClassSpec", false, &[
-        ("parameters", obj("io.k8s.api.networking.v1.IngressClassParametersReference")),
+        ("parameters", obj("io.k8s.api.networking.v1.IngressClassParametersReference").omitted()),
     ]),
     ("io.k8s.api.networking.v1.IngressList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.networking.v1.Ingress"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.networking.v1.Ingress"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.networking.v1.IngressLoadBalancerIngress", false, &[
         ("ports", list(Some("io.k8s.api.networking.v1.IngressPortStatus"), None, None, "atomic", &[])),
@@ -382,13 +382,13 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.networking.v1.IngressPortStatus", false, &[]),
     ("io.k8s.api.networking.v1.IngressRule", false, &[
-        ("http", obj("io.k8s.api.networking.v1.HTTPIngressRuleValue")),
+        ("http", obj("io.k8s.api.networking.v1.HTTPIngressRuleValue").omitted()),
     ]),
     ("io.k8s.api.networking.v1.IngressServiceBackend", false, &[
         ("port", atomic_obj("io.k8s.api.networking.v1.ServiceBackendPort")),
     ]),
     ("io.k8s.api.networking.v1.IngressSpec", false, &[
-        ("defaultBackend", obj("io.k8s.api.networking.v1.IngressBackend")),
+        ("defaultBackend", obj("io.k8s.api.networking.v1.IngressBackend").omitted()),
         ("tls", list(Some("io.k8s.api.networking.v1.IngressTLS"), None, None, "atomic", &[])),
         ("rules", list(Some("io.k8s.api.networking.v1.IngressRule"), None, None, "atomic", &[])),
     ]),
@@ -412,12 +412,12 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.networking.v1.NetworkPolicyList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.networking.v1.NetworkPolicy"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.networking.v1.NetworkPolicy"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.networking.v1.NetworkPolicyPeer", false, &[
-        ("podSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
-        ("ipBlock", obj("io.k8s.api.networking.v1.IPBlock")),
+        ("podSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("namespaceSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
+        ("ipBlock", obj("io.k8s.api.networking.v1.IPBlock").omitted()),
     ]),
     ("io.k8s.api.networking.v1.NetworkPolicyPort", false, &[]),
     ("io.k8s.api.networking.v1.NetworkPolicySpec", false, &[
@@ -435,7 +435,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.networking.v1.ServiceCIDRList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.networking.v1.ServiceCIDR"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.networking.v1.ServiceCIDR"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.networking.v1.ServiceCIDRSpec", false, &[
         ("cidrs", list(None, None, None, "atomic", &[])),
@@ -448,12 +448,12 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.node.v1.RuntimeClass", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
-        ("overhead", obj("io.k8s.api.node.v1.Overhead")),
-        ("scheduling", obj("io.k8s.api.node.v1.Scheduling")),
+        ("overhead", obj("io.k8s.api.node.v1.Overhead").omitted()),
+        ("scheduling", obj("io.k8s.api.node.v1.Scheduling").omitted()),
     ]),
     ("io.k8s.api.node.v1.RuntimeClassList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.node.v1.RuntimeClass"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.node.v1.RuntimeClass"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.node.v1.Scheduling", false, &[
         ("nodeSelector", atomic_map(None)),
@@ -464,8 +464,8 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.rbac.v1.ClusterRole", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
-        ("rules", list(Some("io.k8s.api.rbac.v1.PolicyRule"), None, None, "atomic", &[])),
-        ("aggregationRule", obj("io.k8s.api.rbac.v1.AggregationRule")),
+        ("rules", list(Some("io.k8s.api.rbac.v1.PolicyRule"), None, None, "atomic", &[]).null()),
+        ("aggregationRule", obj("io.k8s.api.rbac.v1.AggregationRule").omitted()),
     ]),
     ("io.k8s.api.rbac.v1.ClusterRoleBinding", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -474,14 +474,14 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.rbac.v1.ClusterRoleBindingList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.rbac.v1.ClusterRoleBinding"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.rbac.v1.ClusterRoleBinding"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.rbac.v1.ClusterRoleList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.rbac.v1.ClusterRole"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.rbac.v1.ClusterRole"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.rbac.v1.PolicyRule", false, &[
-        ("verbs", list(None, None, None, "atomic", &[])),
+        ("verbs", list(None, None, None, "atomic", &[]).null()),
         ("apiGroups", list(None, None, None, "atomic", &[])),
         ("resources", list(None, None, None, "atomic", &[])),
         ("resourceNames", list(None, None, None, "atomic", &[])),
@@ -489,7 +489,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.rbac.v1.Role", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
-        ("rules", list(Some("io.k8s.api.rbac.v1.PolicyRule"), None, None, "atomic", &[])),
+        ("rules", list(Some("io.k8s.api.rbac.v1.PolicyRule"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.rbac.v1.RoleBinding", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -498,11 +498,11 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.rbac.v1.RoleBindingList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.rbac.v1.RoleBinding"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.rbac.v1.RoleBinding"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.rbac.v1.RoleList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.rbac.v1.Role"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.rbac.v1.Role"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.rbac.v1.RoleRef", true, &[]),
     ("io.k8s.api.rbac.v1.Subject", true, &[]),
@@ -511,7 +511,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.scheduling.v1.PriorityClassList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.scheduling.v1.PriorityClass"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.scheduling.v1.PriorityClass"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.storage.v1.CSIDriver", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -519,7 +519,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.storage.v1.CSIDriverList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.storage.v1.CSIDriver"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.storage.v1.CSIDriver"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.storage.v1.CSIDriverSpec", false, &[
         ("volumeLifecycleModes", list(None, None, None, "set", &[])),
@@ -530,23 +530,23 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("spec", obj("io.k8s.api.storage.v1.CSINodeSpec")),
     ]),
     ("io.k8s.api.storage.v1.CSINodeDriver", false, &[
-        ("topologyKeys", list(None, None, None, "atomic", &[])),
-        ("allocatable", obj("io.k8s.api.storage.v1.VolumeNodeResources")),
+        ("topologyKeys", list(None, None, None, "atomic", &[]).null()),
+        ("allocatable", obj("io.k8s.api.storage.v1.VolumeNodeResources").omitted()),
     ]),
     ("io.k8s.api.storage.v1.CSINodeList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.storage.v1.CSINode"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.storage.v1.CSINode"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.storage.v1.CSINodeSpec", false, &[
-        ("drivers", list(Some("io.k8s.api.storage.v1.CSINodeDriver"), Some("merge"), Some("name"), "map", &["name"])),
+        ("drivers", list(Some("io.k8s.api.storage.v1.CSINodeDriver"), Some("merge"), Some("name"), "map", &["name"]).null()),
     ]),
     ("io.k8s.api.storage.v1.CSIStorageCapacity", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
-        ("nodeTopology", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector")),
+        ("nodeTopology", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
     ]),
     ("io.k8s.api.storage.v1.CSIStorageCapacityList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.storage.v1.CSIStorageCapacity"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.storage.v1.CSIStorageCapacity"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.storage.v1.StorageClass", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -556,7 +556,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.storage.v1.StorageClassList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.storage.v1.StorageClass"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.storage.v1.StorageClass"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.storage.v1.TokenRequest", false, &[]),
     ("io.k8s.api.storage.v1.VolumeAttachment", false, &[
@@ -566,18 +566,18 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.storage.v1.VolumeAttachmentList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
-        ("items", list(Some("io.k8s.api.storage.v1.VolumeAttachment"), None, None, "atomic", &[])),
+        ("items", list(Some("io.k8s.api.storage.v1.VolumeAttachment"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.storage.v1.VolumeAttachmentSource", false, &[
-        ("inlineVolumeSpec", obj("io.k8s.api.core.v1.PersistentVolumeSpec")),
+        ("inlineVolumeSpec", obj("io.k8s.api.core.v1.PersistentVolumeSpec").omitted()),
     ]),
     ("io.k8s.api.storage.v1.VolumeAttachmentSpec", false, &[
         ("source", obj("io.k8s.api.storage.v1.VolumeAttachmentSource")),
     ]),
     ("io.k8s.api.storage.v1.VolumeAttachmentStatus", false, &[
         ("attachmentMetadata", map(None)),
-        ("attachError", obj("io.k8s.api.storage.v1.VolumeError")),
-        ("detachError", obj("io.k8s.api.storage.v1.VolumeError")),
+        ("attachError", obj("io.k8s.api.storage.v1.VolumeError").omitted()),
+        ("detachError", obj("io.k8s.api.storage.v1.VolumeError").omitted()),
     ]),
     ("io.k8s.api.storage.v1.VolumeError", false, &[]),
     ("io.k8s.api.storage.v1.VolumeNodeResources", false, &[]),

@@ -8,7 +8,7 @@ use super::{list, map, obj, TypeEntry};
 pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.apimachinery.pkg.apis.meta.v1.Condition", false, &[]),
     ("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", false, &[
-        ("preconditions", obj("io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions")),
+        ("preconditions", obj("io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions").omitted()),
         ("dryRun", list(None, None, None, "atomic", &[])),
     ]),
     ("io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement", false, &[
