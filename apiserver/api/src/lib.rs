@@ -1,10 +1,12 @@
 //! Kubernetes API logic with no I/O: the served resources, upstream-shaped errors,
 //! selectors, validation, defaulting and server-side printing.
 
+pub mod defaults;
 pub mod resources;
 pub mod selector;
 pub mod status;
 pub mod table;
+pub mod validation;
 
 pub use resources::{GroupVersion, Resource, Subresource, RESOURCES};
 pub use status::{ApiError, Cause, Qualified};
