@@ -133,3 +133,92 @@ fn merge_items(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Merges sets the way structured-merge-diff's own merge tests expect.
+    #[test]
+    fn set_merge_order_matches_upstream() {
+        let shape = Shape::root("io.k8s.api.core.v1.Pod");
+        let cases = [
+            (
+                json!(["a", "b", "c"]),
+                json!(["a", "b"]),
+                json!(["a", "b", "c"]),
+            ),
+            (json!(["a", "b"]), json!(["b", "a"]), json!(["b", "a"])),
+            (
+                json!(["a", "b", "c", "g", "f"]),
+                json!(["c", "d", "e", "f"]),
+                json!(["a", "b", "c", "g", "d", "e", "f"]),
+            ),
+            (
+                json!(["c", "d", "e", "f"]),
+                json!(["a", "c", "e"]),
+                json!(["a", "c", "d", "e", "f"]),
+            ),
+            (
+                json!(["a", "b", "c", "d"]),
+                json!(["d", "e", "f", "a"]),
+                json!(["b", "c", "d", "e", "f", "a"]),
+            ),
+            (
+                json!(["c", "d", "e", "f", "g", "h", "i", "j"]),
+                json!(["2", "h", "3", "e", "4", "k", "l"]),
+                json!(["c", "d", "f", "g", "2", "h", "i", "j", "3", "e", "4", "k", "l"]),
+            ),
+            (
+                json!(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]),
+                json!(["1", "b", "2", "h", "3", "e", "4", "k", "l"]),
+                json!([
+                    "a", "1", "b", "c", "d", "f", "g", "2", "h", "i", "j", "3", "e", "4", "k", "l"
+                ]),
+            ),
+            (json!(["a", "b", "b"]), json!(["b"]), json!(["a", "b"])),
+            (json!(["a", "b", "b"]), json!(["a"]), json!(["a", "b", "b"])),
+            (
+                json!(["a", "b", "c", "d", "e", "c"]),
+                json!(["1", "b", "2", "e", "d"]),
+                json!(["a", "1", "b", "c", "2", "e", "c", "d"]),
+            ),
+            (
+                json!(["a", "a", "b", "b"]),
+                json!(["b", "c", "d"]),
+                json!(["a", "a", "b", "c", "d"]),
+            ),
+            (
+                json!([1, 2, 3.14159]),
+                json!([1, 2, 3]),
+                json!([1, 2, 3.14159, 3]),
+            ),
+            (
+                json!([true, false, true]),
+                json!([true]),
+                json!([true, false]),
+            ),
+        ];
+        for (live, config, expected) in cases {
+            let live_obj = json!({"metadata": {"finalizers": live}});
+            let config_obj = json!({"metadata": {"finalizers": config}});
+            let out = merge(&live_obj, &config_obj, shape).unwrap();
+            assert_eq!(out["metadata"]["finalizers"], expected, "{live} + {config}");
+        }
+    }
+
+    #[test]
+    fn config_wins_on_leaves_and_atomic_lists() {
+        let shape = Shape::root("io.k8s.api.core.v1.Pod");
+        let live = json!({"spec": {"tolerations": [{"key": "a"}], "nodeName": "n1", "containers": [{"name": "c", "image": "1"}]}});
+        let config = json!({"spec": {"tolerations": [{"key": "b"}], "containers": [{"name": "c", "args": ["x"]}]}});
+        let out = merge(&live, &config, shape).unwrap();
+        assert_eq!(
+            out,
+            json!({"spec": {"tolerations": [{"key": "b"}], "nodeName": "n1", "containers": [{"name": "c", "image": "1", "args": ["x"]}]}})
+        );
+        let dup = json!({"spec": {"containers": [{"name": "c"}, {"name": "c"}]}});
+        assert!(merge(&live, &dup, shape).is_err());
+    }
+}

@@ -81,6 +81,12 @@ pub fn apply_to(
         shape: Shape::root(type_name),
         ignored: reset_fields(type_name, subresource),
     };
+    if let Err(e) = typed::config_field_set(config, ctx.shape) {
+        let object = describe_object(config);
+        return Err(ApplyError::Internal(format!(
+            "failed to create typed patch object ({object}): {e}"
+        )));
+    }
     let key = ManagerKey::apply(manager, subresource.unwrap_or(""));
     let live = without_managed_fields(live);
     let request = ApplyRequest {
@@ -313,6 +319,18 @@ fn check_kind(live: Option<&Value>, config: &Value, type_name: &str) -> Result<(
     Err(ApplyError::BadRequest(format!(
         "invalid object type: {group}/{version}, Kind={kind}"
     )))
+}
+
+/// `namespace/name; group/version, Kind=kind`, as upstream names objects in errors.
+fn describe_object(object: &Value) -> String {
+    let api_version = text(object, "apiVersion");
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+    format!(
+        "{}/{}; {group}/{version}, Kind={}",
+        text(object, "metadata.namespace"),
+        text(object, "metadata.name"),
+        text(object, "kind")
+    )
 }
 
 /// The fields kubectl's last client-side apply set and that still hold

@@ -447,3 +447,62 @@ fn unknown_types_are_deduced() {
         json!({"f:spec": {".": {}, "f:size": {}, "f:tags": {}}})
     );
 }
+
+fn pod_with(names: &[&str]) -> Value {
+    let containers: Vec<Value> = names.iter().map(|n| json!({"name": n})).collect();
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": containers}})
+}
+
+fn container_names(object: &Value) -> Vec<&str> {
+    object["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect()
+}
+
+/// structured-merge-diff's multiple-appliers scenarios on a list-map.
+#[test]
+fn multiple_appliers_keep_what_others_own() {
+    let live = stored(apply(None, &pod_with(&["a", "b"]), POD, "apply-one", false, T1).unwrap());
+    let live = stored(apply(Some(&live), &pod_with(&["c"]), POD, "apply-two", false, T1).unwrap());
+    let out = apply(Some(&live), &pod_with(&["a"]), POD, "apply-one", false, T2).unwrap();
+    assert_eq!(container_names(&out), ["a", "c"]);
+
+    let live = stored(
+        apply(
+            None,
+            &pod_with(&["a", "b", "c"]),
+            POD,
+            "apply-one",
+            false,
+            T1,
+        )
+        .unwrap(),
+    );
+    let live = stored(
+        apply(
+            Some(&live),
+            &pod_with(&["c", "d"]),
+            POD,
+            "apply-two",
+            false,
+            T1,
+        )
+        .unwrap(),
+    );
+    let out = apply(Some(&live), &pod_with(&["a"]), POD, "apply-one", false, T2).unwrap();
+    assert_eq!(container_names(&out), ["a", "c", "d"]);
+    assert_eq!(
+        entry(&out, "apply-one")["fieldsV1"],
+        json!({"f:spec": {"f:containers": {"k:{\"name\":\"a\"}": {".": {}, "f:name": {}}}}})
+    );
+    assert_eq!(
+        entry(&out, "apply-two")["fieldsV1"],
+        json!({"f:spec": {"f:containers": {
+            "k:{\"name\":\"c\"}": {".": {}, "f:name": {}},
+            "k:{\"name\":\"d\"}": {".": {}, "f:name": {}}
+        }}})
+    );
+}

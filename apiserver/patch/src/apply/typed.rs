@@ -162,10 +162,18 @@ pub fn item_element(info: &ListInfo, item: &Value) -> Result<PathElement, String
     }
 }
 
-/// The paths an object sets (structured-merge-diff's ToFieldSet).
+/// The paths an object sets (structured-merge-diff's ToFieldSet); list
+/// items with the same key are owned as a whole.
 pub fn field_set(value: &Value, shape: Shape) -> Result<FieldSet, String> {
     let mut set = FieldSet::new();
-    collect(&mut Vec::new(), value, shape, &mut set)?;
+    collect(&mut Vec::new(), value, shape, &mut set, false)?;
+    Ok(set)
+}
+
+/// The field set of an applied configuration, which may not repeat a key.
+pub fn config_field_set(value: &Value, shape: Shape) -> Result<FieldSet, String> {
+    let mut set = FieldSet::new();
+    collect(&mut Vec::new(), value, shape, &mut set, true)?;
     Ok(set)
 }
 
@@ -174,6 +182,7 @@ fn collect(
     value: &Value,
     shape: Shape,
     set: &mut FieldSet,
+    strict: bool,
 ) -> Result<(), String> {
     match node(shape, Some(value), None) {
         Node::Leaf => set.insert(path),
@@ -181,7 +190,7 @@ fn collect(
             for (key, child) in map {
                 let (child_shape, declared) = shape.field(key);
                 path.push(PathElement::Field(key.clone()));
-                collect(path, child, child_shape, set)?;
+                collect(path, child, child_shape, set, strict)?;
                 let empty_map = child.as_object().is_some_and(Map::is_empty);
                 if child.is_null() || empty_map || !declared {
                     set.insert(path);
@@ -190,20 +199,26 @@ fn collect(
             }
         }
         Node::List(info, elem, Some(items), _) => {
+            let at = |path: &[PathElement], e: String| {
+                format!("{}: {e}", super::fieldset::path_string(path))
+            };
             let elements = items
                 .iter()
-                .map(|item| item_element(&info, item))
+                .enumerate()
+                .map(|(i, item)| item_element(&info, item).map_err(|e| format!("element {i}: {e}")))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("{}: {e}", super::fieldset::path_string(path)))?;
+                .map_err(|e| at(path, e))?;
             let mut counts: BTreeMap<&PathElement, usize> = BTreeMap::new();
             for pe in &elements {
                 *counts.entry(pe).or_default() += 1;
+                if strict && counts[pe] == 2 {
+                    return Err(at(path, format!("duplicate entries for key {pe}")));
+                }
             }
             for (pe, item) in elements.iter().zip(items) {
                 path.push(pe.clone());
-                // Duplicated items are owned as a whole, as upstream does.
                 if counts[pe] == 1 {
-                    collect(path, item, Shape::element(elem), set)?;
+                    collect(path, item, Shape::element(elem), set, strict)?;
                 }
                 set.insert(path);
                 path.pop();

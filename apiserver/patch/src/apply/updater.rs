@@ -122,7 +122,7 @@ pub fn record_apply(
     let merged = super::merge::merge(live, config, ctx.shape)?;
     let id = key.identifier();
     let last = managed.fields.get(&id).map(|vs| vs.set.clone());
-    let set = typed::field_set(config, ctx.shape)?.recursive_difference(&ctx.ignored);
+    let set = typed::config_field_set(config, ctx.shape)?.recursive_difference(&ctx.ignored);
     let vs = VersionedSet {
         key: key.clone(),
         set,
