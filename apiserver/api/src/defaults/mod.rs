@@ -11,6 +11,7 @@
 
 mod kinds;
 mod pod;
+mod service;
 
 use serde_json::{json, Map, Value};
 
@@ -66,7 +67,7 @@ pub fn apply(resource: &Resource, obj: &mut Value) {
         ("apps", "StatefulSet") => kinds::stateful_set(obj),
         ("batch", "Job") => kinds::job(obj),
         ("batch", "CronJob") => kinds::cron_job(obj),
-        ("", "Service") => kinds::service(obj),
+        ("", "Service") => service::service(obj),
         ("", "Namespace") => kinds::namespace(obj),
         ("", "Secret") => kinds::secret(obj),
         ("", "PersistentVolumeClaim") => kinds::pvc(obj),
@@ -206,7 +207,7 @@ pub fn prepare_for_create(resource: &Resource, obj: &mut Value) {
                 }
             }
         }
-        ("", "Service") => kinds::service_create(obj),
+        ("", "Service") => service::service_create(obj),
         _ => {}
     }
 }
@@ -251,7 +252,7 @@ pub fn prepare_for_update(resource: &Resource, obj: &mut Value, old: &Value) {
                 }
             }
         }
-        ("", "Service") => kinds::service_update(obj, old),
+        ("", "Service") => service::service_update(obj, old),
         _ => {}
     }
 }

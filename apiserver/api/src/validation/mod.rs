@@ -8,13 +8,26 @@
 mod batch;
 mod config;
 mod container;
+mod cron;
+mod endpoints;
+mod env;
 pub mod field;
 mod meta;
 pub mod names;
+mod networking;
 mod other;
 mod pod;
+mod podspec;
+mod probes;
 pub mod quantity;
+mod quota;
+mod rbac;
+mod resources;
+mod scheduling;
 mod service;
+mod service_ips;
+mod sets;
+mod storage;
 mod types;
 mod util;
 mod volume;
@@ -63,8 +76,8 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
             None => service::validate_service(obj),
             Some(old) => service::validate_service_update(obj, old),
         },
-        ("", "Endpoints") => with_meta_update(obj, old, service::validate_endpoints(obj)),
-        ("discovery.k8s.io", "EndpointSlice") => service::validate_endpoint_slice(obj, old),
+        ("", "Endpoints") => with_meta_update(obj, old, endpoints::validate_endpoints(obj)),
+        ("discovery.k8s.io", "EndpointSlice") => endpoints::validate_endpoint_slice(obj, old),
         ("", "ConfigMap") => match old {
             None => config::validate_config_map(obj),
             Some(old) => config::validate_config_map_update(obj, old),
@@ -78,13 +91,13 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
             Some(old) => meta::validate_object_meta_update(obj, old),
         },
         ("", "ServiceAccount") => with_meta_update(obj, old, config::validate_service_account(obj)),
-        ("", "LimitRange") => with_meta_update(obj, old, config::validate_limit_range(obj)),
+        ("", "LimitRange") => with_meta_update(obj, old, quota::validate_limit_range(obj)),
         ("", "ResourceQuota") => match old {
-            None => config::validate_resource_quota(obj),
-            Some(old) => config::validate_resource_quota_update(obj, old),
+            None => quota::validate_resource_quota(obj),
+            Some(old) => quota::validate_resource_quota_update(obj, old),
         },
-        ("", "PersistentVolumeClaim") => config::validate_pvc(obj, old),
-        ("", "PersistentVolume") => config::validate_pv(obj, old),
+        ("", "PersistentVolumeClaim") => storage::validate_pvc(obj, old),
+        ("", "PersistentVolume") => storage::validate_pv(obj, old),
         ("", "ReplicationController")
         | ("apps", "ReplicaSet")
         | ("apps", "Deployment")
@@ -94,8 +107,8 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
                 "ReplicationController" => workloads::validate_replication_controller(obj),
                 "ReplicaSet" => workloads::validate_replica_set(obj),
                 "Deployment" => workloads::validate_deployment(obj),
-                "DaemonSet" => workloads::validate_daemon_set(obj),
-                _ => workloads::validate_stateful_set(obj),
+                "DaemonSet" => sets::validate_daemon_set(obj),
+                _ => sets::validate_stateful_set(obj),
             },
             Some(old) => workloads::validate_workload_update(resource.kind, obj, old),
         },
@@ -115,7 +128,7 @@ pub fn validate_status(resource: &Resource, obj: &Value, old: &Value) -> Vec<Cau
         ("", "Pod") => pod::validate_pod_status_update(obj, old),
         ("", "Service") => service::validate_service_status(obj, old),
         ("", "Namespace") => config::validate_namespace_status(obj, old),
-        ("", "ResourceQuota") => config::validate_resource_quota_status_update(obj, old),
+        ("", "ResourceQuota") => quota::validate_resource_quota_status_update(obj, old),
         ("", "ReplicationController")
         | ("apps", "ReplicaSet")
         | ("apps", "Deployment")

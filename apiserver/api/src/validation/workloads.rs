@@ -1,22 +1,24 @@
 //! ReplicationControllers, ReplicaSets, Deployments, DaemonSets, StatefulSets,
 //! ControllerRevisions.
 
+pub use super::sets::*;
+
 use serde_json::Value;
 
 use super::field::{forbidden, invalid, not_supported, required, Bad, Path};
 use super::meta::{
-    immutable, non_negative, validate_label_selector, validate_labels, validate_object_meta,
+    immutable, non_negative, validate_label_selector, validate_object_meta,
     validate_object_meta_update, FIELD_IMMUTABLE,
 };
 use super::names::{is_valid_percent, NameRule};
 use super::pod::{semantic_eq, validate_pod_template_spec};
 use super::util::{
-    arr, go_label_selector, go_string_map, has, int, obj, s, selector_is_empty, selector_matches,
+    go_label_selector, go_string_map, has, int, obj, s, selector_is_empty, selector_matches,
 };
 use crate::status::Cause;
 
 /// An IntOrString as upstream prints it (its pointer `String()`).
-fn int_or_string_bad(v: Option<&Value>) -> Bad {
+pub fn int_or_string_bad(v: Option<&Value>) -> Bad {
     match v {
         Some(Value::String(s)) => Bad::Raw(s.clone()),
         Some(Value::Number(n)) => Bad::Raw(n.to_string()),
@@ -25,7 +27,7 @@ fn int_or_string_bad(v: Option<&Value>) -> Bad {
 }
 
 /// `getIntOrPercentValue`.
-fn int_or_percent_value(v: Option<&Value>) -> i64 {
+pub fn int_or_percent_value(v: Option<&Value>) -> i64 {
     match v {
         Some(Value::String(s)) if is_valid_percent(s).is_empty() => {
             s[..s.len() - 1].parse().unwrap_or(0)
@@ -36,7 +38,7 @@ fn int_or_percent_value(v: Option<&Value>) -> i64 {
 }
 
 /// `ValidatePositiveIntOrPercent`.
-fn positive_int_or_percent(v: Option<&Value>, path: &Path) -> Vec<Cause> {
+pub fn positive_int_or_percent(v: Option<&Value>, path: &Path) -> Vec<Cause> {
     match v {
         Some(Value::String(s)) => is_valid_percent(s)
             .into_iter()
@@ -48,7 +50,7 @@ fn positive_int_or_percent(v: Option<&Value>, path: &Path) -> Vec<Cause> {
 }
 
 /// `IsNotMoreThan100Percent`.
-fn not_more_than_100(v: Option<&Value>, path: &Path) -> Vec<Cause> {
+pub fn not_more_than_100(v: Option<&Value>, path: &Path) -> Vec<Cause> {
     if let Some(Value::String(s)) = v {
         if is_valid_percent(s).is_empty() && int_or_percent_value(v) > 100 {
             return vec![invalid(
@@ -61,7 +63,7 @@ fn not_more_than_100(v: Option<&Value>, path: &Path) -> Vec<Cause> {
     vec![]
 }
 
-fn template_labels(template: &Value) -> serde_json::Map<String, Value> {
+pub fn template_labels(template: &Value) -> serde_json::Map<String, Value> {
     template
         .get("metadata")
         .and_then(|m| obj(m, "labels"))
@@ -69,7 +71,7 @@ fn template_labels(template: &Value) -> serde_json::Map<String, Value> {
         .unwrap_or_default()
 }
 
-fn template_labels_bad(template: &Value) -> Bad {
+pub fn template_labels_bad(template: &Value) -> Bad {
     Bad::Raw(go_string_map(
         template.get("metadata").and_then(|m| m.get("labels")),
     ))
@@ -77,7 +79,7 @@ fn template_labels_bad(template: &Value) -> Bad {
 
 /// The selector checks shared by ReplicaSets, Deployments and StatefulSets, then
 /// `ValidatePodTemplateSpecForReplicaSet` (restart policy, activeDeadlineSeconds).
-fn selector_and_template(
+pub fn selector_and_template(
     spec: &Value,
     sp: &Path,
     kind_word: &str,
@@ -132,7 +134,7 @@ fn selector_and_template(
     out
 }
 
-fn selector_immutable(new: &Value, old: &Value) -> Vec<Cause> {
+pub fn selector_immutable(new: &Value, old: &Value) -> Vec<Cause> {
     let null = Value::Null;
     let ns = new.get("spec").and_then(|s| s.get("selector"));
     let os = old.get("spec").and_then(|s| s.get("selector"));
@@ -278,238 +280,6 @@ pub fn validate_deployment(d: &Value) -> Vec<Cause> {
                 pds,
                 "must be greater than minReadySeconds",
             ));
-        }
-    }
-    out
-}
-
-/// `ValidateDaemonSet`.
-pub fn validate_daemon_set(ds: &Value) -> Vec<Cause> {
-    let mut out = validate_object_meta(ds, true, NameRule::Subdomain);
-    let null = Value::Null;
-    let spec = ds.get("spec").unwrap_or(&null);
-    let sp = Path::new("spec");
-    let template = spec.get("template").unwrap_or(&null);
-    let sel = spec.get("selector").filter(|v| !v.is_null());
-    match sel {
-        None => out.push(required(&sp.child("selector"), "")),
-        Some(sel) => out.extend(validate_label_selector(sel, &sp.child("selector"))),
-    }
-    let matches = sel.is_some_and(|sel| {
-        selector_is_empty(sel) || selector_matches(sel, &template_labels(template))
-    });
-    if !matches {
-        out.push(invalid(
-            &sp.at(&["template", "metadata", "labels"]),
-            template_labels_bad(template),
-            "`selector` does not match template `labels`",
-        ));
-    }
-    if let Some(sel) = sel {
-        if selector_is_empty(sel) {
-            out.push(invalid(
-                &sp.child("selector"),
-                Bad::Raw(go_label_selector(sel)),
-                "empty selector is invalid for daemonset",
-            ));
-        }
-    }
-    out.extend(validate_pod_template_spec(template, &sp.child("template")));
-    let tspec = template.get("spec").unwrap_or(&null);
-    let rp = s(tspec, "restartPolicy");
-    if rp != "Always" {
-        out.push(not_supported(
-            &sp.at(&["template", "spec", "restartPolicy"]),
-            rp,
-            &["Always"],
-        ));
-    }
-    if let Some(ads) = int(tspec, "activeDeadlineSeconds") {
-        out.push(invalid(
-            &sp.at(&["template", "spec", "activeDeadlineSeconds"]),
-            ads,
-            "activeDeadlineSeconds must be nil for DaemonSets",
-        ));
-    }
-    out.extend(non_negative(
-        int(spec, "minReadySeconds").unwrap_or(0),
-        &sp.child("minReadySeconds"),
-    ));
-    out.extend(non_negative(
-        int(spec, "templateGeneration").unwrap_or(0),
-        &sp.child("templateGeneration"),
-    ));
-    let us = spec.get("updateStrategy").unwrap_or(&null);
-    let up = sp.child("updateStrategy");
-    match s(us, "type") {
-        "OnDelete" => {}
-        "RollingUpdate" => match us.get("rollingUpdate").filter(|v| !v.is_null()) {
-            None => out.push(required(&up.child("rollingUpdate"), "")),
-            Some(ru) => {
-                let rp = up.child("rollingUpdate");
-                let mu = ru.get("maxUnavailable");
-                let ms = ru.get("maxSurge");
-                out.extend(positive_int_or_percent(mu, &rp.child("maxUnavailable")));
-                out.extend(positive_int_or_percent(ms, &rp.child("maxSurge")));
-                out.extend(not_more_than_100(mu, &rp.child("maxUnavailable")));
-                out.extend(not_more_than_100(ms, &rp.child("maxSurge")));
-                let hu = int_or_percent_value(mu) != 0;
-                let hs = int_or_percent_value(ms) != 0;
-                if hu && hs {
-                    out.push(invalid(
-                        &rp.child("maxSurge"),
-                        int_or_string_bad(ms),
-                        "may not be set when maxUnavailable is non-zero",
-                    ));
-                } else if !hu && !hs {
-                    out.push(required(
-                        &rp.child("maxUnavailable"),
-                        "cannot be 0 when maxSurge is 0",
-                    ));
-                }
-            }
-        },
-        _ => out.push(not_supported(
-            &up,
-            Bad::Raw(super::util::go_struct("apps.DaemonSetUpdateStrategy", us)),
-            &["RollingUpdate", "OnDelete"],
-        )),
-    }
-    if let Some(r) = int(spec, "revisionHistoryLimit") {
-        out.extend(non_negative(r, &sp.child("revisionHistoryLimit")));
-    }
-    out
-}
-
-/// `ValidateStatefulSet`.
-pub fn validate_stateful_set(sts: &Value) -> Vec<Cause> {
-    let mut out = validate_object_meta(sts, true, NameRule::Subdomain);
-    let null = Value::Null;
-    let spec = sts.get("spec").unwrap_or(&null);
-    let sp = Path::new("spec");
-    match s(spec, "podManagementPolicy") {
-        "" => out.push(required(&sp.child("podManagementPolicy"), "")),
-        "OrderedReady" | "Parallel" => {}
-        other => out.push(invalid(
-            &sp.child("podManagementPolicy"),
-            other,
-            "must be 'OrderedReady' or 'Parallel'",
-        )),
-    }
-    let us = spec.get("updateStrategy").unwrap_or(&null);
-    let up = sp.child("updateStrategy");
-    match s(us, "type") {
-        "" => out.push(required(&up, "")),
-        "OnDelete" => {
-            if let Some(ru) = us.get("rollingUpdate").filter(|v| !v.is_null()) {
-                out.push(invalid(
-                    &up.child("rollingUpdate"),
-                    Bad::Raw(super::util::go_struct(
-                        "&apps.RollingUpdateStatefulSetStrategy",
-                        ru,
-                    )),
-                    "only allowed for updateStrategy 'RollingUpdate'",
-                ));
-            }
-        }
-        "RollingUpdate" => {
-            if let Some(ru) = us.get("rollingUpdate").filter(|v| !v.is_null()) {
-                out.extend(non_negative(
-                    int(ru, "partition").unwrap_or(0),
-                    &up.at(&["rollingUpdate", "partition"]),
-                ));
-                if let Some(mu) = ru.get("maxUnavailable").filter(|v| !v.is_null()) {
-                    let p = up.at(&["rollingUpdate", "maxUnavailable"]);
-                    out.extend(positive_int_or_percent(Some(mu), &p));
-                    if int_or_percent_value(Some(mu)) == 0 {
-                        out.push(invalid(&p, int_or_string_bad(Some(mu)), "cannot be 0"));
-                    }
-                    out.extend(not_more_than_100(Some(mu), &p));
-                }
-            }
-        }
-        _ => out.push(invalid(
-            &up,
-            Bad::Raw(super::util::go_struct("apps.StatefulSetUpdateStrategy", us)),
-            "must be 'RollingUpdate' or 'OnDelete'",
-        )),
-    }
-    if let Some(p) = spec
-        .get("persistentVolumeClaimRetentionPolicy")
-        .filter(|v| v.is_object())
-    {
-        let pp = sp.child("persistentVolumeClaimRetentionPolicy");
-        for f in ["whenDeleted", "whenScaled"] {
-            match s(p, f) {
-                "Retain" | "Delete" => {}
-                other => out.push(not_supported(&pp.child(f), other, &["Retain", "Delete"])),
-            }
-        }
-    }
-    if let Some(ord) = spec.get("ordinals").filter(|v| v.is_object()) {
-        let start = int(ord, "start").unwrap_or(0);
-        out.extend(non_negative(start, &sp.at(&["ordinals", "start"])));
-    }
-    out.extend(non_negative(
-        int(spec, "replicas").unwrap_or(0),
-        &sp.child("replicas"),
-    ));
-    out.extend(non_negative(
-        int(spec, "minReadySeconds").unwrap_or(0),
-        &sp.child("minReadySeconds"),
-    ));
-    let template = spec.get("template").unwrap_or(&null);
-    let tp = sp.child("template");
-    let sel = spec.get("selector").filter(|v| !v.is_null());
-    match sel {
-        None => out.push(required(&sp.child("selector"), "")),
-        Some(sel) => {
-            out.extend(validate_label_selector(sel, &sp.child("selector")));
-            if selector_is_empty(sel) {
-                out.push(invalid(
-                    &sp.child("selector"),
-                    Bad::Raw(go_label_selector(sel)),
-                    "empty selector is invalid for statefulset",
-                ));
-            }
-        }
-    }
-    let matches = sel.is_some_and(|sel| {
-        selector_is_empty(sel) || selector_matches(sel, &template_labels(template))
-    });
-    if !matches {
-        out.push(invalid(
-            &tp.child("metadata").child("labels"),
-            template_labels_bad(template),
-            "`selector` does not match template `labels`",
-        ));
-    }
-    out.extend(validate_pod_template_spec(template, &tp));
-    let tspec = template.get("spec").unwrap_or(&null);
-    let rp = s(tspec, "restartPolicy");
-    if rp != "Always" {
-        out.push(not_supported(
-            &tp.at(&["spec", "restartPolicy"]),
-            rp,
-            &["Always"],
-        ));
-    }
-    if has(tspec, "activeDeadlineSeconds") {
-        out.push(forbidden(
-            &tp.at(&["spec", "activeDeadlineSeconds"]),
-            "activeDeadlineSeconds in StatefulSet is not Supported",
-        ));
-    }
-    for (i, t) in arr(spec, "volumeClaimTemplates").iter().enumerate() {
-        let p = sp.child("volumeClaimTemplates").index(i);
-        if let Some(m) = t.get("metadata") {
-            out.extend(validate_labels(
-                m.get("labels"),
-                &p.at(&["metadata", "labels"]),
-            ));
-        }
-        if let Some(pvc_spec) = t.get("spec") {
-            out.extend(super::config::validate_pvc_spec(pvc_spec, &p.child("spec")));
         }
     }
     out
