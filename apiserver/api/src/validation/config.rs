@@ -293,3 +293,69 @@ pub fn validate_namespace_status(new: &Value, old: &Value) -> Vec<Cause> {
 pub fn validate_service_account(sa: &Value) -> Vec<Cause> {
     validate_object_meta(sa, true, NameRule::Subdomain)
 }
+
+/// Where Go's `base64.StdEncoding` decoding fails (`illegal base64 data at input byte N`),
+/// or `None` when the text decodes.
+pub fn base64_corrupt_at(src: &str) -> Option<usize> {
+    let src = src.as_bytes();
+    let val = |c: u8| -> Option<u8> {
+        match c {
+            b'A'..=b'Z' => Some(c - b'A'),
+            b'a'..=b'z' => Some(c - b'a' + 26),
+            b'0'..=b'9' => Some(c - b'0' + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    };
+    let nl = |c: u8| c == b'\n' || c == b'\r';
+    let mut si = 0usize;
+    while si < src.len() {
+        // decodeQuantum
+        let mut j = 0usize;
+        while j < 4 {
+            if si == src.len() {
+                if j == 0 {
+                    return None;
+                }
+                return Some(si - j);
+            }
+            let c = src[si];
+            si += 1;
+            if val(c).is_some() {
+                j += 1;
+                continue;
+            }
+            if nl(c) {
+                continue;
+            }
+            if c != b'=' {
+                return Some(si - 1);
+            }
+            match j {
+                0 | 1 => return Some(si - 1),
+                2 => {
+                    while si < src.len() && nl(src[si]) {
+                        si += 1;
+                    }
+                    if si == src.len() {
+                        return Some(src.len());
+                    }
+                    if src[si] != b'=' {
+                        return Some(si - 1);
+                    }
+                    si += 1;
+                }
+                _ => {}
+            }
+            while si < src.len() && nl(src[si]) {
+                si += 1;
+            }
+            if si < src.len() {
+                return Some(si);
+            }
+            return None;
+        }
+    }
+    None
+}

@@ -24,6 +24,7 @@ mod quota;
 mod rbac;
 mod resources;
 mod scheduling;
+mod schema;
 mod service;
 mod service_ips;
 mod sets;
