@@ -122,19 +122,47 @@ pub fn service_create(obj: &mut Value) {
         .get("selector")
         .and_then(Value::as_object)
         .is_none_or(|m| m.is_empty());
-    let policy = if headless && selectorless {
+    let special = headless && selectorless;
+    let policy = if special {
         "RequireDualStack"
     } else {
         "SingleStack"
     };
     set_default(s, "ipFamilyPolicy", json!(policy));
-    let fams_empty = s
+    let mut fams: Vec<Value> = s
         .get("ipFamilies")
         .and_then(Value::as_array)
-        .is_none_or(|a| a.is_empty());
-    if fams_empty {
-        s.insert("ipFamilies".into(), json!(["IPv4"]));
+        .cloned()
+        .unwrap_or_default();
+    // Families are inferred from the requested cluster IPs.
+    let ips: Vec<String> = s
+        .get("clusterIPs")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (i, ip) in ips.iter().enumerate() {
+        if ip == "None" {
+            break;
+        }
+        if i >= fams.len() {
+            let v6 = crate::validation::names::parse_ip_sloppy(ip).is_some_and(|a| a.is_ipv6());
+            fams.push(json!(if v6 { "IPv6" } else { "IPv4" }));
+        }
     }
+    if fams.is_empty() {
+        fams.push(json!("IPv4"));
+    }
+    // Headless selectorless services get both families unless single-stack was asked for.
+    let single = s.get("ipFamilyPolicy").and_then(Value::as_str) == Some("SingleStack");
+    if special && fams.len() < 2 && !single {
+        let other = if fams[0] == "IPv4" { "IPv6" } else { "IPv4" };
+        fams.push(json!(other));
+    }
+    s.insert("ipFamilies".into(), Value::Array(fams));
 }
 
 /// The Service update preparation: `normalizeClusterIPs` and `patchAllocatedValues`

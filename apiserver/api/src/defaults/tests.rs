@@ -119,6 +119,15 @@ fn service_defaults() {
     apply(r, &mut np);
     assert_eq!(np["spec"]["externalTrafficPolicy"], json!("Cluster"));
     assert_eq!(np["spec"]["ports"][0]["targetPort"], json!("http"));
+    let mut headless = json!({"metadata": {"name": "h"}, "spec": {"clusterIP": "None"}});
+    apply(r, &mut headless);
+    prepare_for_create(r, &mut headless);
+    assert_eq!(headless["spec"]["clusterIPs"], json!(["None"]));
+    assert_eq!(
+        headless["spec"]["ipFamilyPolicy"],
+        json!("RequireDualStack")
+    );
+    assert_eq!(headless["spec"]["ipFamilies"], json!(["IPv4", "IPv6"]));
 }
 
 #[test]

@@ -162,8 +162,8 @@ pub fn validate_event(resource: &Resource, ev: &Value) -> Vec<Cause> {
         if t != "Normal" && t != "Warning" {
             out.push(invalid(
                 &Path::new("type"),
-                t,
-                "has invalid value: must be either Normal or Warning",
+                "",
+                &format!("has invalid value: {t}"),
             ));
         }
         if s(ev, "reportingController").is_empty() {
@@ -214,27 +214,24 @@ pub fn validate_event(resource: &Resource, ev: &Value) -> Vec<Cause> {
                 "can have at most 1024 characters",
             ));
         }
-    } else {
-        // core/v1 events: the involved object's namespace must match.
+    } else if !has(ev, "eventTime") {
+        // core/v1 (legacy) events: the involved object's namespace must match.
         let ns = ev
             .get("metadata")
             .map(|m| s(m, "namespace"))
             .unwrap_or_default();
         let io = ev.get("involvedObject").unwrap_or(&Value::Null);
         let ions = s(io, "namespace");
-        if !ions.is_empty() && ions != ns {
+        let bad = if ions.is_empty() {
+            !ns.is_empty() && ns != "default"
+        } else {
+            ions != ns
+        };
+        if bad {
             out.push(invalid(
                 &Path::new("involvedObject.namespace"),
                 ions,
                 "does not match event.namespace",
-            ));
-        }
-        let t = s(ev, "type");
-        if !t.is_empty() && t != "Normal" && t != "Warning" {
-            out.push(invalid(
-                &Path::new("type"),
-                t,
-                "has invalid value: must be either Normal or Warning",
             ));
         }
     }
