@@ -171,3 +171,5 @@ fn dedup(causes: Vec<Cause>) -> Vec<Cause> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_kinds;

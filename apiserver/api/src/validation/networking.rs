@@ -13,66 +13,112 @@ pub fn validate_ingress_backend(b: &Value, path: &Path) -> Vec<Cause> {
     let svc = b.get("service").filter(|v| !v.is_null());
     let res = b.get("resource").filter(|v| !v.is_null());
     match (svc, res) {
-        (Some(_), Some(_)) => out.push(invalid(
-            path,
-            "",
-            "cannot set both resource and service backends",
-        )),
+        (Some(_), Some(_)) => {
+            out.push(invalid(
+                path,
+                "",
+                "cannot set both resource and service backends",
+            ));
+        }
         (None, None) => out.push(invalid(path, "", "resource or service backend is required")),
+        (None, Some(r)) => out.extend(typed_local_ref(r, &path.child("resource"))),
         (Some(svc), None) => {
             let name = s(svc, "name");
+            let np = path.at(&["service", "name"]);
             if name.is_empty() {
-                out.push(required(&path.at(&["service", "name"]), ""));
+                out.push(required(&np, ""));
             } else {
                 for m in check_name(NameRule::Dns1035, name, false) {
-                    out.push(invalid(&path.at(&["service", "name"]), name, &m));
+                    out.push(invalid(&np, name, &m));
                 }
             }
-            let port = svc.get("port").unwrap_or(&Value::Null);
-            let pp = path.at(&["service", "port"]);
-            let has_name = !s(port, "name").is_empty();
-            let has_num = int(port, "number").unwrap_or(0) != 0;
-            if has_name && has_num {
-                out.push(invalid(&pp, "", "cannot set both port name & port number"));
-            } else if has_name {
-                for m in super::names::is_valid_port_name(s(port, "name")) {
-                    out.push(invalid(&pp.child("name"), s(port, "name"), &m));
+            let null = Value::Null;
+            let port = svc.get("port").unwrap_or(&null);
+            let pname = s(port, "name");
+            let pnum = int(port, "number").unwrap_or(0);
+            if !pname.is_empty() && pnum != 0 {
+                out.push(invalid(path, "", "cannot set both port name & port number"));
+            } else if !pname.is_empty() {
+                for m in super::names::is_valid_port_name(pname) {
+                    out.push(invalid(&path.at(&["service", "port", "name"]), pname, &m));
                 }
-            } else if has_num {
-                let n = int(port, "number").unwrap_or(0);
-                for m in super::names::is_valid_port_num(n) {
-                    out.push(invalid(&pp.child("number"), n, &m));
+            } else if pnum != 0 {
+                for m in super::names::is_valid_port_num(pnum) {
+                    out.push(invalid(&path.at(&["service", "port", "number"]), pnum, &m));
                 }
             } else {
-                out.push(required(&pp, "port name or number is required"));
-            }
-        }
-        (None, Some(r)) => {
-            if s(r, "kind").is_empty() {
-                out.push(required(&path.at(&["resource", "kind"]), ""));
-            }
-            if s(r, "name").is_empty() {
-                out.push(required(&path.at(&["resource", "name"]), ""));
+                out.push(required(path, "port name or number is required"));
             }
         }
     }
     out
 }
 
-pub fn validate_ingress(ing: &Value) -> Vec<Cause> {
+/// `validateIngressTypedLocalObjectReference`.
+fn typed_local_ref(r: &Value, path: &Path) -> Vec<Cause> {
+    let mut out = Vec::new();
+    if let Some(g) = r.get("apiGroup").and_then(Value::as_str) {
+        for m in is_dns1123_subdomain(g) {
+            out.push(invalid(&path.child("apiGroup"), g, &m));
+        }
+    }
+    for f in ["kind", "name"] {
+        let v = s(r, f);
+        if v.is_empty() {
+            out.push(required(&path.child(f), ""));
+        } else {
+            for m in check_name(NameRule::PathSegment, v, false) {
+                out.push(invalid(&path.child(f), v, &m));
+            }
+        }
+    }
+    out
+}
+
+/// `IsWildcardDNS1123Subdomain`.
+fn wildcard_subdomain(host: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if host.len() > 253 {
+        errs.push(super::names::max_len_error(253));
+    }
+    let ok = host
+        .strip_prefix("*.")
+        .is_some_and(|rest| is_dns1123_subdomain(rest).is_empty());
+    if !ok {
+        errs.push(super::names::regex_error(
+            "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character",
+            "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+            &["*.example.com"],
+        ));
+    }
+    errs
+}
+
+fn host_errors(host: &str) -> Vec<String> {
+    if host.contains('*') {
+        wildcard_subdomain(host)
+    } else {
+        is_dns1123_subdomain(host)
+    }
+}
+
+/// `ValidateIngressCreate` / `ValidateIngressSpec`.
+pub fn validate_ingress(ing: &Value, create: bool) -> Vec<Cause> {
     let mut out = Vec::new();
     let null = Value::Null;
     let spec = ing.get("spec").unwrap_or(&null);
     let sp = Path::new("spec");
     let rules = arr(spec, "rules");
-    match spec.get("defaultBackend").filter(|v| !v.is_null()) {
-        Some(b) => out.extend(validate_ingress_backend(b, &sp.child("defaultBackend"))),
-        None if rules.is_empty() => out.push(invalid(
-            &sp.child("rules"),
+    let backend = spec.get("defaultBackend").filter(|v| !v.is_null());
+    if rules.is_empty() && backend.is_none() {
+        out.push(invalid(
+            &sp,
             Bad::Raw("[]networking.IngressRule(nil)".into()),
             "either `defaultBackend` or `rules` must be specified",
-        )),
-        None => {}
+        ));
+    }
+    if let Some(b) = backend {
+        out.extend(validate_ingress_backend(b, &sp.child("defaultBackend")));
     }
     for (i, r) in rules.iter().enumerate() {
         let p = sp.child("rules").index(i);
@@ -85,109 +131,116 @@ pub fn validate_ingress(ing: &Value) -> Vec<Cause> {
                     "must be a DNS name, not an IP address",
                 ));
             }
-            let errs = if host.contains('*') {
-                super::names::is_dns1123_subdomain(&host.replacen("*.", "a.", 1))
-                    .into_iter()
-                    .map(|_| "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_string())
-                    .take(1)
-                    .collect::<Vec<_>>()
-            } else {
-                is_dns1123_subdomain(host)
-            };
-            for m in errs {
+            for m in host_errors(host) {
                 out.push(invalid(&p.child("host"), host, &m));
             }
         }
-        if let Some(http) = r.get("http").filter(|v| !v.is_null()) {
-            let hp = p.child("http");
-            let paths = arr(http, "paths");
-            if paths.is_empty() {
-                out.push(required(&hp.child("paths"), ""));
-            }
-            for (j, path) in paths.iter().enumerate() {
-                let pp = hp.child("paths").index(j);
-                let pt = s(path, "pathType");
-                let pv = s(path, "path");
-                match pt {
-                    "" => out.push(required(
+        let Some(http) = r.get("http").filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let hp = p.child("http");
+        let paths = arr(http, "paths");
+        if paths.is_empty() {
+            out.push(required(&hp.child("paths"), ""));
+        }
+        for (j, path) in paths.iter().enumerate() {
+            let pp = hp.child("paths").index(j);
+            let pv = s(path, "path");
+            match path.get("pathType").and_then(Value::as_str) {
+                None => {
+                    out.push(required(
                         &pp.child("pathType"),
                         "pathType must be specified",
-                    )),
-                    "Exact" | "Prefix" => {
-                        if !pv.starts_with('/') {
-                            out.push(invalid(&pp.child("path"), pv, "must be an absolute path"));
-                        }
-                        for bad in ["//", "/./", "/../", "%2f", "%2F"] {
-                            if pv.contains(bad) {
-                                out.push(invalid(
-                                    &pp.child("path"),
-                                    pv,
-                                    &format!("must not contain '{bad}'"),
-                                ));
-                            }
-                        }
-                        for bad in ["/..", "/."] {
-                            if pv.ends_with(bad) {
-                                out.push(invalid(
-                                    &pp.child("path"),
-                                    pv,
-                                    &format!("cannot end with '{bad}'"),
-                                ));
-                            }
-                        }
-                    }
-                    "ImplementationSpecific" => {
-                        if !pv.is_empty() && !pv.starts_with('/') {
-                            out.push(invalid(&pp.child("path"), pv, "must be an absolute path"));
-                        }
-                    }
-                    other => out.push(not_supported(
-                        &pp.child("pathType"),
-                        other,
-                        &["Exact", "ImplementationSpecific", "Prefix"],
-                    )),
+                    ));
+                    continue;
                 }
-                out.extend(validate_ingress_backend(
-                    path.get("backend").unwrap_or(&null),
-                    &pp.child("backend"),
-                ));
+                Some("Exact") | Some("Prefix") => {
+                    if !pv.starts_with('/') {
+                        out.push(invalid(&pp.child("path"), pv, "must be an absolute path"));
+                    }
+                    for bad in ["//", "/./", "/../", "%2f", "%2F"] {
+                        if pv.contains(bad) {
+                            out.push(invalid(
+                                &pp.child("path"),
+                                pv,
+                                &format!("must not contain '{bad}'"),
+                            ));
+                        }
+                    }
+                    for bad in ["/..", "/."] {
+                        if pv.ends_with(bad) {
+                            out.push(invalid(
+                                &pp.child("path"),
+                                pv,
+                                &format!("cannot end with '{bad}'"),
+                            ));
+                        }
+                    }
+                }
+                Some("ImplementationSpecific") => {
+                    if !pv.is_empty() && !pv.starts_with('/') {
+                        out.push(invalid(&pp.child("path"), pv, "must be an absolute path"));
+                    }
+                }
+                Some(other) => out.push(not_supported(
+                    &pp.child("pathType"),
+                    other,
+                    &["Exact", "ImplementationSpecific", "Prefix"],
+                )),
             }
+            out.extend(validate_ingress_backend(
+                path.get("backend").unwrap_or(&null),
+                &pp.child("backend"),
+            ));
         }
     }
     for (i, t) in arr(spec, "tls").iter().enumerate() {
+        let tp = sp.child("tls").index(i);
         for (j, h) in arr(t, "hosts").iter().enumerate() {
             let h = h.as_str().unwrap_or_default();
-            if h.contains('*') {
-                continue;
+            for m in host_errors(h) {
+                out.push(invalid(&tp.child("hosts").index(j), h, &m));
             }
-            for m in is_dns1123_subdomain(h) {
-                out.push(invalid(
-                    &sp.child("tls").index(i).child("hosts").index(j),
-                    h,
-                    &m,
-                ));
+        }
+        let sn = s(t, "secretName");
+        if !sn.is_empty() {
+            for m in check_name(NameRule::Subdomain, sn, false) {
+                out.push(invalid(&tp.child("secretName"), sn, &m));
             }
         }
     }
-    if let Some(c) = spec.get("ingressClassName").and_then(Value::as_str) {
+    let class = spec.get("ingressClassName").and_then(Value::as_str);
+    if let Some(c) = class {
         for m in check_name(NameRule::Subdomain, c, false) {
             out.push(invalid(&sp.child("ingressClassName"), c, &m));
+        }
+    }
+    if create {
+        let ann = ing
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("kubernetes.io/ingress.class"))
+            .and_then(Value::as_str);
+        if let (Some(a), Some(c)) = (ann, class) {
+            if a != c {
+                out.push(invalid(
+                    &Path::new("annotations").child("kubernetes.io/ingress.class"),
+                    a,
+                    "must match `ingressClassName` when both are specified",
+                ));
+            }
         }
     }
     out
 }
 
+/// `ValidateIngressClass` (+ update: controller immutable).
 pub fn validate_ingress_class(ic: &Value, old: Option<&Value>) -> Vec<Cause> {
     let mut out = Vec::new();
     let null = Value::Null;
     let spec = ic.get("spec").unwrap_or(&null);
     let c = s(spec, "controller");
     let cp = Path::new("spec.controller");
-    if c.is_empty() {
-        out.push(required(&cp, ""));
-    } else if c.len() > 250 {
-        out.push(super::field::too_long(&cp, 250));
-    }
     if let Some(old) = old {
         let oc = old
             .get("spec")
@@ -195,6 +248,84 @@ pub fn validate_ingress_class(ic: &Value, old: Option<&Value>) -> Vec<Cause> {
             .unwrap_or_default();
         if oc != c {
             out.push(invalid(&cp, c, super::meta::FIELD_IMMUTABLE));
+        }
+    }
+    if c.is_empty() {
+        out.push(required(&cp, ""));
+    } else {
+        if c.len() > 250 {
+            out.push(super::field::too_long(&cp, 250));
+        }
+        match c.split_once('/') {
+            Some((host, rest)) if !host.is_empty() && !rest.is_empty() => {
+                for m in is_dns1123_subdomain(host) {
+                    out.push(invalid(&cp, host, &m));
+                }
+                let path_ok = rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/-._~%!$&'()*+,;=:".contains(&b));
+                if !path_ok {
+                    out.push(invalid(
+                        &cp,
+                        rest,
+                        &super::names::regex_error(
+                            "Invalid path",
+                            "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+",
+                            &[],
+                        ),
+                    ));
+                }
+            }
+            _ => out.push(invalid(
+                &cp,
+                c,
+                "must be a domain-prefixed path (such as \"acme.io/foo\")",
+            )),
+        }
+    }
+    if let Some(params) = spec.get("parameters").filter(|v| !v.is_null()) {
+        let pp = Path::new("spec.parameters");
+        if let Some(g) = params.get("apiGroup").and_then(Value::as_str) {
+            for m in is_dns1123_subdomain(g) {
+                out.push(invalid(&pp.child("apiGroup"), g, &m));
+            }
+        }
+        for f in ["kind", "name"] {
+            let v = s(params, f);
+            if v.is_empty() {
+                out.push(required(&pp.child(f), ""));
+            } else {
+                for m in check_name(NameRule::PathSegment, v, false) {
+                    out.push(invalid(&pp.child(f), v, &m));
+                }
+            }
+        }
+        match params.get("scope").and_then(Value::as_str) {
+            None => out.push(required(&pp.child("scope"), "")),
+            Some("Namespace") => match params.get("namespace").and_then(Value::as_str) {
+                None => out.push(required(
+                    &pp.child("namespace"),
+                    "`parameters.scope` is set to 'Namespace'",
+                )),
+                Some(ns) => {
+                    for m in check_name(NameRule::Label, ns, false) {
+                        out.push(invalid(&pp.child("namespace"), ns, &m));
+                    }
+                }
+            },
+            Some("Cluster") => {
+                if has(params, "namespace") {
+                    out.push(forbidden(
+                        &pp.child("namespace"),
+                        "`parameters.scope` is set to 'Cluster'",
+                    ));
+                }
+            }
+            Some(other) => out.push(not_supported(
+                &pp.child("scope"),
+                other,
+                &["Cluster", "Namespace"],
+            )),
         }
     }
     out
@@ -232,12 +363,17 @@ pub fn validate_network_policy(np: &Value) -> Vec<Cause> {
                                 end,
                                 "may not be specified when `port` is non-numeric",
                             ));
-                        } else if end < p.as_i64().unwrap_or(0) {
-                            out.push(invalid(
-                                &pp.child("endPort"),
-                                end,
-                                "must be greater than or equal to `port`",
-                            ));
+                        } else {
+                            if end < p.as_i64().unwrap_or(0) {
+                                out.push(invalid(
+                                    &pp.child("endPort"),
+                                    end,
+                                    "must be greater than or equal to `port`",
+                                ));
+                            }
+                            for m in super::names::is_valid_port_num(end) {
+                                out.push(invalid(&pp.child("endPort"), end, &m));
+                            }
                         }
                     }
                 } else if let Some(end) = int(port, "endPort") {
@@ -292,9 +428,14 @@ pub fn validate_network_policy(np: &Value) -> Vec<Cause> {
     if types.len() > 2 {
         out.push(invalid(
             &sp.child("policyTypes"),
-            Bad::Raw(super::meta::go_string_slice(types)),
+            Bad::Raw(super::meta::go_string_slice(types).replacen(
+                "[]string",
+                "[]networking.PolicyType",
+                1,
+            )),
             "may not specify more than two policyTypes",
         ));
+        return out;
     }
     for (i, t) in types.iter().enumerate() {
         let t = t.as_str().unwrap_or_default();

@@ -38,7 +38,7 @@ pub fn validate_other(resource: &Resource, obj: &Value, old: Option<&Value>) -> 
         }
         ("networking.k8s.io", "Ingress") => {
             out.extend(validate_object_meta(obj, true, rule));
-            out.extend(validate_ingress(obj));
+            out.extend(validate_ingress(obj, old.is_none()));
         }
         ("networking.k8s.io", "IngressClass") => {
             out.extend(validate_object_meta(obj, false, rule));
