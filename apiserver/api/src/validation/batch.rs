@@ -12,7 +12,7 @@ use super::meta::{
 use super::names::{is_dns1123_label, NameRule};
 use super::pod::validate_pod_template_spec;
 use super::util::{
-    boolean, go_label_selector, go_string_map, go_struct, has, int, obj, s, selector_matches,
+    boolean, go_label_selector, go_string_map, go_struct, has, int, s, selector_matches,
 };
 use crate::status::Cause;
 
@@ -47,6 +47,10 @@ pub fn generated_selector(job: &Value) -> Vec<Cause> {
     if boolean(spec, "manualSelector") == Some(true) {
         return out;
     }
+    // A missing selector is reported by the spec validation.
+    let Some(sel) = spec.get("selector").filter(|v| !v.is_null()) else {
+        return out;
+    };
     let meta = job.get("metadata").unwrap_or(&null);
     let uid = s(meta, "uid");
     let name = s(meta, "name");
@@ -55,8 +59,6 @@ pub fn generated_selector(job: &Value) -> Vec<Cause> {
     }
     let tp = Path::new("spec.template.metadata");
     let labels = template_labels(spec);
-    out.extend(has_label(labels, "controller-uid", uid, &tp));
-    out.extend(has_label(labels, "job-name", name, &tp));
     out.extend(has_label(
         labels,
         "batch.kubernetes.io/controller-uid",
@@ -64,20 +66,19 @@ pub fn generated_selector(job: &Value) -> Vec<Cause> {
         &tp,
     ));
     out.extend(has_label(labels, "batch.kubernetes.io/job-name", name, &tp));
-    let expected = serde_json::json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
-    let sel = spec.get("selector").filter(|v| !v.is_null());
-    let matches = sel.is_some_and(|s| {
-        obj(s, "matchLabels") == expected["matchLabels"].as_object()
-            && super::util::arr(s, "matchExpressions").is_empty()
+    out.extend(has_label(labels, "controller-uid", uid, &tp));
+    out.extend(has_label(labels, "job-name", name, &tp));
+    let expected = serde_json::json!({
+        "batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": name,
+        "controller-uid": uid,
+        "job-name": name,
     });
-    if !matches {
-        let bad = match sel {
-            Some(s) => Bad::Raw(format!("&{}", go_label_selector(s))),
-            None => Bad::Raw("null".into()),
-        };
+    let expected = expected.as_object().cloned().unwrap_or_default();
+    if !selector_matches(sel, &expected) {
         out.push(invalid(
             &Path::new("spec.selector"),
-            bad,
+            Bad::Raw(go_label_selector(sel)),
             "`selector` not auto-generated",
         ));
     }

@@ -52,6 +52,12 @@ pub fn validate_rbac(kind: &str, obj: &Value, _old: Option<&Value>) -> Vec<Cause
                         "resource rules must supply at least one resource",
                     ));
                 }
+                if !arr(rule, "resourceNames").is_empty() && arr(rule, "resources").len() > 1 {
+                    out.push(required(
+                        &p.child("resourceNames"),
+                        "resource names cannot apply to multiple resources",
+                    ));
+                }
             }
             if kind == "ClusterRole" {
                 if let Some(ar) = obj.get("aggregationRule").filter(|v| !v.is_null()) {
@@ -117,7 +123,15 @@ pub fn validate_rbac(kind: &str, obj: &Value, _old: Option<&Value>) -> Vec<Cause
                             out.push(required(&p.child("namespace"), ""));
                         }
                     }
-                    "User" | "Group" => {
+                    k @ ("User" | "Group") => {
+                        if name.is_empty() {
+                            let what = if k == "User" { "user" } else { "group" };
+                            out.push(invalid(
+                                &p.child("name"),
+                                "",
+                                &format!("{what} name cannot be empty"),
+                            ));
+                        }
                         let ag = s(sub, "apiGroup");
                         if ag != "rbac.authorization.k8s.io" {
                             out.push(not_supported(
@@ -138,7 +152,12 @@ pub fn validate_rbac(kind: &str, obj: &Value, _old: Option<&Value>) -> Vec<Cause
                 if old.get("roleRef") != obj.get("roleRef") {
                     out.push(invalid(
                         &rp,
-                        Bad::Raw(super::util::go_struct("rbac.RoleRef", rr)),
+                        Bad::Raw(format!(
+                            "rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}",
+                            super::field::go_quote(s(rr, "apiGroup")),
+                            super::field::go_quote(s(rr, "kind")),
+                            super::field::go_quote(s(rr, "name"))
+                        )),
                         "cannot change roleRef",
                     ));
                 }

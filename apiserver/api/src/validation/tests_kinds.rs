@@ -76,6 +76,7 @@ fn rbac_bindings() {
         vec![
             "roleRef.kind: Unsupported value: \"Pod\": supported values: \"Role\", \"ClusterRole\"",
             "subjects[0].name: Required value",
+            "subjects[0].name: Invalid value: \"\": user name cannot be empty",
         ]
     );
     let r = find("rbac.authorization.k8s.io", "v1", "clusterroles").unwrap();
