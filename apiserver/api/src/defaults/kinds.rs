@@ -262,7 +262,7 @@ pub fn namespace(obj: &mut Value) {
             }
         }
     }
-    if let Some(st) = obj.get_mut("status").and_then(Value::as_object_mut) {
+    if let Some(st) = obj_mut(obj, "status") {
         set_default(st, "phase", json!("Active"));
     }
 }

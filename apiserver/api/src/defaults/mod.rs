@@ -49,6 +49,19 @@ pub fn apply(resource: &Resource, obj: &mut Value) {
     if !obj.is_object() {
         return;
     }
+    apply_kind(resource, obj);
+    // An object without a status gets the status it has after create (on updates the
+    // stored status is restored by `prepare_for_update`).
+    if obj.get("status").is_none_or(Value::is_null) {
+        if let Some(st) = initial_status(resource, obj) {
+            if let Some(m) = obj.as_object_mut() {
+                m.insert("status".into(), st);
+            }
+        }
+    }
+}
+
+fn apply_kind(resource: &Resource, obj: &mut Value) {
     match (resource.group, resource.kind) {
         ("", "Pod") => pod::pod(obj),
         ("", "PodTemplate") => {
@@ -67,7 +80,10 @@ pub fn apply(resource: &Resource, obj: &mut Value) {
         ("apps", "StatefulSet") => kinds::stateful_set(obj),
         ("batch", "Job") => kinds::job(obj),
         ("batch", "CronJob") => kinds::cron_job(obj),
-        ("", "Service") => service::service(obj),
+        ("", "Service") => {
+            service::service(obj);
+            service::service_create(obj);
+        }
         ("", "Namespace") => kinds::namespace(obj),
         ("", "Secret") => kinds::secret(obj),
         ("", "PersistentVolumeClaim") => kinds::pvc(obj),
@@ -152,20 +168,12 @@ fn has_generation(resource: &Resource) -> bool {
     ) && resource.kind != "ControllerRevision"
 }
 
-/// The create-time part of the strategies: status reset (and the initial status some
-/// kinds get), `metadata.generation: 1`, the namespace finalizer, Service clusterIPs.
-pub fn prepare_for_create(resource: &Resource, obj: &mut Value) {
-    let Some(m) = obj.as_object_mut() else {
-        return;
-    };
-    if has_generation(resource) {
-        if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("generation".into(), json!(1));
-        }
-    }
-    let status = match (resource.group, resource.kind) {
+/// The status an object of `resource` has right after create (the strategies reset the
+/// status; some kinds start with a phase or zero counters).
+pub fn initial_status(resource: &Resource, obj: &Value) -> Option<Value> {
+    match (resource.group, resource.kind) {
         ("", "Pod") => {
-            let qos = m.get("spec").map(pod::qos_class).unwrap_or("BestEffort");
+            let qos = obj.get("spec").map(pod::qos_class).unwrap_or("BestEffort");
             Some(json!({"phase": "Pending", "qosClass": qos}))
         }
         ("", "ReplicationController") | ("apps", "ReplicaSet") => Some(json!({"replicas": 0})),
@@ -189,8 +197,21 @@ pub fn prepare_for_create(resource: &Resource, obj: &mut Value) {
             "expectedPods": 0
         })),
         _ => None,
+    }
+}
+
+/// The create-time part of the strategies: status reset (and the initial status some
+/// kinds get), `metadata.generation: 1`, the namespace finalizer, Service clusterIPs.
+pub fn prepare_for_create(resource: &Resource, obj: &mut Value) {
+    let Some(m) = obj.as_object_mut() else {
+        return;
     };
-    if let Some(st) = status {
+    if has_generation(resource) {
+        if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("generation".into(), json!(1));
+        }
+    }
+    if let Some(st) = initial_status(resource, &Value::Object(m.clone())) {
         m.insert("status".into(), st);
     }
     match (resource.group, resource.kind) {

@@ -28,6 +28,33 @@ fn minimal_pod_defaults() {
 }
 
 #[test]
+fn apply_alone_gives_the_created_shape() {
+    let r = find("", "v1", "pods").unwrap();
+    let mut p = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}});
+    apply(r, &mut p);
+    assert_eq!(
+        p["status"],
+        json!({"phase": "Pending", "qosClass": "BestEffort"})
+    );
+    assert_eq!(
+        p["spec"]["containers"][0]["imagePullPolicy"],
+        json!("IfNotPresent")
+    );
+    let s = find("", "v1", "services").unwrap();
+    let mut svc = json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}});
+    apply(s, &mut svc);
+    assert_eq!(svc["spec"]["ipFamilies"], json!(["IPv4"]));
+    assert_eq!(svc["status"], json!({"loadBalancer": {}}));
+    let ns = find("", "v1", "namespaces").unwrap();
+    let mut n = json!({"metadata": {"name": "x"}});
+    apply(ns, &mut n);
+    assert_eq!(n["status"], json!({"phase": "Active"}));
+    let mut again = n.clone();
+    apply(ns, &mut again);
+    assert_eq!(again, n, "apply is idempotent");
+}
+
+#[test]
 fn pull_policy_and_qos() {
     assert_eq!(super::pull_policy_for("nginx"), "Always");
     assert_eq!(super::pull_policy_for("nginx:latest"), "Always");
