@@ -4,6 +4,7 @@
 use rkube_api::{ApiError, Cause, Resource};
 use serde_json::Value;
 
+use crate::clock;
 use crate::codec::{self, BodyType};
 use crate::registry::write::Written;
 use crate::registry::{Registry, WriteOptions};
@@ -20,22 +21,25 @@ pub fn parse_patch(body: &[u8], kind: BodyType) -> Result<Value, ApiError> {
 }
 
 fn patch_error(e: rkube_patch::PatchError) -> ApiError {
-    let code = e.http_status();
-    let message = e.to_string();
-    match code {
-        422 => ApiError {
-            code: 422,
-            reason: "Invalid",
-            message,
-            details: None,
+    ApiError {
+        code: e.http_status(),
+        reason: e.reason(),
+        message: e.message(),
+        details: None,
+    }
+}
+
+fn apply_error(e: rkube_patch::ApplyError) -> ApiError {
+    let causes: Vec<Value> = e.causes();
+    ApiError {
+        code: e.http_status(),
+        reason: e.reason(),
+        message: e.message(),
+        details: if causes.is_empty() {
+            None
+        } else {
+            Some(serde_json::json!({"causes": causes}))
         },
-        409 => ApiError {
-            code: 409,
-            reason: "Conflict",
-            message,
-            details: None,
-        },
-        _ => ApiError::bad_request(message),
     }
 }
 
@@ -79,15 +83,53 @@ pub async fn patch(
     name: &str,
     body: &[u8],
     kind: BodyType,
-    _force: bool,
+    force: bool,
     opts: &WriteOptions,
 ) -> Result<Written, ApiError> {
     let patch = parse_patch(body, kind)?;
     let type_name = rkube_patch::schema::type_of(&r.api_version(), r.kind);
     if kind == BodyType::ApplyPatch {
-        return Err(ApiError::unsupported_media_type(
-            "application/apply-patch+yaml: server-side apply is not implemented yet",
-        ));
+        if opts.field_manager.is_empty() || opts.field_manager == "unknown" {
+            return Err(ApiError::bad_request(
+                "PATCH request with apply content type must set fieldManager",
+            ));
+        }
+        let type_name = type_name.unwrap_or("");
+        let manager = opts.field_manager.clone();
+        let subresource = opts.subresource.clone();
+        // Apply records its own managedFields entry; the generic Update tracking stays out.
+        let apply_opts = WriteOptions {
+            field_manager: String::new(),
+            apply: true,
+            ..opts.clone()
+        };
+        return registry
+            .guaranteed_update(r, namespace, name, &apply_opts, |live| {
+                let mut config = patch.clone();
+                if let Some(m) = config.as_object_mut().and_then(|o| {
+                    o.entry("metadata")
+                        .or_insert_with(|| serde_json::json!({}))
+                        .as_object_mut()
+                }) {
+                    m.entry("name")
+                        .or_insert_with(|| Value::String(name.to_string()));
+                    if let (Some(ns), true) = (namespace, r.namespaced) {
+                        m.entry("namespace")
+                            .or_insert_with(|| Value::String(ns.to_string()));
+                    }
+                }
+                rkube_patch::apply_to(
+                    live,
+                    &config,
+                    type_name,
+                    &manager,
+                    subresource.as_deref(),
+                    force,
+                    &clock::now(),
+                )
+                .map_err(apply_error)
+            })
+            .await;
     }
     registry
         .guaranteed_update(r, namespace, name, opts, |current| {

@@ -8,30 +8,57 @@ use serde_json::Value;
 use crate::registry::meta::meta_str;
 
 /// Defaults and create-time fields of a new object.
-pub fn prepare_create(_r: &Resource, obj: &mut Value, _uid: &str) {
+pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str) {
+    rkube_api::defaults::apply(r, obj);
+    if r.kind == "Job" && r.group == "batch" {
+        rkube_api::defaults::job_selector(obj, uid);
+    }
     if meta_str(obj, "generateName").is_some_and(str::is_empty) {
         crate::registry::meta::meta_mut(obj).remove("generateName");
     }
 }
 
 /// Defaults on update (clients may send objects with fields left out).
-pub fn prepare_update(_r: &Resource, _obj: &mut Value, _old: &Value) {}
-
-pub fn validate(_r: &Resource, _obj: &Value, _old: Option<&Value>) -> Result<(), ApiError> {
-    Ok(())
+pub fn prepare_update(r: &Resource, obj: &mut Value, _old: &Value) {
+    rkube_api::defaults::apply(r, obj);
 }
 
-pub fn validate_status(_r: &Resource, _obj: &Value, _old: &Value) -> Result<(), ApiError> {
-    Ok(())
+fn name_of(obj: &Value) -> &str {
+    meta_str(obj, "name").unwrap_or("")
+}
+
+pub fn validate(r: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), ApiError> {
+    let causes = rkube_api::validation::validate(r, obj, old);
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(r.group, r.kind, name_of(obj), causes))
+    }
+}
+
+pub fn validate_status(r: &Resource, obj: &Value, old: &Value) -> Result<(), ApiError> {
+    let causes = rkube_api::validation::validate_status(r, obj, old);
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(r.group, r.kind, name_of(obj), causes))
+    }
 }
 
 /// Record in `metadata.managedFields` which manager set what (an `Update` operation).
 pub fn track_managed_fields(
-    _r: &Resource,
-    _old: Option<&Value>,
-    _obj: &mut Value,
-    _manager: &str,
-    _subresource: Option<&str>,
-    _now: &str,
+    r: &Resource,
+    old: Option<&Value>,
+    obj: &mut Value,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &str,
 ) {
+    if manager.is_empty() {
+        return;
+    }
+    let Some(type_name) = rkube_patch::schema::type_of(&r.api_version(), r.kind) else {
+        return;
+    };
+    *obj = rkube_patch::track_update(old, obj, type_name, manager, subresource, now);
 }

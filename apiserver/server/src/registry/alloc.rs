@@ -25,6 +25,7 @@ struct Used {
 
 /// What a write allocated; released again unless the write is kept.
 #[must_use]
+#[derive(Debug)]
 pub struct Allocation {
     ips: Vec<u32>,
     ports: Vec<u16>,

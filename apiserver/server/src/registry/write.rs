@@ -139,12 +139,15 @@ impl Registry {
         let now = clock::now();
         meta::prepare_create(r, &mut obj, &uid, &now);
         strategy::prepare_create(r, &mut obj, &uid);
-        strategy::validate(r, &obj, None)?;
         if r.namespaced {
             self.admit_namespace(r, meta_str(&obj, "namespace").unwrap_or_default(), &name)
                 .await?;
         }
         let release = self.services.allocate_for(r, &mut obj, None)?;
+        if let Err(e) = strategy::validate(r, &obj, None) {
+            release.release_now(&self.services);
+            return Err(e);
+        }
         strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now);
         let obj = meta::canonicalize(obj);
         if opts.dry_run {
@@ -297,12 +300,16 @@ impl Registry {
             obj.insert("kind".into(), json!(r.kind));
         }
         strategy::prepare_update(r, &mut new, old);
-        if sub == Some("status") {
-            strategy::validate_status(r, &new, old)?;
-        } else {
-            strategy::validate(r, &new, Some(old))?;
-        }
         let release = self.services.allocate_for(r, &mut new, Some(old))?;
+        let valid = if sub == Some("status") {
+            strategy::validate_status(r, &new, old)
+        } else {
+            strategy::validate(r, &new, Some(old))
+        };
+        if let Err(e) = valid {
+            release.release_now(&self.services);
+            return Err(e);
+        }
         release.keep();
         strategy::track_managed_fields(
             r,
