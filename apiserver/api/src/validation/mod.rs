@@ -25,6 +25,7 @@ mod rbac;
 mod resources;
 mod scheduling;
 mod schema;
+mod schema_workloads;
 mod service;
 mod service_ips;
 mod sets;

@@ -49,8 +49,13 @@ impl T {
 
 use T::*;
 
-const STRS: T = Arr(&Str);
-const STR_MAP: T = Map(&Str);
+use super::schema_workloads::{
+    CRON_JOB_SPEC, DAEMON_SET_SPEC, DEPLOYMENT_SPEC, JOB_SPEC, RC_SPEC, REPLICA_SET_SPEC,
+    STATEFUL_SET_SPEC,
+};
+
+pub const STRS: T = Arr(&Str);
+pub const STR_MAP: T = Map(&Str);
 const QTY_MAP: T = Map(&Quantity);
 
 static OWNER_REF: S = S {
@@ -89,7 +94,7 @@ static SELECTOR_REQ: S = S {
     fields: &[("key", Str), ("operator", Str), ("values", STRS)],
 };
 
-static LABEL_SELECTOR: S = S {
+pub static LABEL_SELECTOR: S = S {
     go: "LabelSelector",
     fields: &[
         ("matchLabels", STR_MAP),
@@ -315,74 +320,9 @@ pub static POD_SPEC: S = S {
     ],
 };
 
-static POD_TEMPLATE_SPEC: S = S {
+pub static POD_TEMPLATE_SPEC: S = S {
     go: "PodTemplateSpec",
     fields: &[("metadata", Obj(&OBJECT_META)), ("spec", Obj(&POD_SPEC))],
-};
-
-static RU_DEPLOYMENT: S = S {
-    go: "RollingUpdateDeployment",
-    fields: &[("maxUnavailable", IntStr), ("maxSurge", IntStr)],
-};
-
-static DEPLOYMENT_STRATEGY: S = S {
-    go: "DeploymentStrategy",
-    fields: &[("type", Str), ("rollingUpdate", Obj(&RU_DEPLOYMENT))],
-};
-
-static DEPLOYMENT_SPEC: S = S {
-    go: "DeploymentSpec",
-    fields: &[
-        ("replicas", I32),
-        ("selector", Obj(&LABEL_SELECTOR)),
-        ("template", Obj(&POD_TEMPLATE_SPEC)),
-        ("strategy", Obj(&DEPLOYMENT_STRATEGY)),
-        ("minReadySeconds", I32),
-        ("revisionHistoryLimit", I32),
-        ("paused", Bool),
-        ("progressDeadlineSeconds", I32),
-    ],
-};
-
-static REPLICA_SET_SPEC: S = S {
-    go: "ReplicaSetSpec",
-    fields: &[
-        ("replicas", I32),
-        ("minReadySeconds", I32),
-        ("selector", Obj(&LABEL_SELECTOR)),
-        ("template", Obj(&POD_TEMPLATE_SPEC)),
-    ],
-};
-
-static RU_DAEMON_SET: S = S {
-    go: "RollingUpdateDaemonSet",
-    fields: &[("maxUnavailable", IntStr), ("maxSurge", IntStr)],
-};
-
-static DS_STRATEGY: S = S {
-    go: "DaemonSetUpdateStrategy",
-    fields: &[("type", Str), ("rollingUpdate", Obj(&RU_DAEMON_SET))],
-};
-
-static DAEMON_SET_SPEC: S = S {
-    go: "DaemonSetSpec",
-    fields: &[
-        ("selector", Obj(&LABEL_SELECTOR)),
-        ("template", Obj(&POD_TEMPLATE_SPEC)),
-        ("updateStrategy", Obj(&DS_STRATEGY)),
-        ("minReadySeconds", I32),
-        ("revisionHistoryLimit", I32),
-    ],
-};
-
-static RU_STS: S = S {
-    go: "RollingUpdateStatefulSetStrategy",
-    fields: &[("partition", I32), ("maxUnavailable", IntStr)],
-};
-
-static STS_STRATEGY: S = S {
-    go: "StatefulSetUpdateStrategy",
-    fields: &[("type", Str), ("rollingUpdate", Obj(&RU_STS))],
 };
 
 static VOLUME_RESOURCES: S = S {
@@ -402,73 +342,9 @@ static PVC_SPEC: S = S {
     ],
 };
 
-static PVC: S = S {
+pub static PVC: S = S {
     go: "PersistentVolumeClaim",
     fields: &[("metadata", Obj(&OBJECT_META)), ("spec", Obj(&PVC_SPEC))],
-};
-
-static STATEFUL_SET_SPEC: S = S {
-    go: "StatefulSetSpec",
-    fields: &[
-        ("replicas", I32),
-        ("selector", Obj(&LABEL_SELECTOR)),
-        ("template", Obj(&POD_TEMPLATE_SPEC)),
-        ("volumeClaimTemplates", Arr(&Obj(&PVC))),
-        ("serviceName", Str),
-        ("podManagementPolicy", Str),
-        ("updateStrategy", Obj(&STS_STRATEGY)),
-        ("revisionHistoryLimit", I32),
-        ("minReadySeconds", I32),
-    ],
-};
-
-static RC_SPEC: S = S {
-    go: "ReplicationControllerSpec",
-    fields: &[
-        ("replicas", I32),
-        ("minReadySeconds", I32),
-        ("selector", STR_MAP),
-        ("template", Obj(&POD_TEMPLATE_SPEC)),
-    ],
-};
-
-static JOB_SPEC: S = S {
-    go: "JobSpec",
-    fields: &[
-        ("parallelism", I32),
-        ("completions", I32),
-        ("activeDeadlineSeconds", I64),
-        ("backoffLimit", I32),
-        ("backoffLimitPerIndex", I32),
-        ("maxFailedIndexes", I32),
-        ("selector", Obj(&LABEL_SELECTOR)),
-        ("manualSelector", Bool),
-        ("template", Obj(&POD_TEMPLATE_SPEC)),
-        ("ttlSecondsAfterFinished", I32),
-        ("completionMode", Str),
-        ("suspend", Bool),
-        ("podReplacementPolicy", Str),
-        ("managedBy", Str),
-    ],
-};
-
-static JOB_TEMPLATE: S = S {
-    go: "JobTemplateSpec",
-    fields: &[("metadata", Obj(&OBJECT_META)), ("spec", Obj(&JOB_SPEC))],
-};
-
-static CRON_JOB_SPEC: S = S {
-    go: "CronJobSpec",
-    fields: &[
-        ("schedule", Str),
-        ("timeZone", Str),
-        ("startingDeadlineSeconds", I64),
-        ("concurrencyPolicy", Str),
-        ("suspend", Bool),
-        ("jobTemplate", Obj(&JOB_TEMPLATE)),
-        ("successfulJobsHistoryLimit", I32),
-        ("failedJobsHistoryLimit", I32),
-    ],
 };
 
 static SERVICE_PORT: S = S {
