@@ -174,3 +174,5 @@ fn dedup(causes: Vec<Cause>) -> Vec<Cause> {
 mod tests;
 #[cfg(test)]
 mod tests_kinds;
+#[cfg(test)]
+mod tests_valid;
