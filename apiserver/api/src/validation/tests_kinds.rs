@@ -148,3 +148,20 @@ fn type_errors_via_public_api() {
         "Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into Go struct field Container.spec.containers.name of type string"
     );
 }
+
+#[test]
+fn workload_status_counters() {
+    let r = find("apps", "v1", "deployments").unwrap();
+    let old = json!({"metadata": {"name": "d", "namespace": "n"}, "spec": {}, "status": {}});
+    let mut new = old.clone();
+    new["status"] = json!({"replicas": 1, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": -1});
+    let m: Vec<String> = super::validate_status(r, &new, &old).into_iter().map(|c| c.message).collect();
+    assert_eq!(
+        m,
+        vec![
+            "status.updatedReplicas: Invalid value: -1: must be greater than or equal to 0",
+            "status.readyReplicas: Invalid value: 2: cannot be greater than status.replicas",
+            "status.availableReplicas: Invalid value: 2: cannot be greater than status.replicas",
+        ]
+    );
+}

@@ -406,22 +406,14 @@ pub fn validate_replicas_status(kind: &str, status: &Value) -> Vec<Cause> {
     if kind != "DaemonSet" {
         let replicas = int(status, "replicas").unwrap_or(0);
         let msg = "cannot be greater than status.replicas";
-        for f in [
-            "fullyLabeledReplicas",
-            "readyReplicas",
-            "availableReplicas",
-            "updatedReplicas",
-            "currentReplicas",
-        ] {
-            if kind == "Deployment"
-                && f != "updatedReplicas"
-                && f != "availableReplicas"
-                && f != "readyReplicas"
-            {
-                continue;
-            }
+        let bounded: &[&str] = match kind {
+            "Deployment" => &["updatedReplicas", "readyReplicas", "availableReplicas"],
+            "StatefulSet" => &["readyReplicas", "currentReplicas", "updatedReplicas"],
+            _ => &["fullyLabeledReplicas", "readyReplicas", "availableReplicas"],
+        };
+        for f in bounded {
             if let Some(v) = int(status, f) {
-                if v > replicas && !(kind == "Deployment" && f == "readyReplicas") {
+                if v > replicas {
                     out.push(invalid(&sp.child(f), v, msg));
                 }
             }
