@@ -219,7 +219,11 @@ impl Quantity {
             e = 18;
         }
         let m = m.saturating_mul(10u128.saturating_pow((e10 - e) as u32));
-        format!("{sign}{m}{}", suffix_for(e))
+        if self.format == Format::DecimalExponent && e != 0 {
+            format!("{sign}{m}e{e}")
+        } else {
+            format!("{sign}{m}{}", suffix_for(e))
+        }
     }
 }
 
@@ -251,7 +255,8 @@ mod tests {
         assert_eq!(c("1Gi"), "1Gi");
         assert_eq!(c("1024Mi"), "1Gi");
         assert_eq!(c("128974848"), "128974848");
-        assert_eq!(c("129e6"), "129M");
+        assert_eq!(c("129e6"), "129e6");
+        assert_eq!(c("129M"), "129M");
         assert_eq!(c("1.5Gi"), "1536Mi");
         assert!(Quantity::parse("abc").is_none());
         assert!(Quantity::parse("1.2.3").is_none());

@@ -154,8 +154,12 @@ fn workload_status_counters() {
     let r = find("apps", "v1", "deployments").unwrap();
     let old = json!({"metadata": {"name": "d", "namespace": "n"}, "spec": {}, "status": {}});
     let mut new = old.clone();
-    new["status"] = json!({"replicas": 1, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": -1});
-    let m: Vec<String> = super::validate_status(r, &new, &old).into_iter().map(|c| c.message).collect();
+    new["status"] =
+        json!({"replicas": 1, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": -1});
+    let m: Vec<String> = super::validate_status(r, &new, &old)
+        .into_iter()
+        .map(|c| c.message)
+        .collect();
     assert_eq!(
         m,
         vec![
