@@ -176,6 +176,92 @@ fn exercise(server: &Apiserver, bin: &str, tag: &str) {
     assert!(k.fails(&["get", "cm", "cm1"]).contains("not found"));
     k.ok(&["delete", "secret", "s1", "--grace-period=0", "--force"]);
     k.ok(&["explain", "pod.spec.containers"]);
+
+    apply_and_cascade(&k);
+    watch_events(&k);
+}
+
+fn manifest(k: &Run, name: &str, body: &str) -> String {
+    let path = k.server.data_dir().join(format!("{}-{name}.yaml", k.ns));
+    std::fs::write(&path, body).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn apply_and_cascade(k: &Run) {
+    // Client-side apply: create, then change a field.
+    let cm = |v: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: \"{v}\"\n");
+    let path = manifest(k, "cm", &cm("1"));
+    assert!(k.ok(&["apply", "-f", &path]).contains("created"));
+    std::fs::write(&path, cm("2")).unwrap();
+    assert!(k.ok(&["apply", "-f", &path]).contains("configured"));
+    assert_eq!(k.ok(&["get", "cm", "applied", "-o", "jsonpath={.data.a}"]), "2");
+
+    // Server-side apply; a second manager conflicts; --force-conflicts takes over.
+    let deploy = |replicas: u32| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ssa\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: ssa}}\n  template:\n    metadata:\n      labels: {{app: ssa}}\n    spec:\n      containers:\n      - name: c\n        image: nginx\n"
+        )
+    };
+    let d1 = manifest(k, "ssa1", &deploy(2));
+    k.ok(&["apply", "--server-side", "-f", &d1]);
+    let managers = k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+    assert!(managers.contains("kubectl"), "{managers}");
+    let d2 = manifest(k, "ssa2", &deploy(3));
+    let err = k.fails(&["apply", "--server-side", "--field-manager=other", "-f", &d2]);
+    assert!(err.contains("conflict") && err.contains(".spec.replicas"), "{err}");
+    k.ok(&["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", &d2]);
+    assert_eq!(k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.spec.replicas}"]), "3");
+
+    // Cascading deletes through ownerReferences.
+    for (policy, dependent_survives) in [("orphan", true), ("foreground", false), ("background", false)] {
+        let owner = format!("owner-{policy}");
+        k.ok(&["create", "configmap", &owner]);
+        let uid = k.ok(&["get", "cm", &owner, "-o", "jsonpath={.metadata.uid}"]);
+        let dep = format!("dep-{policy}");
+        let path = manifest(
+            k,
+            &dep,
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {dep}\n  ownerReferences:\n  - apiVersion: v1\n    kind: ConfigMap\n    name: {owner}\n    uid: {uid}\n"
+            ),
+        );
+        k.ok(&["create", "-f", &path]);
+        k.ok(&["delete", "cm", &owner, &format!("--cascade={policy}")]);
+        assert!(k.fails(&["get", "cm", &owner]).contains("not found"));
+        if dependent_survives {
+            assert_eq!(k.ok(&["get", "cm", &dep, "-o", "jsonpath={.metadata.ownerReferences}"]), "");
+        } else if policy == "foreground" {
+            assert!(k.fails(&["get", "cm", &dep]).contains("not found"));
+        }
+    }
+}
+
+fn watch_events(k: &Run) {
+    let mut child = std::process::Command::new(k.bin)
+        .args(["get", "cm", "-w", "--output-watch-events", "-n", &k.ns, "--request-timeout=20s"])
+        .env("KUBECONFIG", &k.server.kubeconfig)
+        .env("HOME", k.server.data_dir())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = String::new();
+        std::io::Read::read_to_string(&mut out, &mut buf).ok();
+        buf
+    });
+    // The watch sees the existing objects first; wait until it is running.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    k.ok(&["create", "configmap", "watched"]);
+    k.ok(&["label", "cm", "watched", "x=1"]);
+    k.ok(&["delete", "cm", "watched"]);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let seen = reader.join().unwrap();
+    for event in ["ADDED", "MODIFIED", "DELETED"] {
+        assert!(seen.lines().any(|l| l.starts_with(event) && l.contains("watched")), "{} -w missed {event}:\n{seen}", k.bin);
+    }
 }
 
 #[test]

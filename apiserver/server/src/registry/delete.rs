@@ -85,6 +85,23 @@ fn tombstone(rev: Revision, prev: &Bytes) -> Bytes {
     }
 }
 
+/// Kinds whose objects own others in a cluster (workloads own ReplicaSets, Pods, Jobs;
+/// Services own EndpointSlices). Background cleanup scans storage, so it is limited to
+/// these; Foreground and Orphan deletes always look for dependents.
+fn owns_dependents(r: &Resource) -> bool {
+    matches!(
+        r.kind,
+        "Deployment"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "CronJob"
+            | "Service"
+    )
+}
+
 /// A pod that a kubelet may still be running gets a grace period.
 fn pod_needs_grace(obj: &Value) -> bool {
     let bound = obj
@@ -180,15 +197,16 @@ impl Registry {
         opts: &DeleteOptions,
     ) -> Result<Bytes, ApiError> {
         let now = clock::now();
-        let mut finalizers = meta::finalizers(&obj);
-        match opts.propagation_policy.as_deref() {
-            Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
-                finalizers.push("foregroundDeletion".into())
+        let finalizers = meta::finalizers(&obj);
+        let uid = meta_str(&obj, "uid").unwrap_or("").to_string();
+        // No garbage collector runs yet: the owner settles its dependents itself, which
+        // is what the GC would do once it saw the orphan or foregroundDeletion finalizer.
+        if !opts.dry_run && !uid.is_empty() {
+            match opts.propagation_policy.as_deref() {
+                Some("Orphan") => self.orphan_dependents(&uid).await?,
+                Some("Foreground") => self.delete_dependents(&uid, "Foreground").await?,
+                _ => {}
             }
-            Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => {
-                finalizers.push("orphan".into())
-            }
-            _ => {}
         }
         let namespace_finalizers = r.plural == "namespaces"
             && obj
@@ -206,7 +224,18 @@ impl Registry {
             0
         };
         if finalizers.is_empty() && !namespace_finalizers && grace == 0 {
-            return self.remove(r, namespace, name, rev, opts.dry_run).await;
+            let removed = self.remove(r, namespace, name, rev, opts.dry_run).await?;
+            if !opts.dry_run
+                && !uid.is_empty()
+                && owns_dependents(r)
+                && matches!(
+                    opts.propagation_policy.as_deref(),
+                    None | Some("Background")
+                )
+            {
+                self.delete_dependents(&uid, "Background").await?;
+            }
+            return Ok(removed);
         }
         // Graceful: mark it and let the owner of the finalizers (or the kubelet) finish.
         let already = meta::is_deleting(&obj);

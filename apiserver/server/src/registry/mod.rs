@@ -3,6 +3,7 @@
 
 pub mod alloc;
 mod delete;
+pub mod gc;
 pub mod list;
 pub mod meta;
 pub mod write;
