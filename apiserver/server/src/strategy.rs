@@ -7,9 +7,22 @@ use serde_json::Value;
 
 use crate::registry::meta::meta_str;
 
-/// Defaults and create-time fields of a new object.
+/// JSON values of the wrong type are a decoding error (400) upstream, found before any
+/// defaulting or validation.
+pub fn check_types(r: &Resource, obj: &Value) -> Result<(), ApiError> {
+    match rkube_api::validation::type_errors(r, obj).first() {
+        None => Ok(()),
+        Some(cause) => Err(ApiError::bad_request(
+            rkube_api::validation::decode_error_message(r, cause),
+        )),
+    }
+}
+
+/// Defaults and create-time fields of a new object: initial status, generation 1,
+/// kind-specific fields (a Namespace's finalizer, a Job's selector).
 pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str) {
     rkube_api::defaults::apply(r, obj);
+    rkube_api::defaults::prepare_for_create(r, obj);
     if r.kind == "Job" && r.group == "batch" {
         rkube_api::defaults::job_selector(obj, uid);
     }
@@ -18,8 +31,15 @@ pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str) {
     }
 }
 
-/// Defaults on update (clients may send objects with fields left out).
-pub fn prepare_update(r: &Resource, obj: &mut Value, _old: &Value) {
+/// Update of the main resource or of `status`: what the client may not change there
+/// comes from the stored object, generation follows spec changes, and defaults fill in
+/// what the client left out.
+pub fn prepare_update(r: &Resource, obj: &mut Value, old: &Value, subresource: Option<&str>) {
+    if subresource == Some("status") {
+        rkube_api::defaults::prepare_for_status_update(r, obj, old);
+    } else {
+        rkube_api::defaults::prepare_for_update(r, obj, old);
+    }
     rkube_api::defaults::apply(r, obj);
 }
 

@@ -1,6 +1,5 @@
 //! Object metadata rules shared by every resource: what create sets, what update keeps.
 
-use rkube_api::Resource;
 use serde_json::{json, Map, Value};
 
 /// Upstream's field order of ObjectMeta, so stored objects read like upstream's.
@@ -21,13 +20,6 @@ const META_ORDER: &[&str] = &[
     "finalizers",
     "managedFields",
 ];
-
-/// Resources whose objects carry `metadata.generation` (bumped on spec changes).
-pub fn tracks_generation(r: &Resource) -> bool {
-    matches!(r.group, "apps" | "batch" | "networking.k8s.io" | "policy")
-        && !matches!(r.kind, "IngressClass" | "ControllerRevision")
-        || r.kind == "ReplicationController"
-}
 
 pub fn meta(obj: &Value) -> Option<&Map<String, Value>> {
     obj.get("metadata")?.as_object()
@@ -88,24 +80,9 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// The part of an object that is neither metadata nor status, for generation tracking.
-fn spec_part(obj: &Value) -> Value {
-    match obj {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| {
-                    !matches!(k.as_str(), "metadata" | "status" | "kind" | "apiVersion")
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        _ => Value::Null,
-    }
-}
-
 /// Fields a client may not set: on create they are assigned, on update kept from the
 /// stored object.
-pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str, now: &str) {
+pub fn prepare_create(obj: &mut Value, uid: &str, now: &str) {
     let m = meta_mut(obj);
     m.insert("uid".into(), json!(uid));
     m.insert("creationTimestamp".into(), json!(now));
@@ -114,20 +91,15 @@ pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str, now: &str) {
         "deletionTimestamp",
         "deletionGracePeriodSeconds",
         "selfLink",
+        "generation",
     ] {
         m.remove(k);
     }
-    if tracks_generation(r) {
-        m.insert("generation".into(), json!(1));
-    } else {
-        m.remove("generation");
-    }
 }
 
-/// Carry the server-owned metadata of `old` into `new`, bump generation on spec changes.
-pub fn prepare_update(r: &Resource, new: &mut Value, old: &Value) {
+/// Carry the server-owned metadata of `old` into `new`.
+pub fn prepare_update(new: &mut Value, old: &Value) {
     let old_meta = meta(old).cloned().unwrap_or_default();
-    let spec_changed = spec_part(new) != spec_part(old);
     let m = meta_mut(new);
     for k in [
         "uid",
@@ -136,6 +108,7 @@ pub fn prepare_update(r: &Resource, new: &mut Value, old: &Value) {
         "deletionGracePeriodSeconds",
         "namespace",
         "name",
+        "generation",
     ] {
         match old_meta.get(k) {
             Some(v) => m.insert(k.to_string(), v.clone()),
@@ -143,51 +116,6 @@ pub fn prepare_update(r: &Resource, new: &mut Value, old: &Value) {
         };
     }
     m.remove("selfLink");
-    if tracks_generation(r) {
-        let gen = old_meta
-            .get("generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        m.insert(
-            "generation".into(),
-            json!(if spec_changed { gen + 1 } else { gen }),
-        );
-    } else {
-        m.remove("generation");
-    }
-}
-
-/// Whether the resource has a status subresource whose contents the main endpoint
-/// must not change.
-pub fn has_status(r: &Resource) -> bool {
-    r.subresource("status").is_some()
-}
-
-/// Main endpoint update: status stays what it was.
-pub fn keep_status(new: &mut Value, old: &Value) {
-    if let Some(obj) = new.as_object_mut() {
-        match old.get("status") {
-            Some(s) => obj.insert("status".into(), s.clone()),
-            None => obj.remove("status"),
-        };
-    }
-}
-
-/// Status endpoint update: only status comes from the request.
-pub fn take_status_only(new: Value, old: &Value) -> Value {
-    let mut out = old.clone();
-    if let Some(obj) = out.as_object_mut() {
-        match new.get("status") {
-            Some(s) => obj.insert("status".into(), s.clone()),
-            None => obj.remove("status"),
-        };
-        // The client's resourceVersion is the precondition.
-        if let Some(rv) = meta_str(&new, "resourceVersion") {
-            let rv = rv.to_string();
-            meta_mut(&mut out).insert("resourceVersion".into(), json!(rv));
-        }
-    }
-    out
 }
 
 /// Finalizers of an object.
@@ -210,20 +138,6 @@ pub fn is_deleting(obj: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rkube_api::resources::find;
-
-    #[test]
-    fn generation_bumps_on_spec_only() {
-        let deploy = find("apps", "v1", "deployments").unwrap();
-        let old = json!({"metadata": {"name": "d", "generation": 3, "uid": "u"}, "spec": {"replicas": 1}});
-        let mut same = json!({"metadata": {"name": "d", "labels": {"a": "b"}}, "spec": {"replicas": 1}, "status": {"x": 1}});
-        prepare_update(deploy, &mut same, &old);
-        assert_eq!(same["metadata"]["generation"], 3);
-        assert_eq!(same["metadata"]["uid"], "u");
-        let mut changed = json!({"metadata": {"name": "d"}, "spec": {"replicas": 2}});
-        prepare_update(deploy, &mut changed, &old);
-        assert_eq!(changed["metadata"]["generation"], 4);
-    }
 
     #[test]
     fn canonical_order() {

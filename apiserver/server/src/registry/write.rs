@@ -99,6 +99,7 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Written, ApiError> {
         check_type(&mut obj, r.kind, r.group, r.version)?;
+        strategy::check_types(r, &obj)?;
         if r.namespaced {
             let ns = namespace.unwrap_or("default");
             match meta_str(&obj, "namespace") {
@@ -137,7 +138,7 @@ impl Registry {
         meta::meta_mut(&mut obj).insert("name".into(), json!(name));
         let uid = uuid::Uuid::new_v4().to_string();
         let now = clock::now();
-        meta::prepare_create(r, &mut obj, &uid, &now);
+        meta::prepare_create(&mut obj, &uid, &now);
         strategy::prepare_create(r, &mut obj, &uid);
         if r.namespaced {
             self.admit_namespace(r, meta_str(&obj, "namespace").unwrap_or_default(), &name)
@@ -274,6 +275,7 @@ impl Registry {
         old: &Value,
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
+        strategy::check_types(r, &new)?;
         let old_rv = meta_str(old, "resourceVersion").unwrap_or("").to_string();
         if let Some(rv) = meta_str(&new, "resourceVersion").filter(|rv| !rv.is_empty()) {
             if rv != old_rv {
@@ -289,17 +291,12 @@ impl Registry {
             _ => {}
         }
         let sub = opts.subresource.as_deref();
-        if sub == Some("status") {
-            new = meta::take_status_only(new, old);
-        } else if sub.is_none() && meta::has_status(r) {
-            meta::keep_status(&mut new, old);
-        }
-        meta::prepare_update(r, &mut new, old);
+        meta::prepare_update(&mut new, old);
         if let Some(obj) = new.as_object_mut() {
             obj.insert("apiVersion".into(), json!(r.api_version()));
             obj.insert("kind".into(), json!(r.kind));
         }
-        strategy::prepare_update(r, &mut new, old);
+        strategy::prepare_update(r, &mut new, old, sub);
         let release = self.services.allocate_for(r, &mut new, Some(old))?;
         let valid = if sub == Some("status") {
             strategy::validate_status(r, &new, old)
