@@ -3,6 +3,7 @@
 mod clock;
 pub mod codec;
 pub mod discovery;
+mod fieldvalidation;
 pub mod flags;
 mod handler;
 mod patch;
@@ -61,9 +62,43 @@ pub fn component_statuses() -> Value {
     })
 }
 
+/// Give the OpenAPI documents the served resource table (once per process).
+fn install_openapi() {
+    let subresources: Vec<Vec<rkube_openapi::SubresourceSpec<'static>>> = rkube_api::RESOURCES
+        .iter()
+        .map(|r| {
+            r.subresources
+                .iter()
+                .map(|s| rkube_openapi::SubresourceSpec {
+                    name: s.name,
+                    group: s.group,
+                    version: s.version,
+                    kind: s.kind,
+                    verbs: s.verbs,
+                })
+                .collect()
+        })
+        .collect();
+    let specs: Vec<rkube_openapi::ResourceSpec<'_>> = rkube_api::RESOURCES
+        .iter()
+        .zip(&subresources)
+        .map(|(r, subs)| rkube_openapi::ResourceSpec {
+            group: r.group,
+            version: r.version,
+            kind: r.kind,
+            plural: r.plural,
+            namespaced: r.namespaced,
+            verbs: r.verbs,
+            subresources: subs,
+        })
+        .collect();
+    rkube_openapi::install(&specs);
+}
+
 /// Open the store and build the server state, creating what a fresh cluster has.
 pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
     flags.check().map_err(anyhow::Error::msg)?;
+    install_openapi();
     std::fs::create_dir_all(&flags.data_dir)
         .with_context(|| format!("creating {}", flags.data_dir.display()))?;
     let options = EmbeddedOptions {
@@ -150,7 +185,77 @@ async fn bootstrap(server: &ApiServer, address: std::net::IpAddr) -> anyhow::Res
             Err(e) => anyhow::bail!("creating the kubernetes Service: {e}"),
         }
     }
-    let _ = address;
+    // Endpoints may not name loopback addresses (validation refuses them, as upstream's
+    // does); with no routable --advertise-address there is nothing to point at yet.
+    if address.is_loopback() || address.is_unspecified() {
+        tracing::info!("no routable --advertise-address: the kubernetes Service has no endpoints");
+        return Ok(());
+    }
+    reconcile_kubernetes_endpoints(server, address).await
+}
+
+/// Point the `kubernetes` Service at this apiserver (upstream's endpoint reconciler):
+/// its Endpoints and EndpointSlice list the advertised address and port.
+async fn reconcile_kubernetes_endpoints(
+    server: &ApiServer,
+    address: std::net::IpAddr,
+) -> anyhow::Result<()> {
+    let reg = &server.registry;
+    let port: u16 = server
+        .server_address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(6443);
+    let ip = address.to_string();
+    let opts = WriteOptions {
+        field_manager: "kube-apiserver".into(),
+        ..WriteOptions::default()
+    };
+    let endpoints = json!({
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": ip}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+    });
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": if address.is_ipv4() { "IPv4" } else { "IPv6" },
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": true}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    });
+    for (group, plural, desired) in [
+        ("", "endpoints", endpoints),
+        ("discovery.k8s.io", "endpointslices", slice),
+    ] {
+        let r = rkube_api::resources::in_group_version(group, "v1")
+            .find(|r| r.plural == plural)
+            .expect("served resource");
+        let wanted = desired.clone();
+        let result = reg
+            .guaranteed_update(
+                r,
+                Some("default"),
+                "kubernetes",
+                &WriteOptions {
+                    apply: true,
+                    ..opts.clone()
+                },
+                |current| {
+                    let mut next = current.cloned().unwrap_or_else(|| wanted.clone());
+                    for (k, v) in wanted.as_object().into_iter().flatten() {
+                        if k != "metadata" {
+                            next[k] = v.clone();
+                        }
+                    }
+                    Ok(next)
+                },
+            )
+            .await;
+        if let Err(e) = result {
+            anyhow::bail!("reconciling the kubernetes {plural}: {e}");
+        }
+    }
     Ok(())
 }
 
