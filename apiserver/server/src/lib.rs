@@ -3,7 +3,6 @@
 mod clock;
 pub mod codec;
 pub mod discovery;
-mod fieldvalidation;
 pub mod flags;
 mod handler;
 mod patch;
