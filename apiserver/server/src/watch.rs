@@ -256,7 +256,7 @@ pub async fn serve(
                     Some(Ok(ev)) => {
                         last_rev = ev.revision;
                         match visible(r, &list, &ev) {
-                            Some(kind) => framer.frame(kind, &ev.value),
+                            Some(kind) => framer.frame(kind, &crate::registry::convert::bytes_from_storage(r, &ev.value)),
                             None => continue,
                         }
                     }

@@ -144,7 +144,7 @@ impl Registry {
     }
 
     /// DELETE of one object. Returns the object as the deletion left it.
-    pub async fn delete(
+    async fn delete_stored(
         &self,
         r: &'static Resource,
         namespace: Option<&str>,
@@ -185,6 +185,23 @@ impl Registry {
             }
         }
         Err(ApiError::stale(qualified(r), name))
+    }
+
+    /// DELETE of one object of `r`; the answer in `r`'s form.
+    pub async fn delete(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Bytes, ApiError> {
+        let (stored, converts) = super::convert::storage_form(r);
+        let out = self.delete_stored(stored, namespace, name, opts).await?;
+        Ok(if converts {
+            super::convert::bytes_from_storage(r, &out)
+        } else {
+            out
+        })
     }
 
     async fn mark_or_remove(

@@ -199,7 +199,7 @@ impl Registry {
                     continue;
                 }
             }
-            items.push(kv.value.clone());
+            items.push(super::convert::bytes_from_storage(r, &kv.value));
             last_key = Some(kv.key.clone());
             if limit.is_some_and(|l| items.len() >= l) {
                 more = true;

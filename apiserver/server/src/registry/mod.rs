@@ -2,6 +2,7 @@
 //! per resource comes from its strategy (defaults, validation, status split, tables).
 
 pub mod alloc;
+pub mod convert;
 mod delete;
 pub mod gc;
 pub mod list;
@@ -98,7 +99,10 @@ impl Registry {
         name: &str,
     ) -> Result<KeyValue, ApiError> {
         match self.store.get(&self.key(r, namespace, name)).await {
-            Ok(Some(kv)) => Ok(kv),
+            Ok(Some(mut kv)) => {
+                kv.value = convert::bytes_from_storage(r, &kv.value);
+                Ok(kv)
+            }
             Ok(None) => Err(ApiError::not_found(qualified(r), name)),
             Err(e) => Err(storage_error(r, name, e)),
         }

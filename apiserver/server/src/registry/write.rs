@@ -6,7 +6,7 @@ use rkube_storage::{KeyValue, Storage as _, StorageError};
 use serde_json::{json, Value};
 
 use super::meta::{self, meta_str};
-use super::{decode_stored, qualified, render, storage_error, Registry};
+use super::{convert, decode_stored, qualified, render, storage_error, Registry};
 use crate::clock;
 use crate::strategy;
 
@@ -91,7 +91,7 @@ pub fn check_type(obj: &mut Value, kind: &str, group: &str, version: &str) -> Re
 
 impl Registry {
     /// Create an object in `namespace` (ignored for cluster-scoped resources).
-    pub async fn create(
+    async fn create_stored(
         &self,
         r: &'static Resource,
         namespace: Option<&str>,
@@ -174,6 +174,59 @@ impl Registry {
         }
     }
 
+    /// Create an object of `r` (converted to and from its stored form when they differ).
+    pub async fn create(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, ApiError> {
+        let (stored, converts) = convert::storage_form(r);
+        if !converts {
+            return self.create_stored(r, namespace, obj, opts).await;
+        }
+        check_type(&mut obj, r.kind, r.group, r.version)?;
+        let w = self
+            .create_stored(stored, namespace, convert::to_storage(r, obj), opts)
+            .await?;
+        Ok(Written {
+            body: convert::bytes_from_storage(r, &w.body),
+            ..w
+        })
+    }
+
+    /// Read-modify-write with compare-and-swap (see `guaranteed_update_stored`); `mutate`
+    /// sees and returns objects in `r`'s form.
+    pub async fn guaranteed_update<F>(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &WriteOptions,
+        mut mutate: F,
+    ) -> Result<Written, ApiError>
+    where
+        F: FnMut(Option<&Value>) -> Result<Value, ApiError>,
+    {
+        let (stored, converts) = convert::storage_form(r);
+        if !converts {
+            return self
+                .guaranteed_update_stored(r, namespace, name, opts, mutate)
+                .await;
+        }
+        let w = self
+            .guaranteed_update_stored(stored, namespace, name, opts, |current| {
+                let current = current.map(|c| convert::from_storage(r, c.clone()));
+                Ok(convert::to_storage(r, mutate(current.as_ref())?))
+            })
+            .await?;
+        Ok(Written {
+            body: convert::bytes_from_storage(r, &w.body),
+            ..w
+        })
+    }
+
     /// Refuse creates in a missing or terminating namespace (NamespaceLifecycle).
     async fn admit_namespace(&self, r: &Resource, ns: &str, name: &str) -> Result<(), ApiError> {
         let ns_res =
@@ -204,7 +257,7 @@ impl Registry {
     /// Read-modify-write with compare-and-swap, retried when another writer got in
     /// between (upstream's GuaranteedUpdate). `mutate` gets the current object (None if
     /// missing) and returns the desired one; it decides about preconditions.
-    pub async fn guaranteed_update<F>(
+    async fn guaranteed_update_stored<F>(
         &self,
         r: &'static Resource,
         namespace: Option<&str>,
@@ -232,7 +285,7 @@ impl Registry {
                     return Err(ApiError::not_found(qualified(r), name));
                 }
                 meta::meta_mut(&mut new).remove("resourceVersion");
-                return self.create(r, namespace, new, opts).await;
+                return self.create_stored(r, namespace, new, opts).await;
             };
             let new = self.prepare_update(r, name, new, &old, opts)?;
             if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && deletion_is_due(&new)

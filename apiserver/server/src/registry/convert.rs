@@ -1,0 +1,112 @@
+//! Resources that share storage with another group-version: events.k8s.io/v1 Events are
+//! stored as core/v1 Events (as upstream does), so reads convert out and writes convert in.
+
+use bytes::Bytes;
+use rkube_api::{resources, Resource};
+use serde_json::{Map, Value};
+
+/// (events.k8s.io/v1 field, core/v1 field) for fields whose names differ.
+const EVENT_FIELDS: &[(&str, &str)] = &[
+    ("regarding", "involvedObject"),
+    ("note", "message"),
+    ("deprecatedSource", "source"),
+    ("deprecatedFirstTimestamp", "firstTimestamp"),
+    ("deprecatedLastTimestamp", "lastTimestamp"),
+    ("deprecatedCount", "count"),
+    ("reportingController", "reportingComponent"),
+];
+
+/// The resource whose form objects are stored in, and whether requests for `r` need
+/// conversion to and from it.
+pub fn storage_form(r: &'static Resource) -> (&'static Resource, bool) {
+    if r.group == "events.k8s.io" {
+        (
+            resources::find("", "v1", "events").expect("core events are served"),
+            true,
+        )
+    } else {
+        (r, false)
+    }
+}
+
+fn rename(obj: Value, api_version: &str, to_core: bool) -> Value {
+    let Value::Object(m) = obj else { return obj };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let key = match k.as_str() {
+            "apiVersion" => {
+                out.insert(k, Value::String(api_version.to_string()));
+                continue;
+            }
+            other => EVENT_FIELDS
+                .iter()
+                .find(|(ev, core)| {
+                    if to_core {
+                        *ev == other
+                    } else {
+                        *core == other
+                    }
+                })
+                .map(|(ev, core)| {
+                    if to_core {
+                        core.to_string()
+                    } else {
+                        ev.to_string()
+                    }
+                })
+                .unwrap_or(k),
+        };
+        out.insert(key, v);
+    }
+    Value::Object(out)
+}
+
+/// A request's object (in `r`'s form) in the stored form.
+pub fn to_storage(r: &Resource, obj: Value) -> Value {
+    if r.group == "events.k8s.io" {
+        rename(obj, "v1", true)
+    } else {
+        obj
+    }
+}
+
+/// A stored object in `r`'s form.
+pub fn from_storage(r: &Resource, obj: Value) -> Value {
+    if r.group == "events.k8s.io" {
+        rename(obj, "events.k8s.io/v1", false)
+    } else {
+        obj
+    }
+}
+
+/// Stored bytes in `r`'s form; the bytes themselves when no conversion is needed.
+pub fn bytes_from_storage(r: &Resource, stored: &Bytes) -> Bytes {
+    if r.group != "events.k8s.io" {
+        return stored.clone();
+    }
+    match serde_json::from_slice::<Value>(stored) {
+        Ok(v) => Bytes::from(serde_json::to_vec(&from_storage(r, v)).unwrap_or_default()),
+        Err(_) => stored.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_round_trip() {
+        let r = resources::find("events.k8s.io", "v1", "events").unwrap();
+        let ev = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e"},
+            "regarding": {"kind": "Pod", "name": "p"}, "note": "hi", "reason": "Started",
+            "reportingController": "kubelet", "deprecatedCount": 2});
+        let core = to_storage(r, ev.clone());
+        assert_eq!(core["apiVersion"], "v1");
+        assert_eq!(core["involvedObject"]["name"], "p");
+        assert_eq!(core["message"], "hi");
+        assert_eq!(core["reportingComponent"], "kubelet");
+        assert_eq!(core["count"], 2);
+        assert_eq!(from_storage(r, core), ev);
+    }
+}
