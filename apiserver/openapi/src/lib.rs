@@ -388,6 +388,22 @@ pub fn global() -> &'static OpenApi {
     GLOBAL.get_or_init(|| OpenApi::new(DEFAULT_RESOURCES))
 }
 
+/// The definition of a type by name (`io.k8s.api.apps.v1.DeploymentSpec`) in the
+/// flavor-neutral form the documents are rendered from (`$ref`s into
+/// `#/definitions/`), for checks of request bodies against the schemas.
+pub fn definition(name: &str) -> Option<&'static Value> {
+    type_definitions().1.get(name)
+}
+
+/// The definition name of a top-level kind, e.g. `("apps", "v1", "Deployment")` →
+/// `io.k8s.api.apps.v1.Deployment`.
+pub fn kind_definition(group: &str, version: &str, kind: &str) -> Option<&'static str> {
+    type_definitions()
+        .0
+        .kind(group, version, kind)
+        .map(|k| k.name.as_str())
+}
+
 /// `/openapi/v3`: the index of the given group-versions that have a document.
 pub fn v3_index(resources: &[GroupVersion]) -> Vec<u8> {
     let keys: Vec<String> = resources.iter().map(GroupVersion::path).collect();

@@ -175,7 +175,13 @@ pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
 pub fn parse_yaml(body: &[u8]) -> Result<Value, ApiError> {
     let text =
         std::str::from_utf8(body).map_err(|_| ApiError::bad_request("yaml: invalid UTF-8"))?;
-    serde_saphyr::from_str::<Value>(text).map_err(|e| ApiError::bad_request(format!("yaml: {e}")))
+    // A repeated key keeps its last value, as yaml.v2 does; field validation reports it.
+    let options = serde_saphyr::Options {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::LastWins,
+        ..serde_saphyr::Options::default()
+    };
+    serde_saphyr::from_str_with_options::<Value>(text, options)
+        .map_err(|e| ApiError::bad_request(format!("yaml: {e}")))
 }
 
 /// Decode an object body of a create or update.

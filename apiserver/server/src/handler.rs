@@ -63,10 +63,13 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::fmt::Display,
 {
-    match dispatch(&server, req).await {
-        Ok(resp) => resp,
-        Err(e) => respond::error_response(&e),
-    }
+    crate::fieldvalidation::with_warnings(async move {
+        match dispatch(&server, req).await {
+            Ok(resp) => resp,
+            Err(e) => respond::error_response(&e),
+        }
+    })
+    .await
 }
 
 fn aggregated_accept(accept: Option<&str>) -> Option<discovery::Aggregated> {
@@ -290,7 +293,7 @@ async fn resource(
         }
         (&Method::POST, None, None) => {
             verb_ok("create")?;
-            let obj = decode(&body, content_type.as_deref())?;
+            let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             if r.plural == "bindings" {
                 return crate::scale::bind(registry, ns, obj, &opts).await;
             }
@@ -304,7 +307,7 @@ async fn resource(
             ))
         }
         (&Method::POST, Some(name), Some("binding")) => {
-            let obj = decode(&body, content_type.as_deref())?;
+            let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             let _ = name;
             crate::scale::bind(registry, ns, obj, &opts).await
         }
@@ -321,7 +324,7 @@ async fn resource(
         }
         (&Method::PUT, Some(name), None | Some("status")) => {
             verb_ok("update")?;
-            let obj = decode(&body, content_type.as_deref())?;
+            let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             let written = registry.update(r, ns, name, obj, &opts).await?;
             Ok(respond::object_response(
                 if written.created { 201 } else { 200 },
@@ -332,12 +335,12 @@ async fn resource(
             ))
         }
         (&Method::PUT, Some(name), Some("finalize")) if r.plural == "namespaces" => {
-            let obj = decode(&body, content_type.as_deref())?;
+            let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             let out = registry.finalize_namespace(r, name, obj, &opts).await?;
             Ok(respond::object_response(200, r, &out, plain(neg), include))
         }
         (&Method::PUT, Some(name), Some("scale")) => {
-            let obj = decode(&body, content_type.as_deref())?;
+            let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             crate::scale::update_scale(
                 registry,
                 r,
@@ -440,9 +443,14 @@ fn plain(neg: Negotiated) -> Negotiated {
     }
 }
 
-fn decode(body: &[u8], content_type: Option<&str>) -> Result<Value, ApiError> {
+fn decode(
+    body: &[u8],
+    content_type: Option<&str>,
+    r: &rkube_api::Resource,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
     let kind = codec::body_type(content_type)?;
     let obj = codec::decode_object(body, kind)?;
     let _ = meta::meta;
-    Ok(obj)
+    crate::fieldvalidation::decoded(body, kind, obj, r, opts)
 }

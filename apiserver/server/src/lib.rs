@@ -3,6 +3,7 @@
 mod clock;
 pub mod codec;
 pub mod discovery;
+mod fieldvalidation;
 pub mod flags;
 mod handler;
 mod patch;

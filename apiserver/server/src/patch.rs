@@ -118,7 +118,8 @@ pub async fn patch(
                             .or_insert_with(|| Value::String(ns.to_string()));
                     }
                 }
-                rkube_patch::apply_to(
+                crate::fieldvalidation::apply_config(&config, r)?;
+                let applied = rkube_patch::apply_to(
                     live,
                     &config,
                     type_name,
@@ -127,7 +128,9 @@ pub async fn patch(
                     force,
                     &clock::now(),
                 )
-                .map_err(apply_error)
+                .map_err(apply_error)?;
+                crate::fieldvalidation::applied(body, opts)?;
+                Ok(applied)
             })
             .await;
     }
@@ -136,6 +139,7 @@ pub async fn patch(
             let current =
                 current.ok_or_else(|| ApiError::not_found(crate::registry::qualified(r), name))?;
             let patched = apply_patch(current, &patch, kind, type_name)?;
+            let patched = crate::fieldvalidation::patched(body, kind, patched, r, opts)?;
             if !patched.is_object() {
                 return Err(ApiError::invalid(
                     r.group,

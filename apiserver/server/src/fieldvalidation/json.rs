@@ -80,7 +80,9 @@ impl Decoder<'_> {
             self.i += 1;
         }
         let text = self.b.get(start..self.i).filter(|t| !t.is_empty())?;
-        serde_json::from_slice::<Number>(text).ok().map(Value::Number)
+        serde_json::from_slice::<Number>(text)
+            .ok()
+            .map(Value::Number)
     }
 
     fn hex4(&mut self) -> Option<u32> {
