@@ -70,7 +70,7 @@ pub struct ApiserverFlags {
     pub enable_admission_plugins: Vec<String>,
 
     /// If true, allow privileged containers.
-    #[arg(long, default_value_t = false)]
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
     pub allow_privileged: bool,
 
     /// The directory where the TLS certs are located.
