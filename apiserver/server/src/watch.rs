@@ -38,18 +38,24 @@ struct Framer {
 }
 
 impl Framer {
-    fn frame(&mut self, kind: &str, object: &Bytes) -> Bytes {
+    /// One event as the parts of its line. For plain JSON the stored object is spliced
+    /// in by reference: every watcher shares its bytes, nothing is copied or re-encoded.
+    fn frame(&mut self, kind: &str, object: &Bytes) -> Vec<Bytes> {
         if self.neg.shape == Shape::Plain {
-            let mut out = Vec::with_capacity(object.len() + 32);
-            out.extend_from_slice(b"{\"type\":\"");
-            out.extend_from_slice(kind.as_bytes());
-            out.extend_from_slice(b"\",\"object\":");
-            out.extend_from_slice(object);
-            out.extend_from_slice(b"}\n");
-            return Bytes::from(out);
+            let prefix: &'static [u8] = match kind {
+                "ADDED" => b"{\"type\":\"ADDED\",\"object\":",
+                "MODIFIED" => b"{\"type\":\"MODIFIED\",\"object\":",
+                "DELETED" => b"{\"type\":\"DELETED\",\"object\":",
+                _ => b"{\"type\":\"BOOKMARK\",\"object\":",
+            };
+            return vec![
+                Bytes::from_static(prefix),
+                object.clone(),
+                Bytes::from_static(b"}\n"),
+            ];
         }
         let obj: Value = serde_json::from_slice(object).unwrap_or(Value::Null);
-        self.frame_value(kind, obj)
+        vec![self.frame_value(kind, obj)]
     }
 
     fn frame_value(&mut self, kind: &str, obj: Value) -> Bytes {
@@ -127,12 +133,21 @@ fn visible(r: &Resource, opts: &ListOptions, ev: &Event) -> Option<&'static str>
     }
 }
 
-fn stream_response(rx: mpsc::Receiver<Bytes>) -> Response<Body> {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, Infallible>(http_body::Frame::data(b)), rx))
-    });
+fn stream_response(rx: mpsc::Receiver<Vec<Bytes>>) -> Response<Body> {
+    let stream = futures_util::stream::unfold(
+        (rx, std::collections::VecDeque::new()),
+        |(mut rx, mut pending)| async move {
+            loop {
+                if let Some(b) = pending.pop_front() {
+                    return Some((
+                        Ok::<_, Infallible>(http_body::Frame::data(b)),
+                        (rx, pending),
+                    ));
+                }
+                pending.extend(rx.recv().await?);
+            }
+        },
+    );
     let mut resp = Response::new(StreamBody::new(stream).boxed());
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -148,7 +163,7 @@ pub async fn serve(
     params: WatchParams,
     neg: Negotiated,
 ) -> Response<Body> {
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (tx, rx) = mpsc::channel::<Vec<Bytes>>(64);
     let mut framer = Framer {
         resource: r,
         neg,
@@ -207,7 +222,7 @@ pub async fn serve(
                 "ERROR",
                 expired_event(&ApiError::expired(requested, compacted)),
             );
-            let _ = tx.try_send(frame);
+            let _ = tx.try_send(vec![frame]);
             None
         }
         Err(StorageError::FutureRevision { .. }) => {
@@ -237,7 +252,7 @@ pub async fn serve(
             }
         }
         if send_initial_end {
-            let b = framer.frame_value("BOOKMARK", bookmark(r, start, true));
+            let b = vec![framer.frame_value("BOOKMARK", bookmark(r, start, true))];
             if tx.send(b).await.is_err() {
                 return;
             }
@@ -251,7 +266,7 @@ pub async fn serve(
             let frame = tokio::select! {
                 _ = &mut deadline => return,
                 _ = tx.closed() => return,
-                _ = ticker.tick(), if allow_bookmarks => framer.frame_value("BOOKMARK", bookmark(r, last_rev, false)),
+                _ = ticker.tick(), if allow_bookmarks => vec![framer.frame_value("BOOKMARK", bookmark(r, last_rev, false))],
                 ev = watch.events.recv() => match ev {
                     Some(Ok(ev)) => {
                         last_rev = ev.revision;
@@ -262,10 +277,10 @@ pub async fn serve(
                     }
                     Some(Err(WatchEnd::TooSlow)) => {
                         let e = ApiError::expired(last_rev, last_rev);
-                        let _ = tx.send(framer.frame_value("ERROR", expired_event(&ApiError {
+                        let _ = tx.send(vec![framer.frame_value("ERROR", expired_event(&ApiError {
                             message: format!("watch of {} ended: the watcher did not keep up ({})", r.plural, e.message),
                             ..e
-                        }))).await;
+                        }))]).await;
                         return;
                     }
                     Some(Err(WatchEnd::Closed)) | None => return,

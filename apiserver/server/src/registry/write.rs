@@ -239,6 +239,11 @@ impl Registry {
         let Some(kv) = kv else {
             return Err(ApiError::not_found(qualified(ns_res), ns));
         };
+        // Every create passes here: skip parsing a namespace that cannot be terminating.
+        let contains = |needle: &[u8]| kv.value.windows(needle.len()).any(|w| w == needle);
+        if !contains(b"\"deletionTimestamp\"") && !contains(b"\"Terminating\"") {
+            return Ok(());
+        }
         let nsobj = decode_stored(&kv)?;
         if meta::is_deleting(&nsobj)
             || nsobj.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
