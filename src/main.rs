@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run the Kubernetes API server (embedded store; insecure HTTP port).
     Apiserver(rkube_apiserver::ApiserverFlags),
+    /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
+    Conformance(rkube_conformance::ConformanceFlags),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +34,9 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Command::Apiserver(flags) => runtime.block_on(rkube_apiserver::run(flags)),
+        Command::Conformance(flags) => {
+            let code = runtime.block_on(rkube_conformance::run(flags))?;
+            std::process::exit(code)
+        }
     }
 }
