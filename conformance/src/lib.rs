@@ -14,6 +14,7 @@ pub mod snapshot;
 pub mod suites;
 
 use std::collections::HashSet;
+use std::io::Write as _;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -55,6 +56,7 @@ pub fn select(flags: &ConformanceFlags) -> anyhow::Result<Vec<Test>> {
 pub async fn run(flags: ConformanceFlags) -> anyhow::Result<i32> {
     let tests = select(&flags)?;
     if flags.list {
+        let mut out = std::io::stdout().lock();
         for t in &tests {
             let needs: Vec<&str> = t.needs.iter().map(|c| c.name()).collect();
             let needs = if needs.is_empty() {
@@ -63,7 +65,10 @@ pub async fn run(flags: ConformanceFlags) -> anyhow::Result<i32> {
                 format!(" [needs {}]", needs.join(", "))
             };
             let only = if t.rkube_only { " [rkube-only]" } else { "" };
-            println!("{}{needs}{only}\n    {}", t.id(), t.description);
+            // A closed pipe (`| head`) ends the listing quietly.
+            if writeln!(out, "{}{needs}{only}\n    {}", t.id(), t.description).is_err() {
+                break;
+            }
         }
         return Ok(0);
     }
