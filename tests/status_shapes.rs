@@ -405,3 +405,169 @@ fn namespace_not_found_on_create() {
         ),
     );
 }
+
+#[test]
+fn invalid_group_kind_is_qualified() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": -1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
+    expect(
+        c.json("POST", "/apis/apps/v1/namespaces/default/deployments", &deploy),
+        422,
+        failure(
+            422,
+            "Invalid",
+            "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+            Some(json!({"name": "web", "group": "apps", "kind": "Deployment",
+                "causes": [{"reason": "FieldValueInvalid",
+                            "message": "Invalid value: -1: must be greater than or equal to 0",
+                            "field": "spec.replicas"}]})),
+        ),
+    );
+}
+
+#[test]
+fn method_not_allowed_on_a_collection() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let want = failure(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        Some(json!({})),
+    );
+    expect(
+        c.json(
+            "PUT",
+            "/api/v1/namespaces/default/configmaps",
+            &configmap("c1"),
+        ),
+        405,
+        want.clone(),
+    );
+    expect(
+        c.json(
+            "PUT",
+            "/apis/apps/v1/namespaces/default/deployments",
+            &json!({}),
+        ),
+        405,
+        want,
+    );
+}
+
+#[test]
+fn unknown_resource_path_not_found() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    expect(
+        c.json("GET", "/api/v1/nonexistents", &Value::Null),
+        404,
+        failure(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            Some(json!({})),
+        ),
+    );
+}
+
+#[test]
+fn unsupported_media_type() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let r = c.request(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &[("Content-Type", "text/plain")],
+        b"hello",
+    );
+    expect(
+        (r.code, r.json()),
+        415,
+        failure(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+            None,
+        ),
+    );
+}
+
+#[test]
+fn forbidden_in_a_terminating_namespace() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let ns = c.create(
+        "/api/v1/namespaces",
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}}),
+    );
+    assert_eq!(ns["spec"], json!({"finalizers": ["kubernetes"]}), "{ns}");
+    let (code, deleted) = c.json("DELETE", "/api/v1/namespaces/doomed", &Value::Null);
+    assert_eq!(code, 200, "{deleted}");
+    assert_eq!(deleted["status"]["phase"], "Terminating", "{deleted}");
+    expect(
+        c.json("POST", "/api/v1/namespaces/doomed/configmaps", &configmap("late")),
+        403,
+        failure(
+            403,
+            "Forbidden",
+            "configmaps \"late\" is forbidden: unable to create new content in namespace doomed because it is being terminated",
+            Some(json!({"name": "late", "kind": "configmaps",
+                "causes": [{"reason": "NamespaceTerminating",
+                            "message": "namespace doomed is being terminated",
+                            "field": "metadata.namespace"}]})),
+        ),
+    );
+}
+
+#[test]
+fn apis_in_priority_order() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let groups: Vec<String> = c.get("/apis")["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "apps",
+            "events.k8s.io",
+            "batch",
+            "networking.k8s.io",
+            "policy",
+            "rbac.authorization.k8s.io",
+            "coordination.k8s.io",
+            "discovery.k8s.io"
+        ]
+    );
+}
+
+#[test]
+fn pod_subresources_of_1_33() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let list = c.get("/api/v1");
+    let find = |n: &str| {
+        list["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .cloned()
+    };
+    for sub in ["pods/ephemeralcontainers", "pods/resize"] {
+        assert_eq!(
+            find(sub),
+            Some(
+                json!({"name": sub, "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get", "patch", "update"]})
+            )
+        );
+    }
+}

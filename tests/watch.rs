@@ -341,3 +341,27 @@ fn list_pages_come_from_the_first_pages_snapshot() {
     assert_eq!(names(&now), ["cm-0", "cm-1", "cm-1a", "cm-2", "cm-3"]);
     assert_ne!(rv_of(&now), snapshot);
 }
+
+#[test]
+fn leaving_the_selector_sends_the_previous_content() {
+    let (server, mut c) = setup();
+    let from = list_rv(&mut c);
+    let mut w = Watch::open(
+        server.port,
+        &format!(
+            "{}?watch=1&labelSelector=app%3Dweb&resourceVersion={from}",
+            cms()
+        ),
+    );
+    let before = c.create(&cms(), &cm("x", json!({"app": "web"}), "1"));
+    let left = patch(
+        &mut c,
+        "x",
+        json!({"metadata": {"labels": {"app": "db"}}, "data": {"k": "2"}}),
+    );
+    let events = w.take(2);
+    assert_eq!(summary(&events[1]), ev("DELETED", "x"));
+    let mut want = before.clone();
+    want["metadata"]["resourceVersion"] = json!(rv_of(&left));
+    assert_eq!(events[1]["object"], want);
+}

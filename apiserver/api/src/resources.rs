@@ -303,6 +303,7 @@ pub static RESOURCES: &[Resource] = &[
         &[
             sub("attach", "PodAttachOptions", &["create", "get"]),
             sub("binding", "Binding", &["create"]),
+            sub("ephemeralcontainers", "Pod", GET_PATCH_UPDATE),
             Subresource {
                 name: "eviction",
                 kind: "Eviction",
@@ -318,6 +319,7 @@ pub static RESOURCES: &[Resource] = &[
                 "PodProxyOptions",
                 &["create", "delete", "get", "patch", "update"],
             ),
+            sub("resize", "Pod", GET_PATCH_UPDATE),
             status("Pod"),
         ],
     ),
@@ -616,11 +618,11 @@ pub static GROUP_ORDER: &[&str] = &[
     "events.k8s.io",
     "autoscaling",
     "batch",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
     "networking.k8s.io",
     "policy",
     "rbac.authorization.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
 ];
 
 /// Look a resource up by group, version and plural name.

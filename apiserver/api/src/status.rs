@@ -154,7 +154,7 @@ impl ApiError {
             ..Self::new(
                 422,
                 "Invalid",
-                format!("{kind} \"{name}\" is invalid: {joined}"),
+                format!("{} \"{name}\" is invalid: {joined}", group_kind(kind, group)),
             )
         }
     }
@@ -176,20 +176,18 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            405,
-            "MethodNotAllowed",
-            "the server does not allow this method on the requested resource",
-        )
+        ApiError {
+            details: Some(json!({})),
+            ..Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        }
     }
 
     /// A path the server has no route for.
     pub fn path_not_found() -> Self {
-        Self::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
+        ApiError {
+            details: Some(json!({})),
+            ..Self::new(404, "NotFound", "the server could not find the requested resource")
+        }
     }
 
     pub fn not_acceptable() -> Self {
@@ -200,11 +198,11 @@ impl ApiError {
         )
     }
 
-    pub fn unsupported_media_type(content_type: &str) -> Self {
+    pub fn unsupported_media_type(_content_type: &str) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"),
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
         )
     }
 
@@ -260,6 +258,15 @@ impl ApiError {
         }
         s["code"] = json!(self.code);
         s
+    }
+}
+
+/// `Kind.group`, as upstream's GroupKind prints (just `Kind` for the core group).
+fn group_kind(kind: &str, group: &str) -> String {
+    if group.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}.{group}")
     }
 }
 

@@ -275,7 +275,7 @@ async fn resource(
             let kv = registry.get(r, ns, name).await?;
             Ok(respond::object_response(200, r, &kv.value, neg, include))
         }
-        (&Method::GET, Some(name), Some("status")) => {
+        (&Method::GET, Some(name), Some("status" | "ephemeralcontainers" | "resize")) => {
             let kv = registry.get(r, ns, name).await?;
             Ok(respond::object_response(200, r, &kv.value, neg, include))
         }
@@ -322,7 +322,7 @@ async fn resource(
                 &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
             ))
         }
-        (&Method::PUT, Some(name), None | Some("status")) => {
+        (&Method::PUT, Some(name), None | Some("status" | "ephemeralcontainers" | "resize")) => {
             verb_ok("update")?;
             let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             let written = registry.update(r, ns, name, obj, &opts).await?;
@@ -366,7 +366,7 @@ async fn resource(
             )
             .await
         }
-        (&Method::PATCH, Some(name), None | Some("status")) => {
+        (&Method::PATCH, Some(name), None | Some("status" | "ephemeralcontainers" | "resize")) => {
             verb_ok("patch")?;
             let kind = codec::body_type(content_type.as_deref())?;
             let force = query.flag("force")?;

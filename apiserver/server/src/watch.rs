@@ -105,15 +105,17 @@ fn expired_event(e: &ApiError) -> Value {
     e.to_status()
 }
 
-/// Which event (if any) a watcher with selectors sees for a change.
-fn visible(r: &Resource, opts: &ListOptions, ev: &Event) -> Option<&'static str> {
+/// Which event (if any) a watcher with selectors sees for a change, and whether it
+/// carries the previous content (an object that left the selector is sent as it was
+/// while it still matched, with the event's resourceVersion, as upstream does).
+fn visible(r: &Resource, opts: &ListOptions, ev: &Event) -> Option<(&'static str, bool)> {
     let base = match ev.kind {
         EventKind::Created => "ADDED",
         EventKind::Updated => "MODIFIED",
         EventKind::Deleted => "DELETED",
     };
     if !opts.has_selectors() {
-        return Some(base);
+        return Some((base, false));
     }
     let now_matches = serde_json::from_slice::<Value>(&ev.value).is_ok_and(|v| opts.matches(r, &v));
     let was_matching = ev
@@ -122,12 +124,12 @@ fn visible(r: &Resource, opts: &ListOptions, ev: &Event) -> Option<&'static str>
         .and_then(|p| serde_json::from_slice::<Value>(p).ok())
         .is_some_and(|v| opts.matches(r, &v));
     match ev.kind {
-        EventKind::Created => now_matches.then_some("ADDED"),
-        EventKind::Deleted => (was_matching || now_matches).then_some("DELETED"),
+        EventKind::Created => now_matches.then_some(("ADDED", false)),
+        EventKind::Deleted => (was_matching || now_matches).then_some(("DELETED", false)),
         EventKind::Updated => match (was_matching, now_matches) {
-            (true, true) => Some("MODIFIED"),
-            (false, true) => Some("ADDED"),
-            (true, false) => Some("DELETED"),
+            (true, true) => Some(("MODIFIED", false)),
+            (false, true) => Some(("ADDED", false)),
+            (true, false) => Some(("DELETED", true)),
             (false, false) => None,
         },
     }
@@ -271,7 +273,15 @@ pub async fn serve(
                     Some(Ok(ev)) => {
                         last_rev = ev.revision;
                         match visible(r, &list, &ev) {
-                            Some(kind) => framer.frame(kind, &crate::registry::convert::bytes_from_storage(r, &ev.value)),
+                            Some((kind, previous)) => {
+                                let stored = match (previous, &ev.prev_value) {
+                                    (true, Some(prev)) => serde_json::from_slice::<Value>(prev)
+                                        .map(|v| crate::registry::encode_with_rv(v, ev.revision))
+                                        .unwrap_or_else(|_| ev.value.clone()),
+                                    _ => ev.value.clone(),
+                                };
+                                framer.frame(kind, &crate::registry::convert::bytes_from_storage(r, &stored))
+                            }
                             None => continue,
                         }
                     }

@@ -118,6 +118,38 @@ pub fn prepare_update(new: &mut Value, old: &Value) {
     m.remove("selfLink");
 }
 
+/// `pods/ephemeralcontainers` changes only `spec.ephemeralContainers`; `pods/resize`
+/// only each container's `resources`. Everything else stays as stored.
+pub fn take_pod_subresource(new: Value, old: &Value, subresource: &str) -> Value {
+    let mut out = old.clone();
+    match subresource {
+        "ephemeralcontainers" => {
+            out["spec"]["ephemeralContainers"] = new
+                .pointer("/spec/ephemeralContainers")
+                .cloned()
+                .unwrap_or(json!([]));
+        }
+        _ => {
+            let wanted = new
+                .pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if let Some(containers) = out
+                .pointer_mut("/spec/containers")
+                .and_then(Value::as_array_mut)
+            {
+                for c in containers.iter_mut() {
+                    if let Some(w) = wanted.iter().find(|w| w.get("name") == c.get("name")) {
+                        c["resources"] = w.get("resources").cloned().unwrap_or(json!({}));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Finalizers of an object.
 pub fn finalizers(obj: &Value) -> Vec<String> {
     meta(obj)

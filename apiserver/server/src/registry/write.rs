@@ -248,13 +248,21 @@ impl Registry {
         if meta::is_deleting(&nsobj)
             || nsobj.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
         {
-            return Err(ApiError::forbidden(
+            let mut e = ApiError::forbidden(
                 qualified(r),
                 name,
                 &format!(
                     "unable to create new content in namespace {ns} because it is being terminated"
                 ),
-            ));
+            );
+            if let Some(d) = e.details.as_mut() {
+                d["causes"] = json!([{
+                    "reason": "NamespaceTerminating",
+                    "message": format!("namespace {ns} is being terminated"),
+                    "field": "metadata.namespace",
+                }]);
+            }
+            return Err(e);
         }
         Ok(())
     }
@@ -354,12 +362,23 @@ impl Registry {
             obj.insert("apiVersion".into(), json!(r.api_version()));
             obj.insert("kind".into(), json!(r.kind));
         }
-        strategy::prepare_update(r, &mut new, old, sub);
+        let new = match sub {
+            Some("ephemeralcontainers" | "resize") => {
+                meta::take_pod_subresource(new, old, sub.unwrap_or_default())
+            }
+            _ => {
+                strategy::prepare_update(r, &mut new, old, sub);
+                new
+            }
+        };
+        let mut new = new;
         let release = self.services.allocate_for(r, &mut new, Some(old))?;
-        let valid = if sub == Some("status") {
-            strategy::validate_status(r, &new, old)
-        } else {
-            strategy::validate(r, &new, Some(old))
+        let valid = match sub {
+            Some("status") => strategy::validate_status(r, &new, old),
+            // What these subresources may change was taken above; the result must be a
+            // valid pod.
+            Some("ephemeralcontainers" | "resize") => strategy::validate(r, &new, None),
+            _ => strategy::validate(r, &new, Some(old)),
         };
         if let Err(e) = valid {
             release.release_now(&self.services);
