@@ -109,7 +109,8 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     }
     assert!(
         unexpected.is_empty(),
-        "failures:\n{}",
+        "failures (a snapshot that differs on purpose is re-recorded with \
+         RKUBE_CONFORMANCE_RECORD=1 cargo test --test conformance):\n{}",
         unexpected.join("\n")
     );
     assert!(
@@ -155,6 +156,8 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
 }
 
 /// Two recordings in a row from one cluster are identical and equal the stored set.
+/// `RKUBE_CONFORMANCE_RECORD=1` replaces the stored set with the recording instead (review
+/// the change with `git diff conformance/snapshots`).
 #[test]
 fn recorded_snapshots_are_stable_and_match_the_stored_set() {
     let server = Apiserver::start();
@@ -184,12 +187,13 @@ fn recorded_snapshots_are_stable_and_match_the_stored_set() {
     );
     assert!(
         new.is_empty(),
-        "snapshots not stored yet (record them): {new:?}"
+        "snapshots not stored yet (RKUBE_CONFORMANCE_RECORD=1 cargo test --test conformance): {new:?}"
     );
     for (name, text) in &recordings[0] {
         assert_eq!(
             text, &stored[name],
-            "{name} differs from the stored snapshot; re-record with rkube conformance --record conformance/snapshots"
+            "{name} differs from the stored snapshot; if the change is meant, re-record with \
+             RKUBE_CONFORMANCE_RECORD=1 cargo test --test conformance and review git diff conformance/snapshots"
         );
     }
 }
