@@ -119,10 +119,20 @@ pub fn prepare_update(new: &mut Value, old: &Value) {
 }
 
 /// `pods/ephemeralcontainers` changes only `spec.ephemeralContainers`; `pods/resize`
-/// only each container's `resources`. Everything else stays as stored.
+/// only each container's `resources`; `pods/binding` only `spec.nodeName` and the
+/// conditions it sets. Everything else stays as stored.
 pub fn take_pod_subresource(new: Value, old: &Value, subresource: &str) -> Value {
     let mut out = old.clone();
     match subresource {
+        "binding" => {
+            out["spec"]["nodeName"] = new
+                .pointer("/spec/nodeName")
+                .cloned()
+                .unwrap_or(Value::Null);
+            if let Some(conditions) = new.pointer("/status/conditions") {
+                out["status"]["conditions"] = conditions.clone();
+            }
+        }
         "ephemeralcontainers" => {
             out["spec"]["ephemeralContainers"] = new
                 .pointer("/spec/ephemeralContainers")

@@ -363,7 +363,7 @@ impl Registry {
             obj.insert("kind".into(), json!(r.kind));
         }
         let new = match sub {
-            Some("ephemeralcontainers" | "resize") => {
+            Some("ephemeralcontainers" | "resize" | "binding") => {
                 meta::take_pod_subresource(new, old, sub.unwrap_or_default())
             }
             _ => {
@@ -377,7 +377,7 @@ impl Registry {
             Some("status") => strategy::validate_status(r, &new, old),
             // What these subresources may change was taken above; the result must be a
             // valid pod.
-            Some("ephemeralcontainers" | "resize") => strategy::validate(r, &new, None),
+            Some("ephemeralcontainers" | "resize" | "binding") => strategy::validate(r, &new, None),
             _ => strategy::validate(r, &new, Some(old)),
         };
         if let Err(e) = valid {
