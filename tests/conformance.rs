@@ -56,7 +56,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("subresources/poddisruptionbudgets-status", "metadata changes sent to /status are dropped"),
     ("namespaces/lifecycle", "PUT namespaces/{name}/finalize does not change spec.finalizers"),
     ("services/kubernetes-endpoints", "default/kubernetes has no Endpoints or EndpointSlice"),
-    ("pods/binding", "POST pods/{name}/binding is refused as a forbidden pod update (422)"),
     ("pods/unscheduled-streams", "log of an unscheduled pod: 400 ContainerCreating instead of an empty 200"),
     ("validation/strict-patch", "an unknown field in a Strict merge patch: 422 with the patched object instead of 400 strict decoding error"),
     ("proxy/missing-node", "proxy to a missing node: 405 MethodNotAllowed instead of 404 NotFound"),
