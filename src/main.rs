@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run the Kubernetes API server (embedded store; insecure HTTP port).
     Apiserver(rkube_apiserver::ApiserverFlags),
+    /// Benchmark a component against real processes (`rkube bench apiserver`).
+    Bench(rkube_bench::BenchArgs),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
     Conformance(rkube_conformance::ConformanceFlags),
 }
@@ -38,5 +40,6 @@ fn main() -> anyhow::Result<()> {
             let code = runtime.block_on(rkube_conformance::run(flags))?;
             std::process::exit(code)
         }
+        Command::Bench(args) => runtime.block_on(rkube_bench::run(args)),
     }
 }
