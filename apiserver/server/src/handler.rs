@@ -289,7 +289,11 @@ async fn resource(
         }
         (&Method::GET, Some(name), Some("log")) => {
             let (obj, _) = registry.get_value(r, ns, name).await?;
-            Err(crate::scale::log_unavailable(&obj, name))
+            crate::scale::pod_log(&obj, name)
+        }
+        (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward" | "proxy"))) => {
+            let (obj, _) = registry.get_value(r, ns, name).await?;
+            Err(crate::scale::node_side(r, &obj, name, sub))
         }
         (&Method::POST, None, None) => {
             verb_ok("create")?;

@@ -152,24 +152,32 @@ pub async fn bind(
     ))
 }
 
-/// Logs come from the kubelet (its own issue); until a pod runs somewhere, say why.
-pub fn log_unavailable(pod: &Value, name: &str) -> ApiError {
-    let container = pod
-        .pointer("/spec/containers/0/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if pod
-        .pointer("/spec/nodeName")
+fn node_of(pod: &Value) -> &str {
+    pod.pointer("/spec/nodeName")
         .and_then(Value::as_str)
         .unwrap_or("")
-        .is_empty()
-    {
-        ApiError::bad_request(format!(
-            "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
-        ))
-    } else {
-        ApiError::service_unavailable(format!(
-            "the node of pod \"{name}\" serves no kubelet API yet"
-        ))
+}
+
+/// `pods/{name}/log`. A pod with no node has no logs yet: upstream answers 200 with an
+/// empty body. Logs of a pod on a node come from its kubelet (the kubelet issue).
+pub fn pod_log(pod: &Value, name: &str) -> Result<Response<Body>, ApiError> {
+    if node_of(pod).is_empty() {
+        return Ok(respond::bytes_response(200, "text/plain", ""));
     }
+    Err(ApiError::service_unavailable(format!(
+        "the logs of pod \"{name}\" are served by its node's kubelet, which this apiserver cannot reach yet"
+    )))
+}
+
+/// exec, attach, portforward and proxy reach a node, pod or service; the object exists
+/// (the caller looked it up). A pod with no node gets upstream's 400; the streaming
+/// and proxy connections themselves come with the kubelet and proxy issues.
+pub fn node_side(r: &Resource, obj: &Value, name: &str, subresource: &str) -> ApiError {
+    if r.kind == "Pod" && subresource != "proxy" && node_of(obj).is_empty() {
+        return ApiError::bad_request(format!("pod {name} does not have a host assigned"));
+    }
+    ApiError::service_unavailable(format!(
+        "{}/{subresource} of {} \"{name}\" is not served by this apiserver yet",
+        r.plural, r.singular
+    ))
 }

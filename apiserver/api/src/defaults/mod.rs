@@ -279,7 +279,8 @@ pub fn prepare_for_update(resource: &Resource, obj: &mut Value, old: &Value) {
 }
 
 /// The status-subresource strategy: the spec is kept from the stored object, and so are
-/// labels, annotations, finalizers and owner references.
+/// the server-managed metadata fields (and a Deployment's labels, a Pod's owner
+/// references).
 pub fn prepare_for_status_update(resource: &Resource, obj: &mut Value, old: &Value) {
     let Some(m) = obj.as_object_mut() else {
         return;
@@ -299,14 +300,16 @@ pub fn prepare_for_status_update(resource: &Resource, obj: &mut Value, old: &Val
         m.get_mut("metadata").and_then(Value::as_object_mut),
         old.get("metadata").and_then(Value::as_object),
     ) {
-        for k in [
-            "labels",
-            "annotations",
-            "finalizers",
-            "ownerReferences",
-            "generation",
-            "deletionTimestamp",
-        ] {
+        // Upstream's status strategies reset the spec and the server-managed fields;
+        // metadata a client may set stays writable, except Deployment labels and Pod
+        // owner references (which old kubelets corrupted).
+        let mut kept = vec!["generation", "deletionTimestamp"];
+        match (resource.group, resource.kind) {
+            ("apps", "Deployment") => kept.push("labels"),
+            ("", "Pod") => kept.push("ownerReferences"),
+            _ => {}
+        }
+        for k in kept {
             match old_meta.get(k) {
                 Some(v) => meta.insert(k.into(), v.clone()),
                 None => meta.remove(k),

@@ -118,12 +118,19 @@ pub fn prepare_update(new: &mut Value, old: &Value) {
     m.remove("selfLink");
 }
 
-/// `pods/ephemeralcontainers` changes only `spec.ephemeralContainers`; `pods/resize`
-/// only each container's `resources`; `pods/binding` only `spec.nodeName` and the
-/// conditions it sets. Everything else stays as stored.
-pub fn take_pod_subresource(new: Value, old: &Value, subresource: &str) -> Value {
+/// Subresources that change one part of an object: `namespaces/finalize` only
+/// `spec.finalizers`; `pods/ephemeralcontainers` only `spec.ephemeralContainers`;
+/// `pods/resize` only each container's `resources`; `pods/binding` only
+/// `spec.nodeName` and the conditions it sets. Everything else stays as stored.
+pub fn take_subresource_part(new: Value, old: &Value, subresource: &str) -> Value {
     let mut out = old.clone();
     match subresource {
+        "finalize" => {
+            out["spec"]["finalizers"] = new
+                .pointer("/spec/finalizers")
+                .cloned()
+                .unwrap_or(json!([]));
+        }
         "binding" => {
             out["spec"]["nodeName"] = new
                 .pointer("/spec/nodeName")

@@ -363,8 +363,8 @@ impl Registry {
             obj.insert("kind".into(), json!(r.kind));
         }
         let new = match sub {
-            Some("ephemeralcontainers" | "resize" | "binding") => {
-                meta::take_pod_subresource(new, old, sub.unwrap_or_default())
+            Some("ephemeralcontainers" | "resize" | "binding" | "finalize") => {
+                meta::take_subresource_part(new, old, sub.unwrap_or_default())
             }
             _ => {
                 strategy::prepare_update(r, &mut new, old, sub);
@@ -377,7 +377,9 @@ impl Registry {
             Some("status") => strategy::validate_status(r, &new, old),
             // What these subresources may change was taken above; the result must be a
             // valid pod.
-            Some("ephemeralcontainers" | "resize" | "binding") => strategy::validate(r, &new, None),
+            Some("ephemeralcontainers" | "resize" | "binding" | "finalize") => {
+                strategy::validate(r, &new, None)
+            }
             _ => strategy::validate(r, &new, Some(old)),
         };
         if let Err(e) = valid {
