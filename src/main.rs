@@ -23,14 +23,39 @@ enum Command {
     Conformance(rkube_conformance::ConformanceFlags),
 }
 
+/// Logs go to standard error, or to `<dir>/rkube-apiserver.log` with `--log-dir`.
+fn init_logging(cli: &Cli) -> anyhow::Result<()> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let log_dir = match &cli.command {
+        Command::Apiserver(flags) => flags.log_dir.clone(),
+        _ => None,
+    };
+    match log_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join("rkube-apiserver.log");
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
+        }
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(&cli)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -77,7 +77,8 @@ pub struct ApiserverFlags {
     #[arg(long, default_value = "/var/run/kubernetes", value_name = "string")]
     pub cert_dir: PathBuf,
 
-    /// If non-empty, write log files in this directory.
+    /// If non-empty, write the log to rkube-apiserver.log in this directory instead of
+    /// standard error.
     #[arg(long, value_name = "string")]
     pub log_dir: Option<PathBuf>,
 
