@@ -31,8 +31,18 @@ pub enum BenchTarget {
     Apiserver(ApiserverBenchFlags),
 }
 
+/// Run a benchmark. On SIGINT or SIGTERM the benchmark is dropped, which kills its child
+/// processes and removes its temporary directories, and an error is returned.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    match args.target {
-        BenchTarget::Apiserver(flags) => apiserver::run(flags).await,
+    let bench = async {
+        match args.target {
+            BenchTarget::Apiserver(flags) => apiserver::run(flags).await,
+        }
+    };
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = bench => r,
+        _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+        _ = term.recv() => anyhow::bail!("terminated"),
     }
 }
