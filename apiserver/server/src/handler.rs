@@ -54,7 +54,7 @@ where
     Ok(buf.freeze())
 }
 
-fn header<'a, B>(req: &'a Request<B>, name: http::header::HeaderName) -> Option<&'a str> {
+fn header<B>(req: &Request<B>, name: http::header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

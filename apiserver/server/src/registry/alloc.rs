@@ -149,7 +149,7 @@ impl ServiceAllocator {
         svc: &mut Value,
         old: Option<&Value>,
     ) -> Result<Allocation, ApiError> {
-        if r.plural != "services" || r.group != "" {
+        if r.plural != "services" || !r.group.is_empty() {
             return Ok(Allocation::none());
         }
         let mut used = self.used.lock();
