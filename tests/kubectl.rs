@@ -189,12 +189,19 @@ fn manifest(k: &Run, name: &str, body: &str) -> String {
 
 fn apply_and_cascade(k: &Run) {
     // Client-side apply: create, then change a field.
-    let cm = |v: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: \"{v}\"\n");
+    let cm = |v: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: \"{v}\"\n"
+        )
+    };
     let path = manifest(k, "cm", &cm("1"));
     assert!(k.ok(&["apply", "-f", &path]).contains("created"));
     std::fs::write(&path, cm("2")).unwrap();
     assert!(k.ok(&["apply", "-f", &path]).contains("configured"));
-    assert_eq!(k.ok(&["get", "cm", "applied", "-o", "jsonpath={.data.a}"]), "2");
+    assert_eq!(
+        k.ok(&["get", "cm", "applied", "-o", "jsonpath={.data.a}"]),
+        "2"
+    );
 
     // Server-side apply; a second manager conflicts; --force-conflicts takes over.
     let deploy = |replicas: u32| {
@@ -204,16 +211,39 @@ fn apply_and_cascade(k: &Run) {
     };
     let d1 = manifest(k, "ssa1", &deploy(2));
     k.ok(&["apply", "--server-side", "-f", &d1]);
-    let managers = k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+    let managers = k.ok(&[
+        "get",
+        "deploy",
+        "ssa",
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}",
+    ]);
     assert!(managers.contains("kubectl"), "{managers}");
     let d2 = manifest(k, "ssa2", &deploy(3));
     let err = k.fails(&["apply", "--server-side", "--field-manager=other", "-f", &d2]);
-    assert!(err.contains("conflict") && err.contains(".spec.replicas"), "{err}");
-    k.ok(&["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", &d2]);
-    assert_eq!(k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.spec.replicas}"]), "3");
+    assert!(
+        err.contains("conflict") && err.contains(".spec.replicas"),
+        "{err}"
+    );
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-f",
+        &d2,
+    ]);
+    assert_eq!(
+        k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.spec.replicas}"]),
+        "3"
+    );
 
     // Cascading deletes through ownerReferences.
-    for (policy, dependent_survives) in [("orphan", true), ("foreground", false), ("background", false)] {
+    for (policy, dependent_survives) in [
+        ("orphan", true),
+        ("foreground", false),
+        ("background", false),
+    ] {
         let owner = format!("owner-{policy}");
         k.ok(&["create", "configmap", &owner]);
         let uid = k.ok(&["get", "cm", &owner, "-o", "jsonpath={.metadata.uid}"]);
@@ -229,7 +259,16 @@ fn apply_and_cascade(k: &Run) {
         k.ok(&["delete", "cm", &owner, &format!("--cascade={policy}")]);
         assert!(k.fails(&["get", "cm", &owner]).contains("not found"));
         if dependent_survives {
-            assert_eq!(k.ok(&["get", "cm", &dep, "-o", "jsonpath={.metadata.ownerReferences}"]), "");
+            assert_eq!(
+                k.ok(&[
+                    "get",
+                    "cm",
+                    &dep,
+                    "-o",
+                    "jsonpath={.metadata.ownerReferences}"
+                ]),
+                ""
+            );
         } else if policy == "foreground" {
             assert!(k.fails(&["get", "cm", &dep]).contains("not found"));
         }
@@ -238,7 +277,15 @@ fn apply_and_cascade(k: &Run) {
 
 fn watch_events(k: &Run) {
     let mut child = std::process::Command::new(k.bin)
-        .args(["get", "cm", "-w", "--output-watch-events", "-n", &k.ns, "--request-timeout=20s"])
+        .args([
+            "get",
+            "cm",
+            "-w",
+            "--output-watch-events",
+            "-n",
+            &k.ns,
+            "--request-timeout=20s",
+        ])
         .env("KUBECONFIG", &k.server.kubeconfig)
         .env("HOME", k.server.data_dir())
         .stdout(std::process::Stdio::piped())
@@ -260,7 +307,12 @@ fn watch_events(k: &Run) {
     child.wait().unwrap();
     let seen = reader.join().unwrap();
     for event in ["ADDED", "MODIFIED", "DELETED"] {
-        assert!(seen.lines().any(|l| l.starts_with(event) && l.contains("watched")), "{} -w missed {event}:\n{seen}", k.bin);
+        assert!(
+            seen.lines()
+                .any(|l| l.starts_with(event) && l.contains("watched")),
+            "{} -w missed {event}:\n{seen}",
+            k.bin
+        );
     }
 }
 

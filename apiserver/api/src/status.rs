@@ -154,7 +154,10 @@ impl ApiError {
             ..Self::new(
                 422,
                 "Invalid",
-                format!("{} \"{name}\" is invalid: {joined}", group_kind(kind, group)),
+                format!(
+                    "{} \"{name}\" is invalid: {joined}",
+                    group_kind(kind, group)
+                ),
             )
         }
     }
@@ -178,7 +181,11 @@ impl ApiError {
     pub fn method_not_allowed() -> Self {
         ApiError {
             details: Some(json!({})),
-            ..Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            ..Self::new(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            )
         }
     }
 
@@ -186,7 +193,11 @@ impl ApiError {
     pub fn path_not_found() -> Self {
         ApiError {
             details: Some(json!({})),
-            ..Self::new(404, "NotFound", "the server could not find the requested resource")
+            ..Self::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
         }
     }
 
