@@ -11,7 +11,8 @@ import pytest
 from kubernetes import client, watch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("RKUBE_BIN", os.path.join(ROOT, "target", "debug", "rkube"))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BINARY = os.environ.get("RKUBE_BIN", os.path.join(TARGET, "debug", "rkube"))
 
 
 def free_port():
