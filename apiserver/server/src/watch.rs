@@ -39,7 +39,7 @@ struct Framer {
 
 impl Framer {
     /// One event as the parts of its line. For plain JSON the stored object is spliced
-    /// in by reference: every watcher shares its bytes, nothing is copied or re-encoded.
+    /// in by reference (never re-encoded); the parts are joined when written.
     fn frame(&mut self, kind: &str, object: &Bytes) -> Vec<Bytes> {
         if self.neg.shape == Shape::Plain {
             let prefix: &'static [u8] = match kind {
@@ -135,21 +135,28 @@ fn visible(r: &Resource, opts: &ListOptions, ev: &Event) -> Option<(&'static str
     }
 }
 
+/// Events waiting in the queue are written together: one chunk of up to this many bytes
+/// instead of a chunk per piece of every event.
+const BATCH_BYTES: usize = 64 * 1024;
+
 fn stream_response(rx: mpsc::Receiver<Vec<Bytes>>) -> Response<Body> {
-    let stream = futures_util::stream::unfold(
-        (rx, std::collections::VecDeque::new()),
-        |(mut rx, mut pending)| async move {
-            loop {
-                if let Some(b) = pending.pop_front() {
-                    return Some((
-                        Ok::<_, Infallible>(http_body::Frame::data(b)),
-                        (rx, pending),
-                    ));
-                }
-                pending.extend(rx.recv().await?);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        let first = rx.recv().await?;
+        let mut batch = bytes::BytesMut::with_capacity(first.iter().map(Bytes::len).sum());
+        for part in first {
+            batch.extend_from_slice(&part);
+        }
+        while batch.len() < BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(parts) => parts.iter().for_each(|p| batch.extend_from_slice(p)),
+                Err(_) => break,
             }
-        },
-    );
+        }
+        Some((
+            Ok::<_, Infallible>(http_body::Frame::data(batch.freeze())),
+            rx,
+        ))
+    });
     let mut resp = Response::new(StreamBody::new(stream).boxed());
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
