@@ -171,6 +171,20 @@ fn exercise(server: &Apiserver, bin: &str, tag: &str) {
         "4"
     );
 
+    // The documents' ReplicationController, scaled through its scale subresource.
+    let rc = manifest(
+        &k,
+        "rc",
+        "apiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: teciplsrc\nspec:\n  replicas: 3\n  selector:\n    name: teciplsrc\n  template:\n    metadata:\n      labels:\n        name: teciplsrc\n    spec:\n      containers:\n      - name: teciplsrc\n        image: nginx\n",
+    );
+    k.ok(&["create", "-f", &rc]);
+    assert!(k.ok(&["get", "rc", "teciplsrc"]).contains("DESIRED"));
+    k.ok(&["scale", "rc", "teciplsrc", "--replicas=5"]);
+    assert_eq!(
+        k.ok(&["get", "rc", "teciplsrc", "-o", "jsonpath={.spec.replicas}"]),
+        "5"
+    );
+
     // Delete.
     k.ok(&["delete", "cm", "cm1"]);
     assert!(k.fails(&["get", "cm", "cm1"]).contains("not found"));
