@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::codec::{self, BodyType, Format, Negotiated, Shape};
 use crate::discovery;
 use crate::query::Query;
-use crate::registry::{meta, Registry, WriteOptions};
+use crate::registry::{Registry, WriteOptions};
 use crate::respond::{self, Body};
 use crate::router::{self, ResourceRequest, Route};
 use crate::watch::{self, WatchParams};
@@ -312,7 +312,11 @@ async fn resource(
         }
         (&Method::POST, Some(name), Some("binding")) => {
             let obj = decode(&body, content_type.as_deref(), r, &opts)?;
-            let _ = name;
+            if crate::registry::meta::meta_str(&obj, "name").is_some_and(|n| n != name) {
+                return Err(ApiError::bad_request(
+                    "name in URL does not match name in Binding object",
+                ));
+            }
             crate::scale::bind(registry, ns, obj, &opts).await
         }
         (&Method::POST, Some(name), Some("eviction")) => {
@@ -455,6 +459,5 @@ fn decode(
 ) -> Result<Value, ApiError> {
     let kind = codec::body_type(content_type)?;
     let obj = codec::decode_object(body, kind)?;
-    let _ = meta::meta;
     crate::fieldvalidation::decoded(body, kind, obj, r, opts)
 }

@@ -6,7 +6,7 @@ use rkube_storage::{Revision, Storage as _, StorageError};
 use serde_json::{json, Value};
 
 use super::meta::{self, meta_str};
-use super::{decode_stored, encode_with_rv, qualified, storage_error, Registry, WriteOptions};
+use super::{encode_with_rv, qualified, storage_error, Registry, WriteOptions};
 use crate::clock;
 
 #[derive(Debug, Clone, Default)]
@@ -290,7 +290,7 @@ impl Registry {
         }
     }
 
-    /// Apply a deletion in the update path (used by `/finalize` and status writes).
+    /// DELETE of a collection: every object the list options select, one by one.
     pub async fn delete_collection(
         &self,
         r: &'static Resource,
@@ -359,7 +359,6 @@ impl Registry {
             let kv = self.get(r, None, name).await?;
             return self.remove(r, None, name, kv.mod_revision, false).await;
         }
-        let _ = decode_stored;
         Ok(written.body)
     }
 }
