@@ -142,6 +142,14 @@ fn graceful_pod_deletion() {
     // Bound to a node: marked with deletionTimestamp and the grace period, still there.
     assert_eq!(json(port, "POST", base, &pod("bound")).0, 201);
     let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bound"}, "target": {"kind": "Node", "name": "n1"}});
+    let mut other = binding.clone();
+    other["metadata"]["name"] = json!("other");
+    let (code, status) = json(port, "POST", &format!("{base}/bound/binding"), &other);
+    assert_eq!(code, 400, "{status}");
+    assert_eq!(
+        status["message"],
+        "name in URL does not match name in Binding object"
+    );
     assert_eq!(
         json(port, "POST", &format!("{base}/bound/binding"), &binding).0,
         201
