@@ -1,6 +1,8 @@
 //! The REST paths and operations of the served resources, in an
 //! OpenAPI-version-neutral form rendered by `v2` and `v3`.
 
+use serde_json::{Map, Value};
+
 use crate::catalog::Catalog;
 use crate::params::{self, Param};
 use crate::schema::META;
@@ -80,6 +82,33 @@ pub(crate) struct PathItem {
     /// Parameters shared by every operation of the path.
     pub params: Vec<Param>,
     pub ops: Vec<Operation>,
+}
+
+/// The `paths` object of a document, keys sorted at every level, with the
+/// shared parameters and operations rendered by the OpenAPI version's own
+/// functions.
+pub(crate) fn render_paths(
+    items: &[PathItem],
+    param: fn(&Param) -> Value,
+    operation: fn(&Operation) -> Value,
+) -> Value {
+    let mut paths = Map::new();
+    for item in items {
+        let mut pi = Map::new();
+        if !item.params.is_empty() {
+            pi.insert(
+                "parameters".into(),
+                item.params.iter().map(param).collect::<Vec<_>>().into(),
+            );
+        }
+        for op in &item.ops {
+            pi.insert(op.method.name().into(), operation(op));
+        }
+        paths.insert(item.path.clone(), Value::Object(pi));
+    }
+    let mut paths = Value::Object(paths);
+    crate::schema::sort_keys(&mut paths);
+    paths
 }
 
 /// `""` → `Core`, `rbac.authorization.k8s.io` → `RbacAuthorization`.

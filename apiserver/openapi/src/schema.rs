@@ -192,7 +192,7 @@ pub(crate) fn collect_refs(v: &Value, prefix: &str, out: &mut BTreeSet<String>) 
 }
 
 /// `roots` and every definition reachable from them through `$ref`s.
-pub(crate) fn reachable(
+fn reachable(
     defs: &BTreeMap<String, Value>,
     roots: BTreeSet<String>,
     prefix: &str,
@@ -210,6 +210,20 @@ pub(crate) fn reachable(
         }
     }
     seen
+}
+
+/// The definitions that `paths` reaches through `prefix` refs, by name.
+pub(crate) fn definitions_reached(
+    paths: &Value,
+    defs: &BTreeMap<String, Value>,
+    prefix: &str,
+) -> Map<String, Value> {
+    let mut roots = BTreeSet::new();
+    collect_refs(paths, prefix, &mut roots);
+    reachable(defs, roots, prefix)
+        .iter()
+        .filter_map(|n| defs.get(n).map(|s| (n.clone(), s.clone())))
+        .collect()
 }
 
 /// Renders every neutral definition for `flavor`, keys sorted.

@@ -1,11 +1,11 @@
 //! The Swagger 2.0 document of every served group-version (`/openapi/v2`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
 use crate::params::{In, Param};
-use crate::paths::{Body, Operation, PathItem};
+use crate::paths::{render_paths, Body, Operation, PathItem};
 use crate::schema::{self, V2_PREFIX};
 
 fn param(p: &Param) -> Value {
@@ -82,29 +82,8 @@ fn operation(op: &Operation) -> Value {
 
 /// The v2 document: every path and the definitions they reach.
 pub(crate) fn document(items: &[PathItem], defs: &BTreeMap<String, Value>) -> Value {
-    let mut paths = Map::new();
-    for item in items {
-        let mut pi = Map::new();
-        if !item.params.is_empty() {
-            pi.insert(
-                "parameters".into(),
-                item.params.iter().map(param).collect::<Vec<_>>().into(),
-            );
-        }
-        for op in &item.ops {
-            pi.insert(op.method.name().into(), operation(op));
-        }
-        paths.insert(item.path.clone(), Value::Object(pi));
-    }
-    let mut paths = Value::Object(paths);
-    schema::sort_keys(&mut paths);
-    let mut roots = BTreeSet::new();
-    schema::collect_refs(&paths, V2_PREFIX, &mut roots);
-    let names = schema::reachable(defs, roots, V2_PREFIX);
-    let definitions: Map<String, Value> = names
-        .iter()
-        .filter_map(|n| defs.get(n).map(|s| (n.clone(), s.clone())))
-        .collect();
+    let paths = render_paths(items, param, operation);
+    let definitions = schema::definitions_reached(&paths, defs, V2_PREFIX);
     // Keys in sorted order; the definitions are sorted already.
     json!({
         "definitions": definitions,

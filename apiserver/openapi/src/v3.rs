@@ -1,11 +1,11 @@
 //! OpenAPI 3.0 documents: one per group-version, as served under `/openapi/v3/`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
 use crate::params::{In, Param};
-use crate::paths::{Body, Operation, PathItem};
+use crate::paths::{render_paths, Body, Operation, PathItem};
 use crate::schema::{self, V3_PREFIX};
 
 fn param(p: &Param) -> Value {
@@ -92,29 +92,8 @@ pub(crate) fn document(
     items: &[PathItem],
     defs: &BTreeMap<String, Value>,
 ) -> Value {
-    let mut paths = Map::new();
-    for item in items {
-        let mut pi = Map::new();
-        if !item.params.is_empty() {
-            pi.insert(
-                "parameters".into(),
-                item.params.iter().map(param).collect::<Vec<_>>().into(),
-            );
-        }
-        for op in &item.ops {
-            pi.insert(op.method.name().into(), operation(op));
-        }
-        paths.insert(item.path.clone(), Value::Object(pi));
-    }
-    let mut paths = Value::Object(paths);
-    schema::sort_keys(&mut paths);
-    let mut roots = BTreeSet::new();
-    schema::collect_refs(&paths, V3_PREFIX, &mut roots);
-    let names = schema::reachable(defs, roots, V3_PREFIX);
-    let schemas: Map<String, Value> = names
-        .iter()
-        .filter_map(|n| defs.get(n).map(|s| (n.clone(), s.clone())))
-        .collect();
+    let paths = render_paths(items, param, operation);
+    let schemas = schema::definitions_reached(&paths, defs, V3_PREFIX);
     // Keys in sorted order; the definitions are sorted already.
     json!({
         "components": {

@@ -1,20 +1,31 @@
-//! Go's `%v` rendering of decoded JSON (`map[string]interface{}` and friends),
-//! so error texts read like upstream's.
+//! Go's formatting of strings and decoded JSON (`%q`, `%v`, `json.Marshal`),
+//! so error texts read like upstream's byte for byte. The one home of these
+//! helpers: rkube-api and the apiserver use them from here.
 
 use serde_json::Value;
 
-/// `fmt.Sprintf("%v", v)` for a value decoded by encoding/json.
-pub(crate) fn go_value(v: &Value) -> String {
+/// Past this depth `%v` prints nothing more (serde_json stops parsing at 128).
+const MAX_DEPTH: usize = 256;
+
+/// Go's `fmt.Sprintf("%v", v)` of a value decoded by encoding/json or
+/// sigs.k8s.io/json (integers as int64): `map[spec:map[replicas:2]]`.
+pub fn go_value(v: &Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, v);
+    write_value(&mut out, v, 0);
     out
 }
 
-fn write_value(out: &mut String, v: &Value) {
+fn write_value(out: &mut String, v: &Value, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
     match v {
         Value::Null => out.push_str("<nil>"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&go_number(n)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => out.push_str(&i.to_string()),
+            None => out.push_str(&go_float(n.as_f64().unwrap_or(0.0))),
+        },
         Value::String(s) => out.push_str(s),
         Value::Array(items) => {
             out.push('[');
@@ -22,7 +33,7 @@ fn write_value(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, item);
+                write_value(out, item, depth + 1);
             }
             out.push(']');
         }
@@ -37,47 +48,37 @@ fn write_value(out: &mut String, v: &Value) {
                 }
                 out.push_str(k);
                 out.push(':');
-                write_value(out, &map[k.as_str()]);
+                write_value(out, &map[k.as_str()], depth + 1);
             }
             out.push(']');
         }
     }
 }
 
-/// Go's `%v` of an int64 or float64 (`%g` with the shortest representation).
-pub(crate) fn go_number(n: &serde_json::Number) -> String {
-    if n.is_i64() || n.is_u64() {
-        return n.to_string();
+/// Go's `%v` of a float64 (strconv's `'g'` with the shortest precision): an
+/// exponent (`1e+06`, `1.5e-07`) when it is below -4 or at least 6.
+pub fn go_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
     }
-    let f = n.as_f64().unwrap_or(0.0);
-    go_float(f)
-}
-
-pub(crate) fn go_float(f: f64) -> String {
-    if f == f.trunc() && f.abs() < 1e21 {
-        return format!("{}", f as i64);
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
     }
-    let exp = f.abs().log10().floor() as i32;
-    if !(-4..21).contains(&exp) {
-        let s = format!("{f:e}");
-        // Rust writes 1e21 / 1.5e-7; Go writes 1e+21 / 1.5e-07.
-        match s.split_once('e') {
-            Some((mantissa, e)) => {
-                let (sign, digits) = match e.strip_prefix('-') {
-                    Some(d) => ('-', d),
-                    None => ('+', e),
-                };
-                format!("{mantissa}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
-    } else {
-        format!("{f}")
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
     }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
+    }
+    format!("{f}")
 }
 
 /// The Go type name `reflect.TypeOf(v)` prints for a decoded JSON value.
-pub(crate) fn go_type(v: &Value) -> &'static str {
+pub fn go_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "<nil>",
         Value::Bool(_) => "bool",
@@ -91,7 +92,7 @@ pub(crate) fn go_type(v: &Value) -> &'static str {
 
 /// Go's `%q` of a string (strconv.Quote), for the printable ASCII and
 /// Unicode text that appears in names and keys.
-pub(crate) fn go_quote(s: &str) -> String {
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -108,6 +109,14 @@ pub(crate) fn go_quote(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 out.push_str(&format!("\\x{:02x}", c as u32))
             }
+            c if c.is_control() => {
+                let n = c as u32;
+                if n < 0x10000 {
+                    out.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08x}"));
+                }
+            }
             c => out.push(c),
         }
     }
@@ -117,7 +126,7 @@ pub(crate) fn go_quote(s: &str) -> String {
 
 /// encoding/json's output for a decoded value: object keys sorted, and
 /// `<`, `>`, `&`, U+2028 and U+2029 escaped as Go does.
-pub(crate) fn go_json(v: &Value) -> String {
+pub fn go_json(v: &Value) -> String {
     let mut out = String::new();
     write_json(&mut out, v);
     out

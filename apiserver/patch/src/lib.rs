@@ -4,7 +4,7 @@
 
 pub mod apply;
 mod error;
-mod go_format;
+pub mod go_format;
 mod json_patch;
 mod merge_patch;
 pub mod schema;

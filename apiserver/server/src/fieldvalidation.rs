@@ -29,8 +29,8 @@ use std::fmt::Write as _;
 use std::future::Future;
 
 use http::{HeaderValue, Response};
-use rkube_api::validation::field::go_quote;
 use rkube_api::{ApiError, Resource};
+use rkube_patch::go_format::go_quote;
 use serde_json::{json, Value};
 
 use crate::codec::BodyType;

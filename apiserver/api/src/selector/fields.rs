@@ -1,6 +1,7 @@
 //! Field selectors (`k8s.io/apimachinery/pkg/fields`) and the per-resource selectable
 //! fields of upstream's registries and field-label conversions.
 
+use rkube_patch::go_format::go_quote;
 use serde_json::Value;
 
 use crate::resources::Resource;
@@ -326,7 +327,7 @@ fn convert_label<'a>(resource: &Resource, label: &'a str) -> Result<&'a str, Str
             .ok_or_else(|| format!("field label not supported: {label}")),
         ("batch", "jobs") if !JOBS.contains(&label) => Err(format!(
             "field label {} not supported for batchv1.Job",
-            super::validation::go_quote(label)
+            go_quote(label)
         )),
         _ => {
             let fields = selectable_fields(resource);
@@ -335,7 +336,7 @@ fn convert_label<'a>(resource: &Resource, label: &'a str) -> Result<&'a str, Str
             } else if !has_conversion(resource) {
                 Err(format!(
                     "{} is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
-                    super::validation::go_quote(label)
+                    go_quote(label)
                 ))
             } else {
                 Err(format!("field label not supported: {label}"))

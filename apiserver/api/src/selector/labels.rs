@@ -1,10 +1,11 @@
 //! Label selectors: upstream's string grammar (`k8s.io/apimachinery/pkg/labels`) and
 //! `metav1.LabelSelector` objects.
 
+use rkube_patch::go_format::go_quote;
 use serde_json::{Map, Value};
 
 use super::validation::{
-    aggregate, go_quote, go_string_slice, invalid, label_value_errors, qualified_name_errors,
+    aggregate, go_string_slice, invalid, label_value_errors, qualified_name_errors,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ pub use fields::{
     FieldSelector,
 };
 pub use labels::{LabelSelector, Operator, Requirement};
-pub use validation::{go_quote, label_value_errors, qualified_name_errors};
+pub use validation::{label_value_errors, qualified_name_errors};
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,10 @@
 //! The lexer and recursive-descent parser of label selector strings, following
 //! upstream's `labels.Parse` token by token (its error messages depend on it).
 
+use rkube_patch::go_format::go_quote;
+
 use super::labels::{Operator, Requirement};
-use super::validation::{go_quote, invalid, qualified_name_errors};
+use super::validation::{invalid, qualified_name_errors};
 
 /// The requirements of a selector string, in the order written.
 pub(super) fn parse(s: &str) -> Result<Vec<Requirement>, String> {

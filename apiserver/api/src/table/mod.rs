@@ -7,6 +7,7 @@
 
 use std::time::SystemTime;
 
+use rkube_patch::go_format::go_quote;
 use serde_json::{json, Map, Value};
 
 use crate::resources::Resource;
@@ -204,7 +205,7 @@ impl IncludeObject {
             "Object" => Ok(IncludeObject::Object),
             other => Err(format!(
                 "Unable to convert to Table as requested: includeObject: Invalid value: {}: must be 'Metadata', 'Object', 'None', or empty",
-                crate::selector::go_quote(other)
+                go_quote(other)
             )),
         }
     }

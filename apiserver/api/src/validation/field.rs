@@ -1,6 +1,8 @@
 //! Field paths and the constructors of upstream's `field.Error` kinds, rendered the way
 //! `(*field.Error).Error()` renders them: `<path>: <Type>[: <value>][: <detail>]`.
 
+use rkube_patch::go_format::go_quote;
+
 use crate::status::Cause;
 
 /// A field path as `field.Path.String()` prints it: `spec.containers[0].name`,
@@ -126,39 +128,6 @@ pub fn bad_json(v: &serde_json::Value) -> Bad {
         Value::Null => Bad::Raw("null".into()),
         other => Bad::Raw(other.to_string()),
     }
-}
-
-/// Go's `strconv.Quote`.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => {
-                let n = c as u32;
-                if n < 0x10000 {
-                    out.push_str(&format!("\\u{n:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{n:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn cause(reason: &str, path: &Path, body: String) -> Cause {

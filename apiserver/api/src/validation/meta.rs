@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use rkube_patch::go_format::go_quote;
 use serde_json::Value;
 
 use super::field::{forbidden, invalid, required, too_long, Bad, Path};
@@ -152,7 +153,7 @@ fn validate_finalizers(finalizers: &[Value], path: &Path) -> Vec<Cause> {
 pub fn go_string_slice(v: &[Value]) -> String {
     let inner: Vec<String> = v
         .iter()
-        .map(|x| super::field::go_quote(x.as_str().unwrap_or_default()))
+        .map(|x| go_quote(x.as_str().unwrap_or_default()))
         .collect();
     format!("[]string{{{}}}", inner.join(", "))
 }

@@ -7,6 +7,7 @@ use super::names::{is_qualified_name, NameRule};
 use super::quantity::Quantity;
 use super::util::{arr, obj, s};
 use crate::status::Cause;
+use rkube_patch::go_format::go_quote;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -303,7 +304,7 @@ pub fn resource_quota_spec(rq: &Value) -> Vec<Cause> {
 }
 
 pub fn go_scopes(scopes: &[&str]) -> String {
-    let inner: Vec<String> = scopes.iter().map(|s| super::field::go_quote(s)).collect();
+    let inner: Vec<String> = scopes.iter().map(|s| go_quote(s)).collect();
     format!("[]core.ResourceQuotaScope{{{}}}", inner.join(", "))
 }
 

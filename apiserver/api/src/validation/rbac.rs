@@ -5,6 +5,7 @@ use super::meta::validate_label_selector;
 use super::names::{check_name, NameRule};
 use super::util::{arr, s};
 use crate::status::Cause;
+use rkube_patch::go_format::go_quote;
 use serde_json::Value;
 
 pub fn validate_rbac(kind: &str, obj: &Value, _old: Option<&Value>) -> Vec<Cause> {
@@ -154,9 +155,9 @@ pub fn validate_rbac(kind: &str, obj: &Value, _old: Option<&Value>) -> Vec<Cause
                         &rp,
                         Bad::Raw(format!(
                             "rbac.RoleRef{{APIGroup:{}, Kind:{}, Name:{}}}",
-                            super::field::go_quote(s(rr, "apiGroup")),
-                            super::field::go_quote(s(rr, "kind")),
-                            super::field::go_quote(s(rr, "name"))
+                            go_quote(s(rr, "apiGroup")),
+                            go_quote(s(rr, "kind")),
+                            go_quote(s(rr, "name"))
                         )),
                         "cannot change roleRef",
                     ));

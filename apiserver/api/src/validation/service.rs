@@ -6,6 +6,7 @@ pub use super::endpoints::*;
 
 use std::collections::HashSet;
 
+use rkube_patch::go_format::go_quote;
 use serde_json::Value;
 
 use super::container::{dns_label, port_num_or_name, PROTOCOLS};
@@ -38,7 +39,7 @@ pub fn externally_accessible(spec: &Value) -> bool {
 pub fn go_service_port_key(protocol: &str, port: i64) -> String {
     format!(
         "core.ServicePort{{Name:\"\", Protocol:{}, AppProtocol:(*string)(nil), Port:{port}, TargetPort:intstr.IntOrString{{Type:0, IntVal:0, StrVal:\"\"}}, NodePort:0}}",
-        super::field::go_quote(protocol)
+        go_quote(protocol)
     )
 }
 

@@ -6,14 +6,15 @@ use super::workloads::int_or_percent_value;
 use super::workloads::int_or_string_bad;
 use super::workloads::not_more_than_100;
 use super::workloads::positive_int_or_percent;
+use super::workloads::selector_and_template;
 use super::workloads::template_labels;
 use super::workloads::template_labels_bad;
 
-use super::field::{forbidden, invalid, not_supported, required, Bad, Path};
+use super::field::{invalid, not_supported, required, Bad, Path};
 use super::meta::{non_negative, validate_label_selector, validate_labels, validate_object_meta};
 use super::names::NameRule;
 use super::pod::validate_pod_template_spec;
-use super::util::{arr, go_label_selector, has, int, s, selector_is_empty, selector_matches};
+use super::util::{arr, go_label_selector, int, s, selector_is_empty, selector_matches};
 use crate::status::Cause;
 use serde_json::Value;
 
@@ -192,48 +193,12 @@ pub fn validate_stateful_set(sts: &Value) -> Vec<Cause> {
         int(spec, "minReadySeconds").unwrap_or(0),
         &sp.child("minReadySeconds"),
     ));
-    let template = spec.get("template").unwrap_or(&null);
-    let tp = sp.child("template");
-    let sel = spec.get("selector").filter(|v| !v.is_null());
-    match sel {
-        None => out.push(required(&sp.child("selector"), "")),
-        Some(sel) => {
-            out.extend(validate_label_selector(sel, &sp.child("selector")));
-            if selector_is_empty(sel) {
-                out.push(invalid(
-                    &sp.child("selector"),
-                    Bad::Raw(go_label_selector(sel)),
-                    "empty selector is invalid for statefulset",
-                ));
-            }
-        }
-    }
-    let matches = sel.is_some_and(|sel| {
-        selector_is_empty(sel) || selector_matches(sel, &template_labels(template))
-    });
-    if !matches {
-        out.push(invalid(
-            &tp.child("metadata").child("labels"),
-            template_labels_bad(template),
-            "`selector` does not match template `labels`",
-        ));
-    }
-    out.extend(validate_pod_template_spec(template, &tp));
-    let tspec = template.get("spec").unwrap_or(&null);
-    let rp = s(tspec, "restartPolicy");
-    if rp != "Always" {
-        out.push(not_supported(
-            &tp.at(&["spec", "restartPolicy"]),
-            rp,
-            &["Always"],
-        ));
-    }
-    if has(tspec, "activeDeadlineSeconds") {
-        out.push(forbidden(
-            &tp.at(&["spec", "activeDeadlineSeconds"]),
-            "activeDeadlineSeconds in StatefulSet is not Supported",
-        ));
-    }
+    out.extend(selector_and_template(
+        spec,
+        &sp,
+        "statefulset",
+        "StatefulSet",
+    ));
     for (i, t) in arr(spec, "volumeClaimTemplates").iter().enumerate() {
         let p = sp.child("volumeClaimTemplates").index(i);
         if let Some(m) = t.get("metadata") {

@@ -7,6 +7,7 @@
 //! The typed fields of the served kinds are described by the tables in `schema`; fields
 //! not described there are not checked.
 
+use rkube_patch::go_format::go_quote;
 use serde_json::Value;
 
 use super::config::base64_corrupt_at;
@@ -148,7 +149,7 @@ fn check_value<'a>(ty: &T, st: &str, v: &'a Value, stack: &mut Vec<&'a str>, out
             Value::String(s) => {
                 if !s.is_empty() && !looks_rfc3339(s) {
                     out.push(plain_error(
-                        format!("parsing time {} as \"2006-01-02T15:04:05Z07:00\": cannot parse {} as \"2006\"", super::field::go_quote(s), super::field::go_quote(s)),
+                        format!("parsing time {} as \"2006-01-02T15:04:05Z07:00\": cannot parse {} as \"2006\"", go_quote(s), go_quote(s)),
                         stack,
                     ));
                 }

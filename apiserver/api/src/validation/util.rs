@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::field::go_quote;
+use rkube_patch::go_format::go_quote;
 
 static EMPTY: Vec<Value> = Vec::new();
 

@@ -115,7 +115,16 @@ pub fn selector_and_template(
             "`selector` does not match template `labels`",
         ));
     }
-    out.extend(validate_pod_template_spec(template, &tp));
+    out.extend(always_restarting_template(template, &tp, deadline_word));
+    out
+}
+
+/// `ValidatePodTemplateSpecForReplicaSet` and its kin: the pod template of a
+/// controller whose pods run forever, so `restartPolicy: Always` and no
+/// `activeDeadlineSeconds` (`owner` names the controller in the message).
+fn always_restarting_template(template: &Value, tp: &Path, owner: &str) -> Vec<Cause> {
+    let mut out = validate_pod_template_spec(template, tp);
+    let null = Value::Null;
     let tspec = template.get("spec").unwrap_or(&null);
     let rp = s(tspec, "restartPolicy");
     if rp != "Always" {
@@ -128,7 +137,7 @@ pub fn selector_and_template(
     if has(tspec, "activeDeadlineSeconds") {
         out.push(forbidden(
             &tp.at(&["spec", "activeDeadlineSeconds"]),
-            &format!("activeDeadlineSeconds in {deadline_word} is not Supported"),
+            &format!("activeDeadlineSeconds in {owner} is not Supported"),
         ));
     }
     out
@@ -179,22 +188,11 @@ pub fn validate_replication_controller(rc: &Value) -> Vec<Cause> {
                     ));
                 }
             }
-            out.extend(validate_pod_template_spec(template, &tp));
-            let tspec = template.get("spec").unwrap_or(&null);
-            let rp = s(tspec, "restartPolicy");
-            if rp != "Always" {
-                out.push(not_supported(
-                    &tp.at(&["spec", "restartPolicy"]),
-                    rp,
-                    &["Always"],
-                ));
-            }
-            if has(tspec, "activeDeadlineSeconds") {
-                out.push(forbidden(
-                    &tp.at(&["spec", "activeDeadlineSeconds"]),
-                    "activeDeadlineSeconds in ReplicationController is not Supported",
-                ));
-            }
+            out.extend(always_restarting_template(
+                template,
+                &tp,
+                "ReplicationController",
+            ));
         }
     }
     out

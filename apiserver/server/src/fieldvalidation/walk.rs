@@ -4,6 +4,9 @@
 
 use serde_json::Value;
 
+// The messages built from walked values print them as Go does.
+pub(crate) use rkube_patch::go_format::{go_float, go_json, go_value};
+
 use super::schema::{Kind, Shape};
 use super::{push_index, push_key, Problems};
 
@@ -196,114 +199,5 @@ fn list_element(list_type: &str, keys: &[&str], i: usize, item: &Value) -> Strin
             format!("[={}]", serde_json::to_string(v).unwrap_or_default())
         }
         _ => format!("[{i}]"),
-    }
-}
-
-/// Go's `fmt.Sprintf("%+v", m)` of a `map[string]interface{}` decoded with
-/// sigs.k8s.io/json (integers as int64): `map[spec:map[replicas:2]]`.
-pub(crate) fn go_value(v: &Value) -> String {
-    let mut out = String::new();
-    go_value_into(v, &mut out, 0);
-    out
-}
-
-fn go_value_into(v: &Value, out: &mut String, depth: usize) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match v {
-        Value::Null => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => out.push_str(&i.to_string()),
-            None => out.push_str(&go_float(n.as_f64().unwrap_or(0.0))),
-        },
-        Value::String(s) => out.push_str(s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                go_value_into(item, out, depth + 1);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push_str("map[");
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                out.push_str(k);
-                out.push(':');
-                go_value_into(&m[k.as_str()], out, depth + 1);
-            }
-            out.push(']');
-        }
-    }
-}
-
-/// Go's `%v` of a float64 (strconv's `'g'` with the shortest precision): an
-/// exponent (`1e+06`, `1.5e-07`) when it is below -4 or at least 6.
-pub(crate) fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
-    }
-    format!("{f}")
-}
-
-/// `v` as Go's `json.Marshal` writes a decoded map: keys sorted, compact, with
-/// `<`, `>`, `&`, U+2028 and U+2029 escaped.
-pub(crate) fn go_json(v: &Value) -> String {
-    let mut sorted = v.clone();
-    sort_keys(&mut sorted, 0);
-    let text = serde_json::to_string(&sorted).unwrap_or_default();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn sort_keys(v: &mut Value, depth: usize) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    match v {
-        Value::Object(m) => {
-            m.sort_keys();
-            for child in m.values_mut() {
-                sort_keys(child, depth + 1);
-            }
-        }
-        Value::Array(items) => {
-            for child in items {
-                sort_keys(child, depth + 1);
-            }
-        }
-        _ => {}
     }
 }

@@ -9,7 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options, Spanned};
 
 use super::walk::go_float;
-use rkube_api::validation::field::go_quote;
+use rkube_patch::go_format::go_quote;
 
 /// How deep the check looks; deeper documents are not checked.
 const MAX_DEPTH: usize = 200;
