@@ -19,6 +19,8 @@ enum Command {
     Apiserver(rkube_apiserver::ApiserverFlags),
     /// Benchmark a component against real processes (`rkube bench apiserver`).
     Bench(rkube_bench::BenchArgs),
+    /// Run the controller-manager: namespace, serviceaccount and replication controllers.
+    ControllerManager(rkube_controllers::ControllerManagerFlags),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
     Conformance(rkube_conformance::ConformanceFlags),
 }
@@ -66,5 +68,6 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(code)
         }
         Command::Bench(args) => runtime.block_on(rkube_bench::run(args)),
+        Command::ControllerManager(flags) => Ok(runtime.block_on(rkube_controllers::run(flags))?),
     }
 }

@@ -212,3 +212,42 @@ pub fn which(cmd: &str) -> Option<PathBuf> {
         .map(|d| Path::new(d).join(cmd))
         .find(|p| p.is_file())
 }
+
+/// A real `rkube controller-manager` process against an apiserver, killed on drop.
+pub struct ControllerManager {
+    child: Child,
+}
+
+impl ControllerManager {
+    pub fn start(apiserver: &Apiserver) -> ControllerManager {
+        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+            .args(["controller-manager", "--master", &apiserver.url("")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rkube controller-manager");
+        ControllerManager { child }
+    }
+}
+
+impl Drop for ControllerManager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Poll `check` until it returns Some, for up to `secs` seconds; panics with `what`.
+pub fn eventually<T>(secs: u64, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {secs} s waiting for: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,69 @@
+//! `rkube controller-manager`: control loops that turn desired state into objects.
+//!
+//! Every controller is an API client: reflectors keep local caches, kube-runtime's
+//! applier is the work queue (one reconcile per object at a time, retries with
+//! per-object exponential backoff), and each reconcile is level-triggered: it reads the
+//! caches and converges, so a restart at any moment loses nothing.
+
+mod client;
+mod flags;
+mod namespace;
+mod queue;
+mod replication;
+mod serviceaccount;
+
+use futures_util::future::{BoxFuture, FutureExt};
+
+pub use flags::{ControllerManagerFlags, ControllerName};
+
+/// Why the controller-manager could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Flags(String),
+    #[error("reading the kubeconfig: {0}")]
+    Kubeconfig(#[from] kube::config::KubeconfigError),
+    #[error("finding the apiserver: {0}")]
+    InferConfig(#[from] kube::config::InferConfigError),
+    #[error("building the API client: {0}")]
+    Client(#[from] kube::Error),
+    #[error("controller {0} stopped")]
+    Stopped(&'static str),
+}
+
+/// Run the selected controllers until one of them stops (or the process is killed).
+pub async fn run(flags: ControllerManagerFlags) -> Result<(), Error> {
+    if flags.leader_elect {
+        return Err(Error::Flags(
+            "--leader-elect=true is not implemented yet (the coordination.k8s.io Lease comes \
+             with the leader-election work); run one instance with --leader-elect=false"
+                .into(),
+        ));
+    }
+    let controllers = flags.selected_controllers()?;
+    let client = client::build(&flags).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for controller in controllers {
+        let client = client.clone();
+        let name = controller.names()[0];
+        tracing::info!(controller = name, "starting");
+        let control_loop: BoxFuture<'static, ()> = match controller {
+            ControllerName::Namespace => {
+                namespace::run(client, flags.concurrent_namespace_syncs).boxed()
+            }
+            ControllerName::ServiceAccount => serviceaccount::run(client).boxed(),
+            ControllerName::Replication => {
+                replication::run(client, flags.concurrent_rc_syncs).boxed()
+            }
+        };
+        tasks.spawn(async move {
+            control_loop.await;
+            name
+        });
+    }
+    match tasks.join_next().await {
+        Some(Ok(name)) => Err(Error::Stopped(name)),
+        Some(Err(e)) => Err(Error::Flags(format!("a controller panicked: {e}"))),
+        None => Ok(()),
+    }
+}
