@@ -249,9 +249,6 @@ fn deleting_a_namespace_deletes_its_content_then_the_namespace() {
 }
 
 #[test]
-#[ignore = "apiserver bug: any update of a terminating namespace whose metadata.finalizers is \
-            empty removes it, although spec.finalizers still holds `kubernetes` \
-            (registry/write.rs guaranteed_update); run with --ignored once that is fixed"]
 fn content_with_a_finalizer_holds_the_namespace_with_conditions() {
     let api = Apiserver::start();
     let _cm = ControllerManager::start(&api);

@@ -350,15 +350,8 @@ impl Registry {
                 },
             )
             .await?;
-        let v: Value = serde_json::from_slice(&written.body).unwrap_or(Value::Null);
-        let empty = v
-            .pointer("/spec/finalizers")
-            .and_then(Value::as_array)
-            .is_none_or(|a| a.is_empty());
-        if empty && meta::is_deleting(&v) && meta::finalizers(&v).is_empty() && !opts.dry_run {
-            let kv = self.get(r, None, name).await?;
-            return self.remove(r, None, name, kv.mod_revision, false).await;
-        }
+        // A terminating namespace whose finalizers are now all gone was removed by the
+        // update itself (see `deletion_is_due`).
         Ok(written.body)
     }
 }

@@ -301,8 +301,7 @@ impl Registry {
                 return self.create_stored(r, namespace, new, opts).await;
             };
             let new = self.prepare_update(r, name, new, &old, opts)?;
-            if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && deletion_is_due(&new)
-            {
+            if meta::is_deleting(&new) && deletion_is_due(r, &new) {
                 // The last finalizer went away: the object goes with it.
                 return self
                     .remove(r, namespace, name, kv.mod_revision, opts.dry_run)
@@ -429,12 +428,20 @@ impl Registry {
     }
 }
 
-/// An object marked for deletion is removed once nothing holds it: no finalizers and
-/// its grace period (if any) is zero.
-fn deletion_is_due(obj: &Value) -> bool {
-    meta::meta(obj)
-        .and_then(|m| m.get("deletionGracePeriodSeconds"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-        == 0
+/// An object marked for deletion is removed once nothing holds it: no finalizers (for a
+/// Namespace, none in `spec.finalizers` either: the namespace controller empties it
+/// through `/finalize` when the contents are gone) and its grace period (if any) is zero.
+fn deletion_is_due(r: &Resource, obj: &Value) -> bool {
+    let namespace_finalizers = r.plural == "namespaces"
+        && obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+    meta::finalizers(obj).is_empty()
+        && !namespace_finalizers
+        && meta::meta(obj)
+            .and_then(|m| m.get("deletionGracePeriodSeconds"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            == 0
 }
