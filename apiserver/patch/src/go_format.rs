@@ -132,11 +132,19 @@ pub fn go_json(v: &Value) -> String {
     out
 }
 
+/// [`go_json`] appended to `out`.
+pub(crate) fn write_go_json(out: &mut String, v: &Value) {
+    write_json(out, v)
+}
+
 fn write_json(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{n}");
+        }
         Value::String(s) => write_json_string(out, s),
         Value::Array(items) => {
             out.push('[');
@@ -167,6 +175,15 @@ fn write_json(out: &mut String, v: &Value) {
 
 pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
+    // Most names need no escaping (U+2028 and U+2029 start with 0xE2).
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xE2) || b < 0x20)
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

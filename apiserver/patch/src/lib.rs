@@ -10,7 +10,7 @@ mod merge_patch;
 pub mod schema;
 mod strategic;
 
-pub use apply::{apply, apply_to, track_update, ApplyError, Conflict};
+pub use apply::{apply, apply_to, track_update, track_update_in_place, ApplyError, Conflict};
 pub use error::PatchError;
 pub use json_patch::{json_patch, MAX_JSON_PATCH_OPERATIONS};
 pub use merge_patch::merge_patch;

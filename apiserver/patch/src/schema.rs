@@ -183,6 +183,143 @@ fn index() -> &'static Index {
     })
 }
 
+/// A type of the table resolved for the server-side apply walks: field
+/// lookups by a hash of the name and element types by index, so that a walk over
+/// an object hashes no type names.
+#[derive(Debug)]
+pub(crate) struct SsaType {
+    /// `+structType=atomic`.
+    pub(crate) atomic: bool,
+    /// Some field's unset value is `{}` or null (a typed object is never empty).
+    pub(crate) has_fills: bool,
+    /// The fields in declaration order.
+    pub(crate) fields: Box<[SsaField]>,
+    /// Open-addressing table of `fields` by name hash: index + 1, 0 if free.
+    slots: Box<[u16]>,
+}
+
+/// A field of an [`SsaType`]: its [`FieldInfo`] as [`field_type`] returns
+/// it, with the element type as an index into [`ssa_types`].
+#[derive(Debug)]
+pub(crate) struct SsaField {
+    pub(crate) name: &'static str,
+    pub(crate) info: FieldInfo,
+    pub(crate) elem: Option<u16>,
+}
+
+/// FNV-1a: field names are short, and this needs no seed.
+fn name_hash(name: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h ^ (h >> 29)) as usize
+}
+
+impl SsaType {
+    fn new(atomic: bool, fields: Vec<SsaField>) -> SsaType {
+        let size = (fields.len() * 2).next_power_of_two().max(4);
+        let mut slots = vec![0u16; size];
+        for (i, f) in fields.iter().enumerate() {
+            let mut at = name_hash(f.name) & (size - 1);
+            while slots[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            slots[at] = u16::try_from(i + 1).expect("fewer than 65535 fields");
+        }
+        SsaType {
+            atomic,
+            has_fills: fields.iter().any(|f| f.info.unset != Unset::Omitted),
+            fields: fields.into_boxed_slice(),
+            slots: slots.into_boxed_slice(),
+        }
+    }
+
+    pub(crate) fn field(&self, name: &str) -> Option<&SsaField> {
+        let mask = self.slots.len() - 1;
+        let mut at = name_hash(name) & mask;
+        loop {
+            match self.slots[at] {
+                0 => return None,
+                i => {
+                    let f = &self.fields[usize::from(i) - 1];
+                    if f.name == name {
+                        return Some(f);
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+struct SsaIndex {
+    types: Vec<SsaType>,
+    by_name: HashMap<&'static str, u16>,
+}
+
+fn ssa_index() -> &'static SsaIndex {
+    static INDEX: OnceLock<SsaIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        // The table's types in a fixed order, each once (as `index` holds them).
+        let mut entries: Vec<&'static TypeEntry> = index().types.values().copied().collect();
+        entries.sort_by_key(|e| e.0);
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut by_name: HashMap<&'static str, u16> = HashMap::new();
+        let mut id = |name: &'static str, names: &mut Vec<&'static str>| -> u16 {
+            *by_name.entry(name).or_insert_with(|| {
+                names.push(name);
+                u16::try_from(names.len() - 1).expect("fewer than 65536 types")
+            })
+        };
+        for e in &entries {
+            id(e.0, &mut names);
+        }
+        let mut resolved: Vec<Option<(bool, Vec<SsaField>)>> = Vec::new();
+        for e in &entries {
+            let mut fields: Vec<SsaField> = Vec::with_capacity(e.2.len());
+            for (name, _) in e.2.iter() {
+                if fields.iter().any(|f| f.name == *name) {
+                    continue;
+                }
+                let Some(info) = field_type(e.0, name) else {
+                    continue;
+                };
+                let elem = info.type_name.map(|t| id(t, &mut names));
+                fields.push(SsaField { name, info, elem });
+            }
+            let at = usize::from(id(e.0, &mut names));
+            if resolved.len() <= at {
+                resolved.resize_with(at + 1, || None);
+            }
+            resolved[at] = Some((e.1, fields));
+        }
+        resolved.resize_with(names.len(), || None);
+        let types = resolved
+            .into_iter()
+            .map(|r| {
+                // Types the table refers to but does not list have no fields.
+                let (atomic, fields) = r.unwrap_or_default();
+                SsaType::new(atomic, fields)
+            })
+            .collect();
+        SsaIndex {
+            types,
+            by_name: by_name.into_iter().collect(),
+        }
+    })
+}
+
+/// Every type resolved for server-side apply (see [`SsaType`]).
+pub(crate) fn ssa_types() -> &'static [SsaType] {
+    &ssa_index().types
+}
+
+/// The index in [`ssa_types`] of a type the table knows.
+pub(crate) fn ssa_type_id(type_name: &str) -> Option<u16> {
+    ssa_index().by_name.get(type_name).copied()
+}
+
 /// The OpenAPI definition name of a top-level kind, e.g.
 /// `("v1", "Pod") → "io.k8s.api.core.v1.Pod"`.
 pub fn type_of(api_version: &str, kind: &str) -> Option<&'static str> {

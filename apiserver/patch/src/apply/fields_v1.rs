@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::fieldset::{FieldSet, PathElement};
-use crate::go_format::{go_json, write_json_string};
+use crate::go_format::{write_go_json, write_json_string};
 
 /// Encodes a set; members and children come out in path-element order, a
 /// node that is both a member and a parent carries `".": {}`.
@@ -13,19 +13,26 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
 }
 
 fn encode_node(set: &FieldSet, include_self: bool) -> Map<String, Value> {
-    let mut out = Map::new();
-    if include_self && !set.is_empty() {
+    let include_self = include_self && !set.is_empty();
+    let mut out =
+        Map::with_capacity(set.members.len() + set.children.len() + usize::from(include_self));
+    if include_self {
         out.insert(".".to_string(), Value::Object(Map::new()));
     }
-    let mut elements: Vec<&PathElement> = set.members.iter().chain(set.children.keys()).collect();
-    elements.sort();
-    elements.dedup();
-    for pe in elements {
-        let value = match set.children.get(pe) {
-            Some(child) => encode_node(child, set.members.contains(pe)),
-            None => Map::new(),
-        };
-        out.insert(encode_element(pe), Value::Object(value));
+    // Members and children are both sorted: merge them.
+    let mut members = set.members.iter().peekable();
+    for (pe, child) in &set.children {
+        while let Some(m) = members.next_if(|m| *m < pe) {
+            out.insert(encode_element(m), Value::Object(Map::new()));
+        }
+        let is_member = members.next_if(|m| *m == pe).is_some();
+        out.insert(
+            encode_element(pe),
+            Value::Object(encode_node(child, is_member)),
+        );
+    }
+    for m in members {
+        out.insert(encode_element(m), Value::Object(Map::new()));
     }
     out
 }
@@ -33,21 +40,31 @@ fn encode_node(set: &FieldSet, include_self: bool) -> Map<String, Value> {
 /// `f:<name>`, `k:<json object>`, `v:<json>` or `i:<index>`.
 pub fn encode_element(pe: &PathElement) -> String {
     match pe {
-        PathElement::Field(name) => format!("f:{name}"),
+        PathElement::Field(name) => {
+            let mut out = String::with_capacity(name.len() + 2);
+            out.push_str("f:");
+            out.push_str(name);
+            out
+        }
         PathElement::Key(fields) => {
-            let mut out = String::from("k:{");
+            let mut out = String::with_capacity(32);
+            out.push_str("k:{");
             for (i, (name, value)) in fields.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 write_json_string(&mut out, name);
                 out.push(':');
-                out.push_str(&go_json(value));
+                write_go_json(&mut out, value);
             }
             out.push('}');
             out
         }
-        PathElement::Value(v) => format!("v:{}", go_json(v)),
+        PathElement::Value(v) => {
+            let mut out = String::from("v:");
+            write_go_json(&mut out, v);
+            out
+        }
         PathElement::Index(i) => format!("i:{i}"),
     }
 }
@@ -64,8 +81,10 @@ fn decode_node(value: &Value) -> Result<(Option<FieldSet>, bool), String> {
     let Value::Object(map) = value else {
         return Err(format!("expected an object in fieldsV1, got {value}"));
     };
-    let mut children: Option<FieldSet> = None;
+    let mut any = false;
     let mut is_member = false;
+    let mut members = Vec::new();
+    let mut children = Vec::new();
     for (key, child) in map {
         if key == "." {
             is_member = true;
@@ -75,19 +94,243 @@ fn decode_node(value: &Value) -> Result<(Option<FieldSet>, bool), String> {
             continue;
         };
         let (grandchildren, child_is_member) = decode_node(child)?;
-        let node = children.get_or_insert_with(FieldSet::new);
-        if child_is_member {
-            node.members.insert(pe.clone());
-        }
-        if let Some(grandchildren) = grandchildren {
-            let slot = node.children.entry(pe).or_default();
-            *slot = slot.union(&grandchildren);
+        any = true;
+        match (grandchildren, child_is_member) {
+            (Some(grandchildren), true) => {
+                members.push(pe.clone());
+                children.push((pe, grandchildren));
+            }
+            (Some(grandchildren), false) => children.push((pe, grandchildren)),
+            (None, _) => members.push(pe),
         }
     }
-    if children.is_none() {
-        is_member = true;
+    if !any {
+        return Ok((None, true));
     }
-    Ok((children, is_member))
+    Ok((Some(FieldSet::from_unsorted(members, children)), is_member))
+}
+
+/// The fieldsV1 `value` is a non-empty set written exactly as
+/// [`to_fields_v1`] writes it back (so that decoding and encoding it again
+/// is a copy), and its elements hold no numbers but integers (so that
+/// elements are equal exactly when their encodings are).
+pub(crate) fn is_canonical(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => canonical_node(map, true),
+        _ => false,
+    }
+}
+
+/// An element seen while checking order: field names borrowed.
+enum Seen<'a> {
+    Field(&'a str),
+    Other(PathElement),
+}
+
+impl Seen<'_> {
+    fn before(&self, next: &Seen<'_>) -> bool {
+        match (self, next) {
+            (Seen::Field(a), Seen::Field(b)) => a < b,
+            (Seen::Field(_), Seen::Other(_)) => true,
+            (Seen::Other(_), Seen::Field(_)) => false,
+            (Seen::Other(a), Seen::Other(b)) => a < b,
+        }
+    }
+}
+
+fn canonical_node(map: &Map<String, Value>, root: bool) -> bool {
+    let mut previous: Option<Seen<'_>> = None;
+    for (i, (key, child)) in map.iter().enumerate() {
+        if key == "." {
+            // Only first in a member that has children, and as `{}`.
+            if root || i > 0 || map.len() == 1 || !is_empty_object(child) {
+                return false;
+            }
+            continue;
+        }
+        let Value::Object(child) = child else {
+            return false;
+        };
+        let seen = match key.strip_prefix("f:") {
+            Some(name) => Seen::Field(name),
+            None => match decode_element(key) {
+                Ok(Some(pe)) if is_plain(&pe) && encode_element(&pe) == *key => Seen::Other(pe),
+                _ => return false,
+            },
+        };
+        if previous.as_ref().is_some_and(|p| !p.before(&seen)) {
+            return false;
+        }
+        if !child.is_empty() && !canonical_node(child, false) {
+            return false;
+        }
+        previous = Some(seen);
+    }
+    previous.is_some()
+}
+
+fn is_empty_object(value: &Value) -> bool {
+    value.as_object().is_some_and(Map::is_empty)
+}
+
+/// The element holds no number but 64-bit integers: it equals another
+/// plain element exactly when their encodings are the same.
+fn is_plain(pe: &PathElement) -> bool {
+    fn plain(v: &Value) -> bool {
+        match v {
+            Value::Number(n) => n.is_i64(),
+            Value::Array(items) => items.iter().all(plain),
+            Value::Object(map) => map.values().all(plain),
+            _ => true,
+        }
+    }
+    match pe {
+        PathElement::Field(_) | PathElement::Index(_) => true,
+        PathElement::Key(fields) => fields.iter().all(|(_, v)| plain(v)),
+        PathElement::Value(v) => plain(v),
+    }
+}
+
+/// Whether removing `set`'s paths (as [`FieldSet::difference`] does) could
+/// change the set that the canonical fieldsV1 `value` encodes: some path of
+/// `set` is a member there, or an element is not plain.
+pub(crate) fn may_hold_any(value: &Value, set: &FieldSet) -> bool {
+    match value {
+        Value::Object(map) => may_hold(map, set),
+        _ => true,
+    }
+}
+
+fn may_hold(map: &Map<String, Value>, set: &FieldSet) -> bool {
+    for m in &set.members {
+        if !is_plain(m) {
+            return true;
+        }
+        if let Some(Value::Object(child)) = map.get(&encode_element(m)) {
+            if child.is_empty() || child.contains_key(".") {
+                return true;
+            }
+        }
+    }
+    for (pe, sub) in &set.children {
+        if !is_plain(pe) {
+            return true;
+        }
+        if let Some(Value::Object(child)) = map.get(&encode_element(pe)) {
+            if !child.is_empty() && may_hold(child, sub) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Every element of `set` is plain (see [`may_hold_any`]).
+pub(crate) fn all_plain(set: &FieldSet) -> bool {
+    set.members.iter().all(is_plain)
+        && set
+            .children
+            .iter()
+            .all(|(pe, sub)| is_plain(pe) && all_plain(sub))
+}
+
+/// [`FieldSet::difference`] on canonical fieldsV1, which stays canonical:
+/// `to_fields_v1(&from_fields_v1(value)?.difference(set))` without decoding.
+/// The elements of `set` must be [`all_plain`]. An emptied root is `{}`.
+pub(crate) fn remove_canonical(value: &mut Value, set: &FieldSet) {
+    if let Value::Object(map) = value {
+        remove_in(map, set);
+    }
+}
+
+fn remove_in(map: &mut Map<String, Value>, set: &FieldSet) {
+    for m in &set.members {
+        let key = encode_element(m);
+        let Some(Value::Object(child)) = map.get_mut(&key) else {
+            continue;
+        };
+        if child.is_empty() {
+            map.shift_remove(&key);
+        } else {
+            // A member with children: it stays for them.
+            child.shift_remove(".");
+        }
+    }
+    for (pe, sub) in &set.children {
+        let key = encode_element(pe);
+        let Some(Value::Object(child)) = map.get_mut(&key) else {
+            continue;
+        };
+        if child.is_empty() {
+            continue;
+        }
+        remove_in(child, sub);
+        if child.is_empty() {
+            map.shift_remove(&key);
+        } else if child.len() == 1 && child.contains_key(".") {
+            // Only the member itself is left.
+            child.shift_remove(".");
+        }
+    }
+}
+
+/// [`FieldSet::union`] into canonical fieldsV1, which stays canonical:
+/// `to_fields_v1(&from_fields_v1(value)?.union(set))` without decoding.
+/// The elements of `set` must be [`all_plain`].
+pub(crate) fn insert_canonical(value: &mut Value, set: &FieldSet) {
+    if let Value::Object(map) = value {
+        insert_in(map, set);
+    }
+}
+
+fn insert_in(map: &mut Map<String, Value>, set: &FieldSet) {
+    for m in &set.members {
+        let key = encode_element(m);
+        match map.get_mut(&key) {
+            // Children only: it becomes a member too.
+            Some(Value::Object(child)) if !child.is_empty() && !child.contains_key(".") => {
+                child.shift_insert(0, ".".to_string(), Value::Object(Map::new()));
+            }
+            Some(_) => {}
+            None => {
+                let at = position(map, m);
+                map.shift_insert(at, key, Value::Object(Map::new()));
+            }
+        }
+    }
+    for (pe, sub) in &set.children {
+        let key = encode_element(pe);
+        match map.get_mut(&key) {
+            Some(Value::Object(child)) if child.is_empty() => {
+                // A member: it gets children (`sub` is not empty).
+                *child = encode_node(sub, true);
+            }
+            Some(Value::Object(child)) => insert_in(child, sub),
+            Some(_) => {}
+            None => {
+                let at = position(map, pe);
+                map.shift_insert(at, key, Value::Object(encode_node(sub, false)));
+            }
+        }
+    }
+}
+
+/// Where `pe` goes among the sorted keys of a canonical node.
+fn position(map: &Map<String, Value>, pe: &PathElement) -> usize {
+    map.keys()
+        .take_while(|key| {
+            if *key == "." {
+                return true;
+            }
+            let before = match (key.strip_prefix("f:"), pe) {
+                (Some(name), PathElement::Field(field)) => name < field.as_str(),
+                (Some(_), _) => true,
+                (None, PathElement::Field(_)) => false,
+                (None, _) => decode_element(key).ok().flatten().is_some_and(|e| e < *pe),
+            };
+            before
+        })
+        .count()
 }
 
 fn decode_element(key: &str) -> Result<Option<PathElement>, String> {

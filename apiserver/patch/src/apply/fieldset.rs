@@ -2,12 +2,11 @@
 //! ordering and operations of sigs.k8s.io/structured-merge-diff's fieldpath.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::go_format::{go_float, go_quote};
+use crate::go_format::{go_float, go_quote, write_go_json, write_json_string};
 
 /// One step of a path: an object field, a list-map item by its keys, a set
 /// item by its value, or an index (atomic lists only).
@@ -116,6 +115,141 @@ pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// Most keys a list-map declares (the schema's lists have one or two).
+pub(crate) const MAX_KEYS: usize = 4;
+
+/// A [`PathElement`] borrowed from the object it was read from, so that
+/// walks compare and encode elements without allocating.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Elem<'a> {
+    Field(&'a str),
+    /// Key fields sorted by name.
+    Key(KeyFields<'a>),
+    Value(&'a Value),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyFields<'a> {
+    len: usize,
+    fields: [(&'a str, &'a Value); MAX_KEYS],
+}
+
+impl<'a> KeyFields<'a> {
+    /// Key fields in any order (at most [`MAX_KEYS`]); sorts them by name.
+    pub(crate) fn new(unsorted: &[(&'a str, &'a Value)]) -> KeyFields<'a> {
+        static NULL: Value = Value::Null;
+        let mut fields = [("", &NULL); MAX_KEYS];
+        fields[..unsorted.len()].copy_from_slice(unsorted);
+        let len = unsorted.len();
+        // Insertion sort: stable, like `sort_by` on the owned fields.
+        for i in 1..len {
+            let mut j = i;
+            while j > 0 && fields[j - 1].0 > fields[j].0 {
+                fields.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        KeyFields { len, fields }
+    }
+
+    pub(crate) fn fields(&self) -> &[(&'a str, &'a Value)] {
+        &self.fields[..self.len]
+    }
+}
+
+impl Elem<'_> {
+    fn rank(&self) -> u8 {
+        match self {
+            Elem::Field(_) => 0,
+            Elem::Key(_) => 1,
+            Elem::Value(_) => 2,
+        }
+    }
+
+    pub(crate) fn cmp(&self, other: &Elem<'_>) -> Ordering {
+        match (self, other) {
+            (Elem::Field(a), Elem::Field(b)) => a.cmp(b),
+            (Elem::Key(a), Elem::Key(b)) => {
+                let (a, b) = (a.fields(), b.fields());
+                for (x, y) in a.iter().zip(b) {
+                    let c = x.0.cmp(y.0).then_with(|| compare_values(x.1, y.1));
+                    if c != Ordering::Equal {
+                        return c;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Elem::Value(a), Elem::Value(b)) => compare_values(a, b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+
+    /// The order of this element against an owned one.
+    pub(crate) fn cmp_owned(&self, other: &PathElement) -> Ordering {
+        match (self, other) {
+            (Elem::Field(a), PathElement::Field(b)) => (*a).cmp(b.as_str()),
+            (Elem::Key(a), PathElement::Key(b)) => {
+                let a = a.fields();
+                for (x, y) in a.iter().zip(b) {
+                    let c =
+                        x.0.cmp(y.0.as_str())
+                            .then_with(|| compare_values(x.1, &y.1));
+                    if c != Ordering::Equal {
+                        return c;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Elem::Value(a), PathElement::Value(b)) => compare_values(a, b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+
+    pub(crate) fn owned(self) -> PathElement {
+        match self {
+            Elem::Field(name) => PathElement::Field(name.to_string()),
+            Elem::Key(k) => PathElement::Key(
+                k.fields()
+                    .iter()
+                    .map(|(n, v)| ((*n).to_string(), (*v).clone()))
+                    .collect(),
+            ),
+            Elem::Value(v) => PathElement::Value(v.clone()),
+        }
+    }
+
+    /// The fieldsV1 key of the element (as `encode_element` writes it).
+    pub(crate) fn encode(&self) -> String {
+        match self {
+            Elem::Field(name) => {
+                let mut out = String::with_capacity(name.len() + 2);
+                out.push_str("f:");
+                out.push_str(name);
+                out
+            }
+            Elem::Key(k) => {
+                let mut out = String::with_capacity(32);
+                out.push_str("k:{");
+                for (i, (name, value)) in k.fields().iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(&mut out, name);
+                    out.push(':');
+                    write_go_json(&mut out, value);
+                }
+                out.push('}');
+                out
+            }
+            Elem::Value(v) => {
+                let mut out = String::from("v:");
+                write_go_json(&mut out, v);
+                out
+            }
+        }
+    }
+}
+
 /// structured-merge-diff's `value.ToString`, used in path texts.
 fn value_text(v: &Value) -> String {
     match v {
@@ -159,12 +293,13 @@ pub fn path_string(path: &[PathElement]) -> String {
     path.iter().map(ToString::to_string).collect()
 }
 
-/// A set of paths: `members` end here, `children` lead further. A child
-/// node is never empty.
+/// A set of paths: `members` end here, `children` lead further. Both are
+/// sorted by path element and hold each element once; a child node is never
+/// empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldSet {
-    pub(crate) members: BTreeSet<PathElement>,
-    pub(crate) children: BTreeMap<PathElement, FieldSet>,
+    pub(crate) members: Vec<PathElement>,
+    pub(crate) children: Vec<(PathElement, FieldSet)>,
 }
 
 impl FieldSet {
@@ -180,61 +315,186 @@ impl FieldSet {
         match path {
             [] => {}
             [last] => {
-                self.members.insert(last.clone());
+                if let Err(at) = self.members.binary_search(last) {
+                    self.members.insert(at, last.clone());
+                }
             }
-            [first, rest @ ..] => self.children.entry(first.clone()).or_default().insert(rest),
+            [first, rest @ ..] => {
+                let at = match self.children.binary_search_by(|(pe, _)| pe.cmp(first)) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.children.insert(at, (first.clone(), FieldSet::new()));
+                        at
+                    }
+                };
+                self.children[at].1.insert(rest);
+            }
         }
     }
 
     pub fn has(&self, path: &[PathElement]) -> bool {
         match path {
             [] => false,
-            [last] => self.members.contains(last),
-            [first, rest @ ..] => self.children.get(first).is_some_and(|c| c.has(rest)),
+            [last] => self.has_member(last),
+            [first, rest @ ..] => self.child(first).is_some_and(|c| c.has(rest)),
         }
+    }
+
+    pub(crate) fn has_member(&self, pe: &PathElement) -> bool {
+        self.members.binary_search(pe).is_ok()
     }
 
     /// The subtree under `pe`, if any.
     pub fn child(&self, pe: &PathElement) -> Option<&FieldSet> {
-        self.children.get(pe)
+        self.children
+            .binary_search_by(|(c, _)| c.cmp(pe))
+            .ok()
+            .map(|at| &self.children[at].1)
+    }
+
+    /// Sorts members and children pushed in any order. Equal elements keep
+    /// the first one pushed; equal children are united in push order.
+    pub(crate) fn from_unsorted(
+        mut members: Vec<PathElement>,
+        mut children: Vec<(PathElement, FieldSet)>,
+    ) -> FieldSet {
+        if !members.is_sorted_by(|a, b| a < b) {
+            members.sort();
+            members.dedup();
+        }
+        if !children.is_sorted_by(|a, b| a.0 < b.0) {
+            children.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut merged: Vec<(PathElement, FieldSet)> = Vec::with_capacity(children.len());
+            for (pe, child) in children {
+                match merged.last_mut() {
+                    Some(last) if last.0 == pe => {
+                        let mine = std::mem::take(&mut last.1);
+                        last.1 = mine.union_owned(child);
+                    }
+                    _ => merged.push((pe, child)),
+                }
+            }
+            children = merged;
+        }
+        FieldSet { members, children }
     }
 
     pub fn union(&self, other: &FieldSet) -> FieldSet {
-        let mut out = self.clone();
-        out.members.extend(other.members.iter().cloned());
-        for (pe, child) in &other.children {
-            let merged = match out.children.get(pe) {
-                Some(mine) => mine.union(child),
-                None => child.clone(),
-            };
-            out.children.insert(pe.clone(), merged);
+        if other.is_empty() {
+            return self.clone();
         }
-        out
+        if self.is_empty() {
+            return other.clone();
+        }
+        // Merge both sorted lists, copying each element once (ties: ours).
+        let mut members = Vec::with_capacity(self.members.len() + other.members.len());
+        let mut theirs = other.members.iter().peekable();
+        for pe in &self.members {
+            while let Some(o) = theirs.next_if(|o| *o < pe) {
+                members.push(o.clone());
+            }
+            theirs.next_if(|o| *o == pe);
+            members.push(pe.clone());
+        }
+        members.extend(theirs.cloned());
+        let mut children = Vec::with_capacity(self.children.len() + other.children.len());
+        let mut theirs = other.children.iter().peekable();
+        for (pe, child) in &self.children {
+            while let Some(o) = theirs.next_if(|(o, _)| o < pe) {
+                children.push(o.clone());
+            }
+            match theirs.next_if(|(o, _)| o == pe) {
+                Some((_, t)) => children.push((pe.clone(), child.union(t))),
+                None => children.push((pe.clone(), child.clone())),
+            }
+        }
+        children.extend(theirs.cloned());
+        FieldSet { members, children }
+    }
+
+    /// [`FieldSet::union`] taking both sets; elements of `self` win ties.
+    pub(crate) fn union_owned(mut self, other: FieldSet) -> FieldSet {
+        if other.is_empty() {
+            return self;
+        }
+        if self.is_empty() {
+            return other;
+        }
+        self.members = merge_members(std::mem::take(&mut self.members), other.members);
+        if !other.children.is_empty() {
+            if self.children.is_empty() {
+                self.children = other.children;
+            } else {
+                let mine = std::mem::take(&mut self.children);
+                let mut out = Vec::with_capacity(mine.len() + other.children.len());
+                let mut theirs = other.children.into_iter().peekable();
+                for (pe, child) in mine {
+                    while let Some((o, _)) = theirs.peek() {
+                        if *o < pe {
+                            out.extend(theirs.next());
+                        } else {
+                            break;
+                        }
+                    }
+                    match theirs.next_if(|(o, _)| *o == pe) {
+                        Some((_, t)) => out.push((pe, child.union_owned(t))),
+                        None => out.push((pe, child)),
+                    }
+                }
+                out.extend(theirs);
+                self.children = out;
+            }
+        }
+        self
     }
 
     pub fn difference(&self, other: &FieldSet) -> FieldSet {
-        let members = self.members.difference(&other.members).cloned().collect();
-        let mut children = BTreeMap::new();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| !other.has_member(m))
+            .cloned()
+            .collect();
+        let mut children = Vec::with_capacity(self.children.len());
         for (pe, child) in &self.children {
-            let rest = match other.children.get(pe) {
+            let rest = match other.child(pe) {
                 Some(theirs) => child.difference(theirs),
                 None => child.clone(),
             };
             if !rest.is_empty() {
-                children.insert(pe.clone(), rest);
+                children.push((pe.clone(), rest));
             }
         }
         FieldSet { members, children }
     }
 
+    /// Removes `other`'s paths (not what lies beneath its members).
+    pub(crate) fn remove(&mut self, other: &FieldSet) {
+        remove_members(&mut self.members, &other.members);
+        if other.children.is_empty() || self.children.is_empty() {
+            return;
+        }
+        self.children.retain_mut(|(pe, child)| {
+            if let Some(theirs) = other.child(pe) {
+                child.remove(theirs);
+            }
+            !child.is_empty()
+        });
+    }
+
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
-        let members = self.members.intersection(&other.members).cloned().collect();
-        let mut children = BTreeMap::new();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| other.has_member(m))
+            .cloned()
+            .collect();
+        let mut children = Vec::new();
         for (pe, child) in &self.children {
-            if let Some(theirs) = other.children.get(pe) {
+            if let Some(theirs) = other.child(pe) {
                 let both = child.intersection(theirs);
                 if !both.is_empty() {
-                    children.insert(pe.clone(), both);
+                    children.push((pe.clone(), both));
                 }
             }
         }
@@ -243,21 +503,43 @@ impl FieldSet {
 
     /// Removes `other`'s paths and, for its members, everything beneath them.
     pub fn recursive_difference(&self, other: &FieldSet) -> FieldSet {
-        let members = self.members.difference(&other.members).cloned().collect();
-        let mut children = BTreeMap::new();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| !other.has_member(m))
+            .cloned()
+            .collect();
+        let mut children = Vec::with_capacity(self.children.len());
         for (pe, child) in &self.children {
-            if other.members.contains(pe) {
+            if other.has_member(pe) {
                 continue;
             }
-            let rest = match other.children.get(pe) {
+            let rest = match other.child(pe) {
                 Some(theirs) => child.recursive_difference(theirs),
                 None => child.clone(),
             };
             if !rest.is_empty() {
-                children.insert(pe.clone(), rest);
+                children.push((pe.clone(), rest));
             }
         }
         FieldSet { members, children }
+    }
+
+    /// [`FieldSet::recursive_difference`] in place.
+    pub(crate) fn remove_recursive(&mut self, other: &FieldSet) {
+        if other.is_empty() {
+            return;
+        }
+        remove_members(&mut self.members, &other.members);
+        self.children.retain_mut(|(pe, child)| {
+            if other.has_member(pe) {
+                return false;
+            }
+            if let Some(theirs) = other.child(pe) {
+                child.remove_recursive(theirs);
+            }
+            !child.is_empty()
+        });
     }
 
     /// Every path, in upstream's iteration order: the members of a node
@@ -279,6 +561,46 @@ impl FieldSet {
             child.collect_paths(prefix, out);
             prefix.pop();
         }
+    }
+}
+
+/// Merges two sorted member lists; `mine` wins ties.
+fn merge_members(mine: Vec<PathElement>, theirs: Vec<PathElement>) -> Vec<PathElement> {
+    if theirs.is_empty() {
+        return mine;
+    }
+    if mine.is_empty() {
+        return theirs;
+    }
+    let mut out = Vec::with_capacity(mine.len() + theirs.len());
+    let mut theirs = theirs.into_iter().peekable();
+    for pe in mine {
+        while let Some(o) = theirs.peek() {
+            if *o < pe {
+                out.extend(theirs.next());
+            } else {
+                break;
+            }
+        }
+        theirs.next_if(|o| *o == pe);
+        out.push(pe);
+    }
+    out.extend(theirs);
+    out
+}
+
+fn remove_members(mine: &mut Vec<PathElement>, theirs: &[PathElement]) {
+    if theirs.is_empty() || mine.is_empty() {
+        return;
+    }
+    if theirs.len() <= 4 {
+        for pe in theirs {
+            if let Ok(at) = mine.binary_search(pe) {
+                mine.remove(at);
+            }
+        }
+    } else {
+        mine.retain(|pe| theirs.binary_search(pe).is_err());
     }
 }
 

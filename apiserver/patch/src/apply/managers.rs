@@ -2,16 +2,26 @@
 //! the bookkeeping upstream's field manager layers do around the merge.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::fields_v1::{from_fields_v1, to_fields_v1};
 use super::fieldset::{field_path, FieldSet};
-use crate::go_format::{go_json, go_quote};
+use crate::go_format::{go_quote, write_json_string};
 
 /// Upstream keeps at most this many Update managers; older ones are merged
 /// into an "ancient-changes" entry per apiVersion.
 pub const MAX_UPDATE_MANAGERS: usize = 10;
+
+/// The name a writer is recorded under ("unknown" when it gives none).
+pub(super) fn manager_name(manager: &str) -> &str {
+    if manager.is_empty() {
+        "unknown"
+    } else {
+        manager
+    }
+}
 
 /// One manager: (manager, operation, apiVersion, subresource). Apply
 /// entries are identified without their apiVersion.
@@ -25,11 +35,7 @@ pub struct ManagerKey {
 
 impl ManagerKey {
     pub fn update(manager: &str, api_version: &str, subresource: &str) -> Self {
-        let manager = if manager.is_empty() {
-            "unknown"
-        } else {
-            manager
-        };
+        let manager = manager_name(manager);
         ManagerKey {
             manager: manager.to_string(),
             operation: "Update",
@@ -39,11 +45,7 @@ impl ManagerKey {
     }
 
     pub fn apply(manager: &str, subresource: &str) -> Self {
-        let manager = if manager.is_empty() {
-            "unknown"
-        } else {
-            manager
-        };
+        let manager = manager_name(manager);
         ManagerKey {
             manager: manager.to_string(),
             operation: "Apply",
@@ -54,23 +56,28 @@ impl ManagerKey {
 
     /// Upstream's identifier: the entry's JSON without time and fields.
     pub fn identifier(&self) -> String {
-        let mut entry = Map::new();
+        // Go marshals the struct in field order: manager, operation, apiVersion, subresource.
+        let mut out = String::with_capacity(
+            48 + self.manager.len() + self.api_version.len() + self.subresource.len(),
+        );
+        out.push('{');
         if !self.manager.is_empty() {
-            entry.insert("manager".into(), json!(self.manager));
+            out.push_str("\"manager\":");
+            write_json_string(&mut out, &self.manager);
+            out.push(',');
         }
-        entry.insert("operation".into(), json!(self.operation));
+        out.push_str("\"operation\":");
+        write_json_string(&mut out, self.operation);
         if !self.api_version.is_empty() {
-            entry.insert("apiVersion".into(), json!(self.api_version));
+            out.push_str(",\"apiVersion\":");
+            write_json_string(&mut out, &self.api_version);
         }
         if !self.subresource.is_empty() {
-            entry.insert("subresource".into(), json!(self.subresource));
+            out.push_str(",\"subresource\":");
+            write_json_string(&mut out, &self.subresource);
         }
-        // Go marshals the struct in field order: manager, operation, apiVersion, subresource.
-        let parts: Vec<String> = entry
-            .iter()
-            .map(|(k, v)| format!("{}:{}", go_json(&json!(k)), go_json(v)))
-            .collect();
-        format!("{{{}}}", parts.join(","))
+        out.push('}');
+        out
     }
 
     /// How upstream names the manager in conflict messages.
@@ -201,24 +208,7 @@ impl Managed {
         let encoded = entries
             .into_iter()
             .map(|(vs, time)| {
-                let mut entry = Map::new();
-                if !vs.key.manager.is_empty() {
-                    entry.insert("manager".into(), json!(vs.key.manager));
-                }
-                entry.insert(
-                    "operation".into(),
-                    json!(if vs.applied { "Apply" } else { "Update" }),
-                );
-                entry.insert("apiVersion".into(), json!(vs.api_version));
-                if let Some(time) = time {
-                    entry.insert("time".into(), json!(time));
-                }
-                entry.insert("fieldsType".into(), json!("FieldsV1"));
-                entry.insert("fieldsV1".into(), to_fields_v1(&vs.set));
-                if !vs.key.subresource.is_empty() {
-                    entry.insert("subresource".into(), json!(vs.key.subresource));
-                }
-                Value::Object(entry)
+                EntryHead::of(vs, time.map(String::as_str)).encode(to_fields_v1(&vs.set))
             })
             .collect();
         Some(Value::Array(encoded))
@@ -233,11 +223,7 @@ impl Managed {
         let Some(vs) = self.fields.get_mut(id) else {
             return;
         };
-        let mut strip = FieldSet::new();
-        for path in STRIPPED_PATHS {
-            strip.insert(&field_path(path));
-        }
-        vs.set = vs.set.difference(&strip);
+        vs.set.remove(stripped_paths());
         if vs.set.is_empty() {
             self.fields.remove(id);
         }
@@ -246,6 +232,9 @@ impl Managed {
     /// Keeps at most [`MAX_UPDATE_MANAGERS`] Update managers: the oldest are
     /// folded into an "ancient-changes" manager per apiVersion.
     pub fn cap_update_managers(&mut self) {
+        if self.fields.values().filter(|vs| !vs.applied).count() <= MAX_UPDATE_MANAGERS {
+            return;
+        }
         let mut updaters: Vec<String> = self
             .fields
             .iter()
@@ -304,6 +293,65 @@ impl Managed {
             }
         }
     }
+}
+
+/// What a managedFields entry says besides its fields.
+pub(super) struct EntryHead<'a> {
+    pub manager: &'a str,
+    pub applied: bool,
+    pub api_version: &'a str,
+    pub time: Option<&'a str>,
+    pub subresource: &'a str,
+}
+
+impl<'a> EntryHead<'a> {
+    pub fn of(vs: &'a VersionedSet, time: Option<&'a str>) -> EntryHead<'a> {
+        EntryHead {
+            manager: &vs.key.manager,
+            applied: vs.applied,
+            api_version: &vs.api_version,
+            time,
+            subresource: &vs.key.subresource,
+        }
+    }
+
+    /// The entry, its keys in upstream's order.
+    pub fn encode(&self, fields_v1: Value) -> Value {
+        let mut entry = Map::with_capacity(7);
+        if !self.manager.is_empty() {
+            entry.insert("manager".into(), Value::String(self.manager.to_string()));
+        }
+        let operation = if self.applied { "Apply" } else { "Update" };
+        entry.insert("operation".into(), Value::String(operation.into()));
+        entry.insert(
+            "apiVersion".into(),
+            Value::String(self.api_version.to_string()),
+        );
+        if let Some(time) = self.time {
+            entry.insert("time".into(), Value::String(time.to_string()));
+        }
+        entry.insert("fieldsType".into(), Value::String("FieldsV1".into()));
+        entry.insert("fieldsV1".into(), fields_v1);
+        if !self.subresource.is_empty() {
+            entry.insert(
+                "subresource".into(),
+                Value::String(self.subresource.to_string()),
+            );
+        }
+        Value::Object(entry)
+    }
+}
+
+/// [`STRIPPED_PATHS`] as a set.
+pub(super) fn stripped_paths() -> &'static FieldSet {
+    static SET: OnceLock<FieldSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let mut strip = FieldSet::new();
+        for path in STRIPPED_PATHS {
+            strip.insert(&field_path(path));
+        }
+        strip
+    })
 }
 
 const STRIPPED_PATHS: &[&[&str]] = &[
@@ -372,6 +420,7 @@ fn parse_rfc3339(t: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn identifiers_and_descriptions() {

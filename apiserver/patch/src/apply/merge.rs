@@ -45,7 +45,7 @@ fn merge_at(l: Option<&Value>, r: Option<&Value>, shape: Shape) -> Result<Option
             if ll.is_none_or(Vec::is_empty) && rl.is_none_or(Vec::is_empty) {
                 return Ok(r.or(l).cloned());
             }
-            merge_items(&info, Shape::element(elem), ll, rl).map(|items| Some(Value::Array(items)))
+            merge_items(info, Shape::element(elem), ll, rl).map(|items| Some(Value::Array(items)))
         }
     }
 }

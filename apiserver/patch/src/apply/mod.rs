@@ -2,6 +2,7 @@
 //! does them (k8s.io/apimachinery managedfields over structured-merge-diff).
 
 mod conflict;
+mod fast;
 mod fields_v1;
 mod fieldset;
 mod managers;
@@ -9,6 +10,8 @@ mod merge;
 mod reset;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fast;
 #[cfg(test)]
 mod tests_track;
 mod typed;
@@ -81,25 +84,31 @@ pub fn apply_to(
         shape: Shape::root(type_name),
         ignored: reset_fields(type_name, subresource),
     };
-    if let Err(e) = typed::config_field_set(config, ctx.shape) {
-        let object = describe_object(config);
-        return Err(ApplyError::Internal(format!(
-            "failed to create typed patch object ({object}): {e}"
-        )));
-    }
+    let config_set = match typed::config_field_set(config, ctx.shape) {
+        Ok(set) => set.recursive_difference(&ctx.ignored),
+        Err(e) => {
+            let object = describe_object(config);
+            return Err(ApplyError::Internal(format!(
+                "failed to create typed patch object ({object}): {e}"
+            )));
+        }
+    };
     let key = ManagerKey::apply(manager, subresource.unwrap_or(""));
     let live = without_managed_fields(live);
     let request = ApplyRequest {
         ctx: &ctx,
         config,
+        config_set: &config_set,
         key: &key,
         api_version: &api_version,
         now,
         subresource,
     };
 
-    let (mut object, managed) = match request.run(&live, managed.clone(), force) {
-        Err(UpdateError::Conflicts(conflicts)) if manager == "kubectl" => {
+    // Only kubectl may retry, from the managers as they were.
+    let retry = (manager == "kubectl").then(|| managed.clone());
+    let (mut object, managed) = match (request.run(&live, managed, force), retry) {
+        (Err(UpdateError::Conflicts(conflicts)), Some(managed)) => {
             // kubectl may take over fields it set with client-side apply.
             let all = updater::conflict_paths(&conflicts);
             let allowed = allowed_by_last_applied(&ctx, &live, &api_version);
@@ -115,7 +124,7 @@ pub fn apply_to(
                 ));
             }
         }
-        other => other,
+        (other, _) => other,
     }
     .map_err(|e| match e {
         UpdateError::Conflicts(conflicts) => ApplyError::Conflicts(
@@ -137,6 +146,8 @@ pub fn apply_to(
 struct ApplyRequest<'a> {
     ctx: &'a Context,
     config: &'a Value,
+    /// The fields of `config` its applier owns.
+    config_set: &'a FieldSet,
     key: &'a ManagerKey,
     api_version: &'a str,
     now: &'a str,
@@ -168,6 +179,7 @@ impl ApplyRequest<'_> {
                 &before,
                 self.api_version,
                 self.now,
+                false,
             )?;
             managed.cap_update_managers();
         }
@@ -175,6 +187,7 @@ impl ApplyRequest<'_> {
             self.ctx,
             live,
             self.config,
+            self.config_set.clone(),
             &mut managed,
             self.key,
             self.api_version,
@@ -202,16 +215,107 @@ pub fn track_update(
     now: &str,
 ) -> Value {
     let mut object = without_managed_fields(new);
-    match try_track_update(old, new, &object, type_name, manager, subresource, now) {
+    let write = Write {
+        type_name,
+        manager,
+        subresource,
+        now,
+    };
+    write.track(old, managed_fields(new), &mut object);
+    object
+}
+
+/// [`track_update`] on the object itself: `object` (the `new` of
+/// [`track_update`]) gets its managedFields updated in place, which spares
+/// copying it. The result is the same.
+pub fn track_update_in_place(
+    old: Option<&Value>,
+    object: &mut Value,
+    type_name: &str,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &str,
+) {
+    let sent = match object {
+        Value::Object(map) => match map.get_mut("metadata") {
+            Some(Value::Object(meta)) => meta.shift_remove("managedFields"),
+            _ => None,
+        },
+        _ => None,
+    };
+    let write = Write {
+        type_name,
+        manager,
+        subresource,
+        now,
+    };
+    write.track(old, sent.as_ref(), object);
+}
+
+/// An ordinary write to track.
+struct Write<'a> {
+    type_name: &'a str,
+    manager: &'a str,
+    subresource: Option<&'a str>,
+    now: &'a str,
+}
+
+impl Write<'_> {
+    /// Sets the managedFields of `object` (the written object without its
+    /// managedFields; `sent` are those it came with).
+    fn track(&self, old: Option<&Value>, sent: Option<&Value>, object: &mut Value) {
+        let Write {
+            type_name,
+            manager,
+            subresource,
+            now,
+        } = *self;
+        let new_object = &*object;
+        let fast = match old {
+            None if fast::starts_untracked(sent, subresource) => Some(fast::track_create(
+                new_object,
+                type_name,
+                manager,
+                subresource,
+                now,
+            )),
+            None => None,
+            Some(old) => {
+                fast::track_existing(old, sent, new_object, type_name, manager, subresource, now)
+            }
+        };
+        let managed = match fast {
+            Some(managed) => managed,
+            None => try_track_update(old, sent, new_object, type_name, manager, subresource, now),
+        };
+        set_managed_fields(object, managed.unwrap_or(None));
+    }
+}
+
+/// [`track_update`] without its fast paths.
+#[cfg(test)]
+pub(crate) fn track_update_general(
+    old: Option<&Value>,
+    new: &Value,
+    type_name: &str,
+    manager: &str,
+    subresource: Option<&str>,
+    now: &str,
+) -> Value {
+    let mut object = without_managed_fields(new);
+    let sent = managed_fields(new);
+    match try_track_update(old, sent, &object, type_name, manager, subresource, now) {
         Ok(managed) => set_managed_fields(&mut object, managed),
         Err(_) => set_managed_fields(&mut object, None),
     }
     object
 }
 
+/// The general path: `sent` are the managedFields the object came with,
+/// `new_object` the object without them.
 fn try_track_update(
     old: Option<&Value>,
-    new: &Value,
+    sent: Option<&Value>,
     new_object: &Value,
     type_name: &str,
     manager: &str,
@@ -220,29 +324,30 @@ fn try_track_update(
 ) -> Result<Option<Value>, String> {
     let empty = Value::Object(Map::new());
     let live = old.unwrap_or(&empty);
-    let mut managed = decode_live_or_new(live, new, subresource.is_some());
-    if managed.fields.is_empty() && !text(live, "metadata.uid").is_empty() {
+    let mut managed = decode_live_or_new(live, sent, subresource.is_some());
+    if managed.fields.is_empty() && !str_at(live, "metadata.uid").is_empty() {
         // Objects that never had managedFields stay untracked until an apply.
         return Ok(None);
     }
-    let api_version = match text(new, "apiVersion") {
-        v if v.is_empty() => text(live, "apiVersion"),
+    let api_version = match str_at(new_object, "apiVersion") {
+        "" => str_at(live, "apiVersion"),
         v => v,
     };
     let ctx = Context {
         shape: Shape::root(type_name),
-        ignored: reset_fields(type_name, subresource),
+        ignored: reset::endpoint_resets(type_name, subresource).into_owned(),
     };
-    let key = ManagerKey::update(manager, &api_version, subresource.unwrap_or(""));
-    let live = without_managed_fields(live);
+    let key = ManagerKey::update(manager, api_version, subresource.unwrap_or(""));
+    // Both objects are compared without their managedFields.
     track_changes(
         &ctx,
-        &live,
+        live,
         new_object,
         &mut managed,
         &key,
-        &api_version,
+        api_version,
         now,
+        true,
     )?;
     managed.cap_update_managers();
     Ok(managed.encode())
@@ -250,6 +355,8 @@ fn try_track_update(
 
 /// The Update path below the manager capping: the writer gains what it
 /// changed, others lose it, and its time is refreshed if it owns anything.
+/// `tracked` compares the objects without their managedFields.
+#[allow(clippy::too_many_arguments)]
 fn track_changes(
     ctx: &Context,
     live: &Value,
@@ -258,13 +365,23 @@ fn track_changes(
     key: &ManagerKey,
     api_version: &str,
     now: &str,
+    tracked: bool,
 ) -> Result<(), String> {
-    updater::record_update(ctx, live, new, managed, CURRENT_OPERATION, key, api_version)?;
+    updater::record_update(
+        ctx,
+        live,
+        new,
+        managed,
+        CURRENT_OPERATION,
+        key,
+        api_version,
+        tracked,
+    )?;
     managed.strip_meta(CURRENT_OPERATION);
     if let Some(mut current) = managed.fields.remove(CURRENT_OPERATION) {
         let id = key.identifier();
-        if let Some(previous) = managed.fields.get(&id) {
-            current.set = current.set.union(&previous.set);
+        if let Some(previous) = managed.fields.remove(&id) {
+            current.set = current.set.union_owned(previous.set);
         }
         current.key = key.clone();
         managed.fields.insert(id.clone(), current);
@@ -276,12 +393,12 @@ fn track_changes(
 /// Which managedFields an update starts from: the request's unless it
 /// resets them (`[]` or `[{}]`) or they are absent or broken, then the
 /// live object's. Subresources always use the live object's.
-fn decode_live_or_new(live: &Value, new: &Value, is_subresource: bool) -> Managed {
+fn decode_live_or_new(live: &Value, sent: Option<&Value>, is_subresource: bool) -> Managed {
     let from_live = || Managed::decode(managed_fields(live)).unwrap_or_default();
     if is_subresource {
         return from_live();
     }
-    match managed_fields(new) {
+    match sent {
         Some(Value::Array(entries)) if entries.is_empty() => return Managed::default(),
         Some(Value::Array(entries))
             if entries.len() == 1 && entries[0].as_object().is_some_and(Map::is_empty) =>
@@ -290,7 +407,7 @@ fn decode_live_or_new(live: &Value, new: &Value, is_subresource: bool) -> Manage
         }
         _ => {}
     }
-    match Managed::decode(managed_fields(new)) {
+    match Managed::decode(sent) {
         Ok(managed) if !managed.fields.is_empty() => managed,
         _ => from_live(),
     }
@@ -392,11 +509,34 @@ fn managed_fields(object: &Value) -> Option<&Value> {
 }
 
 fn without_managed_fields(object: &Value) -> Value {
-    let mut object = object.clone();
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("managedFields");
+    let Value::Object(map) = object else {
+        return object.clone();
+    };
+    let has = |meta: &Value| {
+        meta.as_object()
+            .is_some_and(|m| m.contains_key("managedFields"))
+    };
+    if !map.get("metadata").is_some_and(has) {
+        return object.clone();
     }
-    object
+    // Copies all but the managedFields, which can be most of the object.
+    let mut out = Map::with_capacity(map.len());
+    for (key, value) in map {
+        let value = match value {
+            Value::Object(meta) if key == "metadata" => {
+                let mut copy = Map::with_capacity(meta.len());
+                for (k, v) in meta {
+                    if k != "managedFields" {
+                        copy.insert(k.clone(), v.clone());
+                    }
+                }
+                Value::Object(copy)
+            }
+            other => other.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    Value::Object(out)
 }
 
 fn set_managed_fields(object: &mut Value, managed: Option<Value>) {
@@ -420,9 +560,13 @@ fn set_managed_fields(object: &mut Value, managed: Option<Value>) {
 
 /// A string at a dotted path ("" if absent).
 fn text(object: &Value, path: &str) -> String {
+    str_at(object, path).to_string()
+}
+
+/// [`text`], borrowed.
+fn str_at<'a>(object: &'a Value, path: &str) -> &'a str {
     path.split('.')
         .try_fold(object, |v, k| v.get(k))
         .and_then(Value::as_str)
         .unwrap_or_default()
-        .to_string()
 }

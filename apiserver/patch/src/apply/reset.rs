@@ -1,8 +1,31 @@
 //! The fields an endpoint's strategy resets, which its writers therefore
 //! never own (upstream's `GetResetFields`).
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use super::fieldset::{field_path, FieldSet};
 use crate::schema;
+
+/// [`reset_fields`], shared for the main resource.
+pub(crate) fn endpoint_resets(
+    type_name: &str,
+    subresource: Option<&str>,
+) -> Cow<'static, FieldSet> {
+    static STATUS: OnceLock<FieldSet> = OnceLock::new();
+    static NONE: FieldSet = FieldSet {
+        members: Vec::new(),
+        children: Vec::new(),
+    };
+    if subresource.is_some() {
+        return Cow::Owned(reset_fields(type_name, subresource));
+    }
+    if schema::field_type(type_name, "status").is_some() {
+        Cow::Borrowed(STATUS.get_or_init(|| reset_fields(type_name, None)))
+    } else {
+        Cow::Borrowed(&NONE)
+    }
+}
 
 /// Paths reset by the endpoint of `type_name` (`subresource` `None` for the
 /// main resource): the main resource resets `status`; the status

@@ -27,8 +27,16 @@ impl From<String> for UpdateError {
     }
 }
 
+/// What an update changed: the paths it removed, and those it added or
+/// modified.
+pub struct Changes {
+    pub removed: FieldSet,
+    pub changed: FieldSet,
+}
+
 /// Takes the fields `new` changes from `live` away from the other managers
-/// (or reports them as conflicts when not forced).
+/// (or reports them as conflicts when not forced). `tracked` compares the
+/// objects without their `metadata.managedFields`.
 fn update(
     ctx: &Context,
     live: &Value,
@@ -36,37 +44,48 @@ fn update(
     managed: &mut Managed,
     workflow: &str,
     force: bool,
-) -> Result<Comparison, UpdateError> {
-    let (live, new) = (
-        typed::as_typed(live, ctx.shape),
-        typed::as_typed(new, ctx.shape),
-    );
-    let compare = typed::compare(&live, &new, ctx.shape)?.exclude(&ctx.ignored);
-    let changed = compare.modified.union(&compare.added);
-    let mut conflicts: ConflictSets = Vec::new();
-    for (id, vs) in &managed.fields {
-        if id == workflow {
-            continue;
+    tracked: bool,
+) -> Result<Changes, UpdateError> {
+    let compare = if tracked {
+        typed::compare_without_managed_fields(live, new, ctx.shape)?
+    } else {
+        typed::compare(live, new, ctx.shape)?
+    };
+    let Comparison {
+        added,
+        modified,
+        removed,
+    } = compare.exclude(&ctx.ignored);
+    let changed = modified.union_owned(added);
+    if !force {
+        let mut conflicts: ConflictSets = Vec::new();
+        for (id, vs) in &managed.fields {
+            if id == workflow {
+                continue;
+            }
+            let conflict = vs.set.intersection(&changed);
+            if !conflict.is_empty() {
+                conflicts.push((vs.key.clone(), conflict));
+            }
         }
-        let conflict = vs.set.intersection(&changed);
-        if !conflict.is_empty() {
-            conflicts.push((vs.key.clone(), conflict));
+        if !conflicts.is_empty() {
+            return Err(UpdateError::Conflicts(conflicts));
         }
-    }
-    if !force && !conflicts.is_empty() {
-        return Err(UpdateError::Conflicts(conflicts));
     }
     for (id, vs) in managed.fields.iter_mut() {
         if id == workflow {
             continue;
         }
-        vs.set = vs.set.difference(&changed).difference(&compare.removed);
+        vs.set.remove(&changed);
+        vs.set.remove(&removed);
     }
     managed.remove_empty();
-    Ok(compare)
+    Ok(Changes { removed, changed })
 }
 
 /// An ordinary write by `id`: it owns what it changed, the others lose it.
+/// `tracked` as for [`update`].
+#[allow(clippy::too_many_arguments)]
 pub fn record_update(
     ctx: &Context,
     live: &Value,
@@ -75,24 +94,23 @@ pub fn record_update(
     id: &str,
     key: &ManagerKey,
     api_version: &str,
+    tracked: bool,
 ) -> Result<(), String> {
-    let compare = match update(ctx, live, new, managed, id, true) {
+    let Changes { removed, changed } = match update(ctx, live, new, managed, id, true, tracked) {
         Ok(c) => c,
         Err(UpdateError::Invalid(e)) => return Err(e),
         Err(UpdateError::Conflicts(_)) => {
             return Err("forced update reported conflicts".to_string())
         }
     };
-    let previous = managed
+    let mut previous = managed
         .fields
         .get(id)
         .map(|vs| vs.set.clone())
         .unwrap_or_default();
-    let set = previous
-        .difference(&compare.removed)
-        .union(&compare.modified)
-        .union(&compare.added)
-        .recursive_difference(&ctx.ignored);
+    previous.remove(&removed);
+    let mut set = previous.union_owned(changed);
+    set.remove_recursive(&ctx.ignored);
     if set.is_empty() {
         managed.fields.remove(id);
     } else {
@@ -108,12 +126,14 @@ pub fn record_update(
 }
 
 /// An apply by `key`: merges `config` into `live`, gives the applier exactly
-/// the fields of its configuration and prunes what it applied before and
-/// nobody owns now.
+/// the fields of its configuration (`set`, less what the endpoint resets)
+/// and prunes what it applied before and nobody owns now.
+#[allow(clippy::too_many_arguments)]
 pub fn record_apply(
     ctx: &Context,
     live: &Value,
     config: &Value,
+    set: FieldSet,
     managed: &mut Managed,
     key: &ManagerKey,
     api_version: &str,
@@ -122,7 +142,6 @@ pub fn record_apply(
     let merged = super::merge::merge(live, config, ctx.shape)?;
     let id = key.identifier();
     let last = managed.fields.get(&id).map(|vs| vs.set.clone());
-    let set = typed::config_field_set(config, ctx.shape)?.recursive_difference(&ctx.ignored);
     let vs = VersionedSet {
         key: key.clone(),
         set,
@@ -131,7 +150,7 @@ pub fn record_apply(
     };
     managed.fields.insert(id.clone(), vs);
     let new = prune(ctx, merged, managed, last.as_ref())?;
-    update(ctx, live, &new, managed, &id, force)?;
+    update(ctx, live, &new, managed, &id, force, false)?;
     Ok(new)
 }
 
@@ -154,7 +173,7 @@ fn prune(
     let owned = managed
         .fields
         .values()
-        .fold(FieldSet::new(), |acc, vs| acc.union(&vs.set));
+        .fold(FieldSet::new(), |acc, vs| acc.union_owned(vs.set.clone()));
     let merged_set = named(&typed::field_set(&merged, ctx.shape)?);
     let pruned_set = named(&typed::field_set(&pruned, ctx.shape)?);
     let pruned = remove(&merged_set.difference(&pruned_set.union(&named(&owned))));
