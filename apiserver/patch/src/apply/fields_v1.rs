@@ -337,7 +337,10 @@ fn decode_element(key: &str) -> Result<Option<PathElement>, String> {
     if key.len() < 2 {
         return Err("key must be 2 characters long:".to_string());
     }
-    let (kind, rest) = key.split_at(1);
+    // A key from a client may start with any character: split only on a char boundary.
+    let Some((kind, rest)) = key.is_char_boundary(1).then(|| key.split_at(1)) else {
+        return Err(format!("missing colon: {key}"));
+    };
     let Some(rest) = rest.strip_prefix(':') else {
         return Err(format!("missing colon: {key}"));
     };
@@ -415,5 +418,14 @@ mod tests {
         assert!(from_fields_v1(&json!({"f:a": 1})).is_err());
         assert!(from_fields_v1(&json!({"fa": {}})).is_err());
         assert!(from_fields_v1(&json!({"x:a": {}})).unwrap().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod client_keys {
+    #[test]
+    fn a_key_starting_with_a_multibyte_character_is_an_error_not_a_panic() {
+        assert!(super::decode_element("é:x").is_err());
+        assert!(super::decode_element("f:é").is_ok());
     }
 }
