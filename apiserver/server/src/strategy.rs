@@ -80,5 +80,5 @@ pub fn track_managed_fields(
     let Some(type_name) = rkube_patch::schema::type_of(&r.api_version(), r.kind) else {
         return;
     };
-    *obj = rkube_patch::track_update(old, obj, type_name, manager, subresource, now);
+    rkube_patch::track_update_in_place(old, obj, type_name, manager, subresource, now);
 }
