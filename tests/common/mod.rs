@@ -2,14 +2,20 @@
 
 #![allow(dead_code)]
 
+pub mod netns;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Apiserver {
+    /// Where it listens: 127.0.0.1 on the host, or an address inside `netns`.
+    pub host: Ipv4Addr,
     pub port: u16,
+    /// The network namespace it runs in (`None`: the host's, bound to loopback).
+    pub netns: Option<String>,
     pub data: tempfile::TempDir,
     child: Option<Child>,
     pub kubeconfig: PathBuf,
@@ -25,9 +31,23 @@ fn free_port() -> u16 {
 
 impl Apiserver {
     pub fn start() -> Apiserver {
+        Self::start_at(Ipv4Addr::LOCALHOST, free_port(), None)
+    }
+
+    /// An apiserver inside a test's network namespace, listening on `host:8080` there
+    /// (e.g. the control-plane address of a [`netns::Topology`]), so that agents in other
+    /// namespaces of the topology reach it. Its `kubectl` and [`Apiserver::request`] go
+    /// through that namespace too.
+    pub fn start_in(netns: &netns::Netns, host: Ipv4Addr) -> Apiserver {
+        Self::start_at(host, 8080, Some(netns.name.clone()))
+    }
+
+    fn start_at(host: Ipv4Addr, port: u16, netns: Option<String>) -> Apiserver {
         let data = tempfile::tempdir().unwrap();
         let mut s = Apiserver {
-            port: free_port(),
+            host,
+            port,
+            netns,
             data,
             child: None,
             kubeconfig: PathBuf::new(),
@@ -36,8 +56,8 @@ impl Apiserver {
         std::fs::write(
             &s.kubeconfig,
             format!(
-                "apiVersion: v1\nkind: Config\nclusters: [{{name: rk, cluster: {{server: \"http://127.0.0.1:{}\"}}}}]\ncontexts: [{{name: rk, context: {{cluster: rk, user: rk}}}}]\nusers: [{{name: rk, user: {{}}}}]\ncurrent-context: rk\n",
-                s.port
+                "apiVersion: v1\nkind: Config\nclusters: [{{name: rk, cluster: {{server: \"{}\"}}}}]\ncontexts: [{{name: rk, context: {{cluster: rk, user: rk}}}}]\nusers: [{{name: rk, user: {{}}}}]\ncurrent-context: rk\n",
+                s.url("")
             ),
         )
         .unwrap();
@@ -46,13 +66,28 @@ impl Apiserver {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
+        format!("http://{}:{}{}", self.host, self.port, path)
+    }
+
+    /// A command run in the apiserver's network namespace (the host's when it has none).
+    pub fn command(&self, program: &str) -> Command {
+        match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, program]);
+                c
+            }
+            None => Command::new(program),
+        }
     }
 
     pub fn spawn(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        let child = self
+            .command(env!("CARGO_BIN_EXE_rkube"))
             .args([
                 "apiserver",
+                "--insecure-bind-address",
+                &self.host.to_string(),
                 "--insecure-port",
                 &self.port.to_string(),
                 "--data-dir",
@@ -66,12 +101,38 @@ impl Apiserver {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok((200, _)) = raw(self.port, "GET", "/readyz", &[], b"") {
+            if let Ok((200, _)) = self.request("GET", "/readyz", &[], b"") {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("apiserver did not become ready");
+    }
+
+    /// One HTTP/1.1 request on a fresh connection (made in the apiserver's namespace).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let addr = SocketAddr::from((self.host, self.port));
+        let stream = match &self.netns {
+            Some(ns) => netns::connect_in(ns, addr)?,
+            None => TcpStream::connect(addr)?,
+        };
+        exchange(stream, method, path, headers, body)
+    }
+
+    /// A JSON request (merge patch for PATCH) through [`Apiserver::request`].
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        json_with(|m, p, h, b| self.request(m, p, h, b), method, path, body)
     }
 
     /// SIGKILL, no chance to flush anything.
@@ -83,7 +144,8 @@ impl Apiserver {
     }
 
     pub fn kubectl(&self, bin: &str, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(bin)
+        let out = self
+            .command(bin)
             .args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("HOME", self.data.path())
@@ -115,7 +177,22 @@ pub fn raw(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    exchange(
+        TcpStream::connect(("127.0.0.1", port))?,
+        method,
+        path,
+        headers,
+        body,
+    )
+}
+
+fn exchange(
+    mut s: TcpStream,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
@@ -171,14 +248,22 @@ pub fn json(
     path: &str,
     body: &serde_json::Value,
 ) -> (u16, serde_json::Value) {
+    json_with(|m, p, h, b| raw(port, m, p, h, b), method, path, body)
+}
+
+fn json_with(
+    request: impl Fn(&str, &str, &[(&str, &str)], &[u8]) -> std::io::Result<(u16, Vec<u8>)>,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     let bytes = serde_json::to_vec(body).unwrap();
     let ct = if method == "PATCH" {
         "application/merge-patch+json"
     } else {
         "application/json"
     };
-    let (code, out) = raw(
-        port,
+    let (code, out) = request(
         method,
         path,
         &[("Content-Type", ct)],
@@ -220,7 +305,8 @@ pub struct ControllerManager {
 
 impl ControllerManager {
     pub fn start(apiserver: &Apiserver) -> ControllerManager {
-        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        let child = apiserver
+            .command(env!("CARGO_BIN_EXE_rkube"))
             .args(["controller-manager", "--master", &apiserver.url("")])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
