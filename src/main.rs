@@ -21,6 +21,8 @@ enum Command {
     Bench(rkube_bench::BenchArgs),
     /// Run the controller-manager: namespace, serviceaccount and replication controllers.
     ControllerManager(rkube_controllers::ControllerManagerFlags),
+    /// Manage the node's image store (import archives, list, remove), on the kubelet's root dir.
+    Images(rkube_images::cli::ImagesArgs),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
     Conformance(rkube_conformance::ConformanceFlags),
 }
@@ -69,5 +71,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(args) => runtime.block_on(rkube_bench::run(args)),
         Command::ControllerManager(flags) => Ok(runtime.block_on(rkube_controllers::run(flags))?),
+        Command::Images(args) => Ok(runtime.block_on(rkube_images::cli::run(args))?),
     }
 }

@@ -1,0 +1,145 @@
+//! `rkube images`: the node's image store from the command line (what `ctr images` /
+//! `crictl images` are to containerd), on the same `--root-dir` as the kubelet.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::{Image, ImageError, ImageStore};
+
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// The kubelet's root directory; images live in `<root-dir>/images`.
+    #[arg(long, default_value = "/var/lib/kubelet", global = true)]
+    pub root_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: ImagesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImagesCommand {
+    /// Load the images of an OCI layout tar or a `docker save` tar (plain or gzip).
+    Import {
+        /// The archive (e.g. from `skopeo copy … oci-archive:FILE:name:tag` or `docker save`).
+        file: PathBuf,
+    },
+    /// List the images in the store.
+    Ls {
+        #[arg(short, long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Print an image as JSON, with its unpacked layer directories (bottom first).
+    Inspect {
+        /// A reference (`busybox:1.36`) or manifest digest (`sha256:…`).
+        reference: String,
+    },
+    /// Remove an image (all its references) and the layers no other image uses.
+    Rm {
+        /// A reference (`busybox:1.36`) or manifest digest (`sha256:…`).
+        reference: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
+    let store = ImageStore::open(&args.root_dir)?;
+    match args.command {
+        ImagesCommand::Import { file } => {
+            let images = tokio::task::spawn_blocking(move || store.import(&file))
+                .await
+                .expect("import task panicked")?;
+            for image in images {
+                println!("imported {} {}", names(&image), image.digest);
+            }
+        }
+        ImagesCommand::Ls { output } => {
+            let images = store.list()?;
+            match output {
+                Output::Table => print_table(&images),
+                Output::Json => println!("{}", serde_json::to_string_pretty(&to_json(&images)).expect("json")),
+            }
+        }
+        ImagesCommand::Inspect { reference } => {
+            let image = store.lookup(&reference)?.ok_or(ImageError::NotFound(reference))?;
+            let mut json = image_json(&image);
+            json["layers"] = serde_json::json!(store.layer_dirs(&image)?);
+            println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+        }
+        ImagesCommand::Rm { reference } => {
+            let image = store.lookup(&reference)?.ok_or(ImageError::NotFound(reference))?;
+            store.remove(&image)?;
+            println!("removed {} {}", names(&image), image.digest);
+        }
+    }
+    Ok(())
+}
+
+fn names(image: &Image) -> String {
+    if image.references.is_empty() {
+        "<none>".to_string()
+    } else {
+        image.references.join(",")
+    }
+}
+
+fn print_table(images: &[Image]) {
+    let rows: Vec<(String, String, String)> = images
+        .iter()
+        .flat_map(|image| {
+            let refs = if image.references.is_empty() {
+                vec!["<none>".to_string()]
+            } else {
+                image.references.clone()
+            };
+            refs.into_iter()
+                .map(|r| (r, image.digest.clone(), human_size(image.size)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max("REFERENCE".len());
+    println!("{:width$}  {:71}  SIZE", "REFERENCE", "DIGEST");
+    for (reference, digest, size) in rows {
+        println!("{reference:width$}  {digest:71}  {size}");
+    }
+}
+
+fn to_json(images: &[Image]) -> serde_json::Value {
+    images.iter().map(image_json).collect()
+}
+
+fn image_json(i: &Image) -> serde_json::Value {
+    serde_json::json!({
+        "references": i.references,
+        "digest": i.digest,
+        "configDigest": i.config_digest,
+        "size": i.size,
+        "config": {
+            "entrypoint": i.config.entrypoint,
+            "cmd": i.config.cmd,
+            "env": i.config.env,
+            "workingDir": i.config.working_dir,
+            "user": i.config.user,
+        },
+    })
+}
+
+/// Sizes as `crictl images` prints them (decimal units).
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else {
+        format!("{value:.3}{}", UNITS[unit])
+    }
+}

@@ -1,0 +1,24 @@
+//! rkube's image store: OCI and Docker images, content-addressed under
+//! `<kubelet root-dir>/images`, with layers unpacked once for overlayfs.
+//!
+//! Layout (all names are digests, validated before use):
+//! - `blobs/sha256/<hex>`: manifests, configs and layer blobs exactly as distributed;
+//! - `layers/sha256/<diff-id hex>/`: each layer unpacked, whiteouts in overlayfs form;
+//! - `index.json`: manifest digest → references (replaced atomically, writers locked);
+//! - `tmp/`: work in progress, renamed into place when verified.
+
+mod blobs;
+pub mod cli;
+pub mod digest;
+mod error;
+mod image;
+mod import;
+mod index;
+mod layers;
+pub mod oci;
+pub mod reference;
+mod store;
+
+pub use error::ImageError;
+pub use image::{Image, ImageConfig};
+pub use store::ImageStore;
