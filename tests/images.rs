@@ -35,7 +35,8 @@ fn list(root: &Path) -> serde_json::Value {
 }
 
 fn layer_dirs(root: &Path, reference: &str) -> Vec<PathBuf> {
-    let json: serde_json::Value = serde_json::from_str(&ok(rkube_images(root, &["inspect", reference]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(rkube_images(root, &["inspect", reference]))).unwrap();
     json["layers"]
         .as_array()
         .unwrap()
@@ -47,7 +48,11 @@ fn layer_dirs(root: &Path, reference: &str) -> Vec<PathBuf> {
 /// Mounts the layers as the kubelet will (overlayfs, lowerdir = top first) in a throwaway
 /// mount namespace and runs `script` with busybox sh chrooted into the result.
 fn run_in_rootfs(layers: &[PathBuf], scratch: &Path, script: &str) -> String {
-    let lower: Vec<String> = layers.iter().rev().map(|l| l.display().to_string()).collect();
+    let lower: Vec<String> = layers
+        .iter()
+        .rev()
+        .map(|l| l.display().to_string())
+        .collect();
     for d in ["upper", "work", "merged"] {
         std::fs::create_dir_all(scratch.join(d)).unwrap();
     }
@@ -58,10 +63,22 @@ fn run_in_rootfs(layers: &[PathBuf], scratch: &Path, script: &str) -> String {
         lower.join(":")
     );
     let out = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &mount, script])
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &mount,
+            script,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "container script failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "container script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -80,7 +97,11 @@ fn whiteout_image(dir: &Path) -> TestImage {
     write(&base.join("dir/b"), "b\n");
     write(&base.join("etc/owned"), "owned\n");
     std::os::unix::fs::chown(base.join("etc/owned"), Some(1234), Some(5678)).unwrap();
-    std::fs::set_permissions(base.join("etc/owned"), std::fs::Permissions::from_mode(0o4750)).unwrap();
+    std::fs::set_permissions(
+        base.join("etc/owned"),
+        std::fs::Permissions::from_mode(0o4750),
+    )
+    .unwrap();
     std::fs::hard_link(base.join("bin/busybox"), base.join("bin/bb")).unwrap();
 
     let delete = dir.join("delete");
@@ -95,9 +116,18 @@ fn whiteout_image(dir: &Path) -> TestImage {
         &dir.join("layout"),
         "busybox:whiteouts",
         &[
-            LayerSpec { dir: base, compression: Compression::Gzip },
-            LayerSpec { dir: delete, compression: Compression::Zstd },
-            LayerSpec { dir: add, compression: Compression::None },
+            LayerSpec {
+                dir: base,
+                compression: Compression::Gzip,
+            },
+            LayerSpec {
+                dir: delete,
+                compression: Compression::Zstd,
+            },
+            LayerSpec {
+                dir: add,
+                compression: Compression::None,
+            },
         ],
         &["/bin/sh", "-c", "cat /etc/added"],
     )
@@ -105,7 +135,10 @@ fn whiteout_image(dir: &Path) -> TestImage {
 
 fn xattr(path: &Path, name: &str) -> String {
     let out = Command::new("python3")
-        .args(["-c", "import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2]).decode())"])
+        .args([
+            "-c",
+            "import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2]).decode())",
+        ])
         .arg(path)
         .arg(name)
         .output()
@@ -126,26 +159,46 @@ fn oci_archive_import_unpacks_layers_for_overlayfs() {
 
     let images = list(&root);
     assert_eq!(images.as_array().unwrap().len(), 1, "{images}");
-    assert_eq!(images[0]["references"], serde_json::json!(["docker.io/library/busybox:whiteouts"]));
+    assert_eq!(
+        images[0]["references"],
+        serde_json::json!(["docker.io/library/busybox:whiteouts"])
+    );
     assert_eq!(images[0]["digest"], image.manifest_digest.as_str());
     assert_eq!(images[0]["configDigest"], image.config_digest.as_str());
-    assert_eq!(images[0]["config"]["cmd"], serde_json::json!(["/bin/sh", "-c", "cat /etc/added"]));
+    assert_eq!(
+        images[0]["config"]["cmd"],
+        serde_json::json!(["/bin/sh", "-c", "cat /etc/added"])
+    );
 
     // Layers are stored by diff_id, bottom first, each once.
     let layers = layer_dirs(&root, "busybox:whiteouts");
     let expected: Vec<PathBuf> = image
         .diff_ids
         .iter()
-        .map(|d| root.join("images/layers/sha256").join(&d["sha256:".len()..]))
+        .map(|d| {
+            root.join("images/layers/sha256")
+                .join(&d["sha256:".len()..])
+        })
         .collect();
     assert_eq!(layers, expected);
 
     // Modes, ownership, hard links and symlinks survive.
     let owned = std::fs::metadata(layers[0].join("etc/owned")).unwrap();
-    assert_eq!((owned.uid(), owned.gid(), owned.mode() & 0o7777), (1234, 5678, 0o4750));
+    assert_eq!(
+        (owned.uid(), owned.gid(), owned.mode() & 0o7777),
+        (1234, 5678, 0o4750)
+    );
     let bb = std::fs::metadata(layers[0].join("bin/bb")).unwrap();
-    assert_eq!(bb.ino(), std::fs::metadata(layers[0].join("bin/busybox")).unwrap().ino());
-    assert_eq!(std::fs::read_link(layers[0].join("bin/sh")).unwrap(), Path::new("busybox"));
+    assert_eq!(
+        bb.ino(),
+        std::fs::metadata(layers[0].join("bin/busybox"))
+            .unwrap()
+            .ino()
+    );
+    assert_eq!(
+        std::fs::read_link(layers[0].join("bin/sh")).unwrap(),
+        Path::new("busybox")
+    );
 
     // Whiteouts in overlayfs form.
     let whiteout = std::fs::symlink_metadata(layers[1].join("etc/hello")).unwrap();
@@ -167,15 +220,25 @@ fn oci_archive_import_unpacks_layers_for_overlayfs() {
 fn docker_save_archive_import_shares_layers_with_the_same_image() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("kubelet");
-    let image = oci_image::busybox_image(&tmp.path().join("src"), "busybox:1.36", "hello from docker-archive");
-    let saved = image.docker_archive(&tmp.path().join("saved.tar"), "registry.local:5000/team/busybox:saved");
+    let image = oci_image::busybox_image(
+        &tmp.path().join("src"),
+        "busybox:1.36",
+        "hello from docker-archive",
+    );
+    let saved = image.docker_archive(
+        &tmp.path().join("saved.tar"),
+        "registry.local:5000/team/busybox:saved",
+    );
     let oci = image.oci_archive(&tmp.path().join("oci.tar"));
 
     ok(rkube_images(&root, &["import", saved.to_str().unwrap()]));
     ok(rkube_images(&root, &["import", oci.to_str().unwrap()]));
 
     let table = ok(rkube_images(&root, &["ls"]));
-    assert!(table.contains("registry.local:5000/team/busybox:saved"), "{table}");
+    assert!(
+        table.contains("registry.local:5000/team/busybox:saved"),
+        "{table}"
+    );
     assert!(table.contains("docker.io/library/busybox:1.36"), "{table}");
 
     // Two manifests (docker schema 2 synthesized for the save, OCI for the layout) …
@@ -183,13 +246,25 @@ fn docker_save_archive_import_shares_layers_with_the_same_image() {
     let oci_layers = layer_dirs(&root, "busybox:1.36");
     // … over one unpacked layer.
     assert_eq!(saved_layers, oci_layers);
-    assert_eq!(std::fs::read_dir(root.join("images/layers/sha256")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(root.join("images/layers/sha256"))
+            .unwrap()
+            .count(),
+        1
+    );
 
-    let out = run_in_rootfs(&saved_layers, &tmp.path().join("c"), "echo hello from docker-archive");
+    let out = run_in_rootfs(
+        &saved_layers,
+        &tmp.path().join("c"),
+        "echo hello from docker-archive",
+    );
     assert_eq!(out, "hello from docker-archive\n");
 
     // Removing one keeps the layer the other uses; removing both frees it.
-    ok(rkube_images(&root, &["rm", "registry.local:5000/team/busybox:saved"]));
+    ok(rkube_images(
+        &root,
+        &["rm", "registry.local:5000/team/busybox:saved"],
+    ));
     assert!(oci_layers[0].is_dir());
     ok(rkube_images(&root, &["rm", "busybox:1.36"]));
     assert!(!oci_layers[0].exists());
@@ -202,11 +277,20 @@ fn tampered_blob_is_refused() {
     let root = tmp.path().join("kubelet");
     let image = oci_image::busybox_image(&tmp.path().join("src"), "busybox:tampered", "x");
     let manifest: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(image.layout.join("blobs/sha256").join(&image.manifest_digest["sha256:".len()..])).unwrap(),
+        &std::fs::read(
+            image
+                .layout
+                .join("blobs/sha256")
+                .join(&image.manifest_digest["sha256:".len()..]),
+        )
+        .unwrap(),
     )
     .unwrap();
     let layer = manifest["layers"][0]["digest"].as_str().unwrap();
-    let blob = image.layout.join("blobs/sha256").join(&layer["sha256:".len()..]);
+    let blob = image
+        .layout
+        .join("blobs/sha256")
+        .join(&layer["sha256:".len()..]);
     let mut bytes = std::fs::read(&blob).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
@@ -218,7 +302,12 @@ fn tampered_blob_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("digest mismatch"), "{stderr}");
     assert_eq!(list(&root), serde_json::json!([]));
-    assert_eq!(std::fs::read_dir(root.join("images/layers/sha256")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(root.join("images/layers/sha256"))
+            .unwrap()
+            .count(),
+        0
+    );
 }
 
 /// A tar with entries GNU tar would not write: made with Python's tarfile.
@@ -229,7 +318,11 @@ fn hostile_tar(path: &Path, script: &str) {
          i = tarfile.TarInfo(name); i.type = kind; i.linkname = link; i.size = len(data)\n    \
          t.addfile(i, io.BytesIO(data))\n{script}\nt.close()\n"
     );
-    let status = Command::new("python3").args(["-c", &program]).arg(path).status().unwrap();
+    let status = Command::new("python3")
+        .args(["-c", &program])
+        .arg(path)
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -239,7 +332,10 @@ fn layers_escaping_their_directory_are_refused() {
     let outside = tmp.path().join("outside");
     std::fs::create_dir(&outside).unwrap();
     let cases = [
-        ("dotdot", "add('../../../../outside/pwned', b'x')".to_string()),
+        (
+            "dotdot",
+            "add('../../../../outside/pwned', b'x')".to_string(),
+        ),
         (
             "symlink",
             format!(
@@ -263,19 +359,33 @@ fn layers_escaping_their_directory_are_refused() {
         let image = oci_image::build_layout(
             &tmp.path().join(format!("layout-{name}")),
             "evil:latest",
-            &[LayerSpec { dir: tar, compression: Compression::Gzip }],
+            &[LayerSpec {
+                dir: tar,
+                compression: Compression::Gzip,
+            }],
             &["/x"],
         );
         let archive = image.oci_archive(&tmp.path().join(format!("{name}-image.tar")));
         let out = rkube_images(&root, &["import", archive.to_str().unwrap()]);
-        assert!(!out.status.success(), "{name}: import of an escaping layer succeeded");
+        assert!(
+            !out.status.success(),
+            "{name}: import of an escaping layer succeeded"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("escapes the layer directory") || stderr.contains("outside of destination"),
+            stderr.contains("escapes the layer directory")
+                || stderr.contains("outside of destination"),
             "{name}: {stderr}"
         );
-        assert!(!outside.join("pwned").exists(), "{name}: wrote outside the layer");
-        assert_eq!(std::fs::read_to_string(outside.join("victim")).unwrap(), "keep me", "{name}");
+        assert!(
+            !outside.join("pwned").exists(),
+            "{name}: wrote outside the layer"
+        );
+        assert_eq!(
+            std::fs::read_to_string(outside.join("victim")).unwrap(),
+            "keep me",
+            "{name}"
+        );
         assert_eq!(list(&root), serde_json::json!([]), "{name}");
     }
 }

@@ -50,7 +50,9 @@ pub fn sha256_file(path: &Path) -> String {
 pub fn busybox_rootfs(dir: &Path) {
     fs::create_dir_all(dir.join("bin")).unwrap();
     fs::copy("/bin/busybox", dir.join("bin/busybox")).expect("busybox-static is installed");
-    for applet in ["sh", "echo", "cat", "ls", "sleep", "id", "stat", "hostname", "env", "true"] {
+    for applet in [
+        "sh", "echo", "cat", "ls", "sleep", "id", "stat", "hostname", "env", "true",
+    ] {
         std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet)).unwrap();
     }
     for d in ["proc", "sys", "dev", "etc", "tmp"] {
@@ -60,7 +62,12 @@ pub fn busybox_rootfs(dir: &Path) {
 
 /// Writes `layers` (bottom first) and a config running `cmd` as an image into a new OCI
 /// layout at `layout`, named `ref_name` in its index.
-pub fn build_layout(layout: &Path, ref_name: &str, layers: &[LayerSpec], cmd: &[&str]) -> TestImage {
+pub fn build_layout(
+    layout: &Path,
+    ref_name: &str,
+    layers: &[LayerSpec],
+    cmd: &[&str],
+) -> TestImage {
     let blobs = layout.join("blobs/sha256");
     fs::create_dir_all(&blobs).unwrap();
     let work = layout.with_extension("work");
@@ -84,11 +91,17 @@ pub fn build_layout(layout: &Path, ref_name: &str, layers: &[LayerSpec], cmd: &[
             Compression::None => (tar.clone(), "application/vnd.oci.image.layer.v1.tar"),
             Compression::Gzip => {
                 run(Command::new("gzip").args(["-n", "-k"]).arg(&tar));
-                (tar.with_extension("tar.gz"), "application/vnd.oci.image.layer.v1.tar+gzip")
+                (
+                    tar.with_extension("tar.gz"),
+                    "application/vnd.oci.image.layer.v1.tar+gzip",
+                )
             }
             Compression::Zstd => {
                 run(Command::new("zstd").args(["-q", "-k"]).arg(&tar));
-                (tar.with_extension("tar.zst"), "application/vnd.oci.image.layer.v1.tar+zstd")
+                (
+                    tar.with_extension("tar.zst"),
+                    "application/vnd.oci.image.layer.v1.tar+zstd",
+                )
             }
         };
         descriptors.push(put_blob(&blobs, &fs::read(&blob).unwrap(), media_type));
@@ -115,10 +128,19 @@ pub fn build_layout(layout: &Path, ref_name: &str, layers: &[LayerSpec], cmd: &[
         &serde_json::to_vec(&manifest).unwrap(),
         "application/vnd.oci.image.manifest.v1+json",
     );
-    manifest_desc["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": ref_name});
+    manifest_desc["annotations"] =
+        serde_json::json!({"org.opencontainers.image.ref.name": ref_name});
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [manifest_desc]});
-    fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-    fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
     fs::remove_dir_all(&work).unwrap();
     TestImage {
         layout: layout.to_path_buf(),
@@ -140,7 +162,12 @@ fn put_blob(blobs: &Path, bytes: &[u8], media_type: &str) -> serde_json::Value {
 impl TestImage {
     /// The layout as a tar (what `skopeo copy … oci-archive:` writes).
     pub fn oci_archive(&self, path: &Path) -> PathBuf {
-        run(Command::new("tar").arg("-C").arg(&self.layout).arg("-cf").arg(path).arg("."));
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(&self.layout)
+            .arg("-cf")
+            .arg(path)
+            .arg("."));
         path.to_path_buf()
     }
 

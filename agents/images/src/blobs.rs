@@ -32,7 +32,9 @@ impl BlobStore {
         let path = self.path(digest);
         match fs::metadata(&path) {
             Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(ImageError::MissingBlob(digest.to_string())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(ImageError::MissingBlob(digest.to_string()))
+            }
             Err(e) => Err(ImageError::io("stat", path)(e)),
         }
     }
@@ -52,14 +54,19 @@ impl BlobStore {
             .read_to_end(&mut bytes)
             .map_err(ImageError::io("read", &path))?;
         if bytes.len() as u64 > crate::oci::MAX_DOCUMENT_BYTES {
-            return Err(ImageError::malformed(digest.to_string(), "document larger than 8 MiB"));
+            return Err(ImageError::malformed(
+                digest.to_string(),
+                "document larger than 8 MiB",
+            ));
         }
         Ok(bytes)
     }
 
     pub fn write_bytes(&self, expected: &Digest, bytes: &[u8]) -> Result<(), ImageError> {
         let mut writer = self.writer()?;
-        writer.write_all(bytes).map_err(ImageError::io("write", &writer.path))?;
+        writer
+            .write_all(bytes)
+            .map_err(ImageError::io("write", &writer.path))?;
         writer.commit(Some(expected), Some(bytes.len() as u64))?;
         Ok(())
     }
@@ -105,7 +112,11 @@ pub(crate) struct BlobWriter {
 }
 
 impl BlobWriter {
-    pub fn commit(mut self, expected: Option<&Digest>, expected_size: Option<u64>) -> Result<(Digest, u64), ImageError> {
+    pub fn commit(
+        mut self,
+        expected: Option<&Digest>,
+        expected_size: Option<u64>,
+    ) -> Result<(Digest, u64), ImageError> {
         let hashing = self.file.take().expect("committed once");
         let (buffered, actual, len) = hashing.finish();
         let file = buffered
@@ -123,7 +134,8 @@ impl BlobWriter {
                 });
             }
         }
-        file.sync_all().map_err(ImageError::io("sync", &self.path))?;
+        file.sync_all()
+            .map_err(ImageError::io("sync", &self.path))?;
         let dest = self.dest_dir.join(actual.hex());
         fs::rename(&self.path, &dest).map_err(ImageError::io("rename", &dest))?;
         Ok((actual, len))

@@ -61,17 +61,24 @@ pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
             let images = store.list()?;
             match output {
                 Output::Table => print_table(&images),
-                Output::Json => println!("{}", serde_json::to_string_pretty(&to_json(&images)).expect("json")),
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&to_json(&images)).expect("json")
+                ),
             }
         }
         ImagesCommand::Inspect { reference } => {
-            let image = store.lookup(&reference)?.ok_or(ImageError::NotFound(reference))?;
+            let image = store
+                .lookup(&reference)?
+                .ok_or(ImageError::NotFound(reference))?;
             let mut json = image_json(&image);
             json["layers"] = serde_json::json!(store.layer_dirs(&image)?);
             println!("{}", serde_json::to_string_pretty(&json).expect("json"));
         }
         ImagesCommand::Rm { reference } => {
-            let image = store.lookup(&reference)?.ok_or(ImageError::NotFound(reference))?;
+            let image = store
+                .lookup(&reference)?
+                .ok_or(ImageError::NotFound(reference))?;
             store.remove(&image)?;
             println!("removed {} {}", names(&image), image.digest);
         }
@@ -101,7 +108,12 @@ fn print_table(images: &[Image]) {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max("REFERENCE".len());
+    let width = rows
+        .iter()
+        .map(|r| r.0.len())
+        .max()
+        .unwrap_or(0)
+        .max("REFERENCE".len());
     println!("{:width$}  {:71}  SIZE", "REFERENCE", "DIGEST");
     for (reference, digest, size) in rows {
         println!("{reference:width$}  {digest:71}  {size}");

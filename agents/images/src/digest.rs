@@ -85,14 +85,6 @@ impl<T> Hashing<T> {
         self.len += bytes.len() as u64;
     }
 
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn inner_mut(&mut self) -> &mut T {
-        &mut self.inner
-    }
-
     pub fn finish(self) -> (T, Digest, u64) {
         (self.inner, Digest::from_hasher(self.hasher), self.len)
     }

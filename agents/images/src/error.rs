@@ -53,7 +53,10 @@ pub enum ImageError {
 }
 
 impl ImageError {
-    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ImageError {
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> ImageError {
         let path = path.into();
         move |source| ImageError::Io { op, path, source }
     }

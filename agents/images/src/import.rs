@@ -49,7 +49,10 @@ impl Unpacked {
                 None => break,
             }
         }
-        Err(ImageError::malformed("archive", format!("{path} is referenced but not in the archive")))
+        Err(ImageError::malformed(
+            "archive",
+            format!("{path} is referenced but not in the archive"),
+        ))
     }
 }
 
@@ -73,7 +76,10 @@ impl ImageStore {
     fn read_archive(&self, path: &Path) -> Result<Unpacked, ImageError> {
         let file = File::open(path).map_err(ImageError::io("open", path))?;
         let mut buffered = BufReader::new(file);
-        let gzip = buffered.fill_buf().map_err(ImageError::io("read", path))?.starts_with(&[0x1f, 0x8b]);
+        let gzip = buffered
+            .fill_buf()
+            .map_err(ImageError::io("read", path))?
+            .starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn Read> = if gzip {
             Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
         } else {
@@ -82,7 +88,10 @@ impl ImageStore {
         let what = path.display().to_string();
         let mut archive = tar::Archive::new(reader);
         let mut out = Unpacked::default();
-        for entry in archive.entries().map_err(|e| ImageError::malformed(&what, e))? {
+        for entry in archive
+            .entries()
+            .map_err(|e| ImageError::malformed(&what, e))?
+        {
             let mut entry = entry.map_err(|e| ImageError::malformed(&what, e))?;
             let name = normalize(&entry.path().map_err(|e| ImageError::malformed(&what, e))?);
             let kind = entry.header().entry_type();
@@ -110,7 +119,10 @@ impl ImageStore {
                     .read_to_end(&mut bytes)
                     .map_err(|e| ImageError::malformed(&what, e))?;
                 if bytes.len() as u64 > oci::MAX_DOCUMENT_BYTES {
-                    return Err(ImageError::malformed(&what, format!("{key} is larger than 8 MiB")));
+                    return Err(ImageError::malformed(
+                        &what,
+                        format!("{key} is larger than 8 MiB"),
+                    ));
                 }
                 out.metadata.insert(key, bytes);
                 continue;
@@ -128,8 +140,8 @@ impl ImageStore {
     }
 
     fn import_oci_layout(&self, index_bytes: &[u8]) -> Result<Vec<Image>, ImageError> {
-        let index: Index =
-            serde_json::from_slice(index_bytes).map_err(|e| ImageError::malformed("index.json", e))?;
+        let index: Index = serde_json::from_slice(index_bytes)
+            .map_err(|e| ImageError::malformed("index.json", e))?;
         let mut images = Vec::new();
         for entry in &index.manifests {
             if let Some(p) = &entry.platform {
@@ -152,9 +164,13 @@ impl ImageStore {
 
     /// Classic `docker save` has no manifests: write the Docker schema 2 manifest the
     /// image would have had, so that it gets a manifest digest like any pulled image.
-    fn import_docker_save(&self, manifest_bytes: &[u8], archive: &Unpacked) -> Result<Vec<Image>, ImageError> {
-        let entries: Vec<DockerSaveEntry> =
-            serde_json::from_slice(manifest_bytes).map_err(|e| ImageError::malformed("manifest.json", e))?;
+    fn import_docker_save(
+        &self,
+        manifest_bytes: &[u8],
+        archive: &Unpacked,
+    ) -> Result<Vec<Image>, ImageError> {
+        let entries: Vec<DockerSaveEntry> = serde_json::from_slice(manifest_bytes)
+            .map_err(|e| ImageError::malformed("manifest.json", e))?;
         let mut images = Vec::new();
         for entry in entries {
             let config = archive.blob(&entry.config)?;

@@ -48,11 +48,14 @@ impl IndexFile {
             record.references.retain(|r| !references.contains(r));
         }
         let now = now();
-        let record = self.images.entry(digest.to_string()).or_insert_with(|| ImageRecord {
-            created: now,
-            last_used: now,
-            ..Default::default()
-        });
+        let record = self
+            .images
+            .entry(digest.to_string())
+            .or_insert_with(|| ImageRecord {
+                created: now,
+                last_used: now,
+                ..Default::default()
+            });
         for r in references {
             if !record.references.contains(r) {
                 record.references.push(r.clone());
@@ -115,7 +118,8 @@ impl RefIndex {
         let tmp = self.path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(index).expect("index serializes");
         let mut file = File::create(&tmp).map_err(ImageError::io("create", &tmp))?;
-        file.write_all(&bytes).map_err(ImageError::io("write", &tmp))?;
+        file.write_all(&bytes)
+            .map_err(ImageError::io("write", &tmp))?;
         file.sync_all().map_err(ImageError::io("sync", &tmp))?;
         fs::rename(&tmp, &self.path).map_err(ImageError::io("rename", &self.path))
     }

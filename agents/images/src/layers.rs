@@ -19,7 +19,12 @@ const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 /// unless `dest` exists. The uncompressed stream must hash to `diff_id`. Work happens
 /// in a fresh directory under `tmp` renamed to `dest` at the end, so a crash never
 /// leaves a half layer in place and concurrent unpackers of one layer agree.
-pub(crate) fn unpack_layer(blob: &Path, diff_id: &Digest, dest: &Path, tmp: &Path) -> Result<(), ImageError> {
+pub(crate) fn unpack_layer(
+    blob: &Path,
+    diff_id: &Digest,
+    dest: &Path,
+    tmp: &Path,
+) -> Result<(), ImageError> {
     if dest.is_dir() {
         return Ok(());
     }
@@ -46,7 +51,10 @@ pub(crate) fn unpack_layer(blob: &Path, diff_id: &Digest, dest: &Path, tmp: &Pat
 fn unpack_into(blob: &Path, diff_id: &Digest, root: &Path) -> Result<(), ImageError> {
     let file = File::open(blob).map_err(ImageError::io("open", blob))?;
     let mut buffered = BufReader::with_capacity(1 << 16, file);
-    let magic = buffered.fill_buf().map_err(ImageError::io("read", blob))?.to_vec();
+    let magic = buffered
+        .fill_buf()
+        .map_err(ImageError::io("read", blob))?
+        .to_vec();
     let decompressed: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -64,24 +72,30 @@ fn unpack_into(blob: &Path, diff_id: &Digest, root: &Path) -> Result<(), ImageEr
     archive.set_unpack_xattrs(true);
     archive.set_overwrite(true);
     let layer = format!("layer {diff_id}");
-    let entries = archive.entries().map_err(|e| ImageError::malformed(&layer, e))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| ImageError::malformed(&layer, e))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| ImageError::malformed(&layer, e))?;
-        let path = entry.path().map_err(|e| ImageError::malformed(&layer, e))?.into_owned();
+        let path = entry
+            .path()
+            .map_err(|e| ImageError::malformed(&layer, e))?
+            .into_owned();
         let relative = relative_path(&path)?;
         let name = relative.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name == OPAQUE_MARKER {
             let dir = inside(root, relative.parent().unwrap_or(Path::new("")))?;
-            xattr::set(&dir, OPAQUE_XATTR, b"y").map_err(ImageError::io("set opaque xattr on", &dir))?;
+            xattr::set(&dir, OPAQUE_XATTR, b"y")
+                .map_err(ImageError::io("set opaque xattr on", &dir))?;
         } else if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
             let dir = inside(root, relative.parent().unwrap_or(Path::new("")))?;
             write_whiteout(&dir.join(hidden))?;
         } else if relative.as_os_str().is_empty() {
             // The layer's own root ("./"): nothing to create.
         } else {
-            let unpacked = entry
-                .unpack_in(root)
-                .map_err(|e| ImageError::malformed(format!("{layer} entry {}", path.display()), e))?;
+            let unpacked = entry.unpack_in(root).map_err(|e| {
+                ImageError::malformed(format!("{layer} entry {}", path.display()), e)
+            })?;
             if !unpacked {
                 return Err(ImageError::PathEscape {
                     path: path.display().to_string(),
@@ -148,7 +162,9 @@ pub(crate) fn disk_usage(path: &Path) -> u64 {
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(p) = stack.pop() {
-        let Ok(meta) = fs::symlink_metadata(&p) else { continue };
+        let Ok(meta) = fs::symlink_metadata(&p) else {
+            continue;
+        };
         if meta.nlink() > 1 && !meta.is_dir() && !seen.insert((meta.dev(), meta.ino())) {
             continue;
         }

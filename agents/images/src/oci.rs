@@ -16,7 +16,12 @@ pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json"
 pub const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
 pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// Manifest types a registry may answer with, for the `Accept` header.
-pub const ACCEPTED_MANIFESTS: [&str; 4] = [OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST];
+pub const ACCEPTED_MANIFESTS: [&str; 4] = [
+    OCI_INDEX,
+    OCI_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    DOCKER_MANIFEST,
+];
 
 /// Manifests and configs are small; a bigger document is refused rather than buffered.
 pub const MAX_DOCUMENT_BYTES: u64 = 8 << 20;
@@ -200,13 +205,19 @@ mod tests {
             os: "linux".into(),
             variant: None,
         };
-        assert!(select_platform(&index, &amd64).unwrap().digest.ends_with('3'));
+        assert!(select_platform(&index, &amd64)
+            .unwrap()
+            .digest
+            .ends_with('3'));
         let arm64 = Platform {
             architecture: "arm64".into(),
             os: "linux".into(),
             variant: Some("v8".into()),
         };
-        assert!(select_platform(&index, &arm64).unwrap().digest.ends_with('4'));
+        assert!(select_platform(&index, &arm64)
+            .unwrap()
+            .digest
+            .ends_with('4'));
         let s390 = Platform {
             architecture: "s390x".into(),
             os: "linux".into(),

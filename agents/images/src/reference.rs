@@ -50,7 +50,9 @@ impl Reference {
         }
         let (registry, repository) = match name.split_once('/') {
             Some((first, path))
-                if first.contains(['.', ':']) || first == "localhost" || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+                if first.contains(['.', ':'])
+                    || first == "localhost"
+                    || first.bytes().any(|b| b.is_ascii_uppercase()) =>
             {
                 (first.to_string(), path.to_string())
             }
@@ -64,7 +66,9 @@ impl Reference {
             return Err(invalid("invalid registry host"));
         }
         if !repository.split('/').all(valid_path_component) {
-            return Err(invalid("repository must be lowercase [a-z0-9] separated by '.', '_', '__' or '-'"));
+            return Err(invalid(
+                "repository must be lowercase [a-z0-9] separated by '.', '_', '__' or '-'",
+            ));
         }
         let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
             format!("library/{repository}")
@@ -165,19 +169,42 @@ mod tests {
         assert_eq!(norm("localhost/x:v1"), "localhost/x:v1");
         assert_eq!(norm("quay.io/a/b/c:1"), "quay.io/a/b/c:1");
         let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-        assert_eq!(norm(&format!("localhost:5000/x@{d}")), format!("localhost:5000/x@{d}"));
-        assert_eq!(norm(&format!("busybox:1@{d}")), format!("docker.io/library/busybox:1@{d}"));
+        assert_eq!(
+            norm(&format!("localhost:5000/x@{d}")),
+            format!("localhost:5000/x@{d}")
+        );
+        assert_eq!(
+            norm(&format!("busybox:1@{d}")),
+            format!("docker.io/library/busybox:1@{d}")
+        );
     }
 
     #[test]
     fn docker_hub_is_served_by_registry_1() {
-        assert_eq!(Reference::parse("busybox").unwrap().registry_host(), DOCKER_HUB_HOST);
-        assert_eq!(Reference::parse("127.0.0.1:5000/x").unwrap().registry_host(), "127.0.0.1:5000");
+        assert_eq!(
+            Reference::parse("busybox").unwrap().registry_host(),
+            DOCKER_HUB_HOST
+        );
+        assert_eq!(
+            Reference::parse("127.0.0.1:5000/x")
+                .unwrap()
+                .registry_host(),
+            "127.0.0.1:5000"
+        );
     }
 
     #[test]
     fn refuses_bad_references() {
-        for bad in ["", "BusyBox", "busybox:", "busybox:-x", "a//b", "x@sha256:zz", "bad host/x", ":tag"] {
+        for bad in [
+            "",
+            "BusyBox",
+            "busybox:",
+            "busybox:-x",
+            "a//b",
+            "x@sha256:zz",
+            "bad host/x",
+            ":tag",
+        ] {
             assert!(Reference::parse(bad).is_err(), "{bad}");
         }
     }

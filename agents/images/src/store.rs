@@ -132,7 +132,11 @@ impl ImageStore {
     }
 
     /// Deletes `content` except what `keep` holds; returns the bytes freed.
-    pub(crate) fn delete_unshared(&self, content: &Content, keep: &Content) -> Result<u64, ImageError> {
+    pub(crate) fn delete_unshared(
+        &self,
+        content: &Content,
+        keep: &Content,
+    ) -> Result<u64, ImageError> {
         let mut freed = 0;
         for layer in content.layers.difference(&keep.layers) {
             let dir = self.layer_dir(layer);
@@ -174,7 +178,10 @@ impl ImageStore {
                 Document::Index(index) => {
                     let entry = oci::select_platform(&index, &self.platform).ok_or_else(|| {
                         ImageError::NoMatchingPlatform {
-                            platform: format!("{}/{}", self.platform.os, self.platform.architecture),
+                            platform: format!(
+                                "{}/{}",
+                                self.platform.os, self.platform.architecture
+                            ),
                             digest: digest.to_string(),
                         }
                     })?;
@@ -182,13 +189,20 @@ impl ImageStore {
                 }
             }
         }
-        Err(ImageError::malformed(format!("index {digest}"), "indexes nested too deeply"))
+        Err(ImageError::malformed(
+            format!("index {digest}"),
+            "indexes nested too deeply",
+        ))
     }
 
     /// Makes a stored single-platform manifest an image: its config and layer blobs must
     /// be here; layers are unpacked (verified against the config's diff_ids), then the
     /// references are recorded.
-    pub(crate) fn commit_image(&self, digest: &Digest, references: &[String]) -> Result<Image, ImageError> {
+    pub(crate) fn commit_image(
+        &self,
+        digest: &Digest,
+        references: &[String],
+    ) -> Result<Image, ImageError> {
         let (manifest, config) = self.read_manifest(digest)?;
         let diff_ids = diff_ids(&manifest, &config, digest)?;
         for (layer, diff_id) in manifest.layers.iter().zip(&diff_ids) {
@@ -196,7 +210,12 @@ impl ImageStore {
             if !self.blobs.contains(&blob) {
                 return Err(ImageError::MissingBlob(blob.to_string()));
             }
-            unpack_layer(&self.blobs.path(&blob), diff_id, &self.layer_dir(diff_id), &self.tmp)?;
+            unpack_layer(
+                &self.blobs.path(&blob),
+                diff_id,
+                &self.layer_dir(diff_id),
+                &self.tmp,
+            )?;
         }
         let record = self.index.update(|index| {
             index.add(digest.as_str(), references);
@@ -205,12 +224,18 @@ impl ImageStore {
         self.load(digest.as_str(), &record)
     }
 
-    pub(crate) fn read_manifest(&self, digest: &Digest) -> Result<(Manifest, ConfigFile), ImageError> {
+    pub(crate) fn read_manifest(
+        &self,
+        digest: &Digest,
+    ) -> Result<(Manifest, ConfigFile), ImageError> {
         let bytes = self.blobs.read_document(digest)?;
         let manifest = match Document::parse(&bytes, &format!("manifest {digest}"))? {
             Document::Manifest(m) => m,
             Document::Index(_) => {
-                return Err(ImageError::malformed(format!("manifest {digest}"), "is an index, not an image manifest"))
+                return Err(ImageError::malformed(
+                    format!("manifest {digest}"),
+                    "is an index, not an image manifest",
+                ))
             }
         };
         let config_digest = manifest.config.digest()?;
@@ -245,7 +270,11 @@ pub(crate) struct Content {
     pub layers: HashSet<Digest>,
 }
 
-fn diff_ids(manifest: &Manifest, config: &ConfigFile, digest: &Digest) -> Result<Vec<Digest>, ImageError> {
+fn diff_ids(
+    manifest: &Manifest,
+    config: &ConfigFile,
+    digest: &Digest,
+) -> Result<Vec<Digest>, ImageError> {
     if manifest.layers.len() != config.rootfs.diff_ids.len() {
         return Err(ImageError::malformed(
             format!("image {digest}"),
@@ -256,7 +285,12 @@ fn diff_ids(manifest: &Manifest, config: &ConfigFile, digest: &Digest) -> Result
             ),
         ));
     }
-    config.rootfs.diff_ids.iter().map(|d| Digest::parse(d)).collect()
+    config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| Digest::parse(d))
+        .collect()
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
