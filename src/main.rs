@@ -25,6 +25,8 @@ enum Command {
     Images(rkube_images::cli::ImagesArgs),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
     Conformance(rkube_conformance::ConformanceFlags),
+    /// Run the node agent: register the Node, keep its Lease, run the pods bound to it.
+    Kubelet(rkube_kubelet::KubeletFlags),
 }
 
 /// Logs go to standard error, or to `<dir>/rkube-apiserver.log` with `--log-dir`.
@@ -72,5 +74,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => runtime.block_on(rkube_bench::run(args)),
         Command::ControllerManager(flags) => Ok(runtime.block_on(rkube_controllers::run(flags))?),
         Command::Images(args) => Ok(runtime.block_on(rkube_images::cli::run(args))?),
+        Command::Kubelet(flags) => Ok(runtime.block_on(rkube_kubelet::run(flags))?),
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod kubelet;
 pub mod netns;
 pub mod oci_image;
 

@@ -1,0 +1,293 @@
+//! `rkube kubelet` flags: the kubelet's upstream names and defaults.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::Error;
+
+/// Flags of `rkube kubelet`.
+#[derive(Debug, Clone, Args)]
+pub struct KubeletFlags {
+    /// Path to a kubeconfig file with the apiserver's address and credentials.
+    #[arg(long, value_name = "string")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// If non-empty, use this string as identification instead of the actual hostname.
+    #[arg(long, value_name = "string")]
+    pub hostname_override: Option<String>,
+
+    /// IP address of the node: its InternalIP, the pods' hostIP, and (unless --address is
+    /// given) where the kubelet server listens.
+    #[arg(long, value_name = "string")]
+    pub node_ip: Option<IpAddr>,
+
+    /// Directory path for managing kubelet files (pod state, IP allocations).
+    #[arg(long, default_value = "/var/lib/kubelet", value_name = "string")]
+    pub root_dir: PathBuf,
+
+    /// Directory the pods' container logs are written under (the KubeletConfiguration
+    /// field podLogsDir).
+    #[arg(long, default_value = "/var/log/pods", value_name = "string")]
+    pub pod_logs_dir: PathBuf,
+
+    /// Driver that the kubelet uses to manipulate cgroups on the host. Only cgroupfs.
+    #[arg(long, default_value = "cgroupfs", value_name = "string")]
+    pub cgroup_driver: String,
+
+    /// Root cgroup to use for pods ('' means the root of each hierarchy).
+    #[arg(long, default_value = "", value_name = "string")]
+    pub cgroup_root: String,
+
+    /// Number of pods that can run on this kubelet.
+    #[arg(long, default_value_t = 110, value_name = "int32")]
+    pub max_pods: u32,
+
+    /// Labels to add when registering the node (key=value pairs, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "mapStringString")]
+    pub node_labels: Vec<String>,
+
+    /// Register the node with the given taints (key=value:Effect, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "strings")]
+    pub register_with_taints: Vec<String>,
+
+    /// Register the node with the apiserver.
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
+    pub register_node: bool,
+
+    /// The IP address for the kubelet server to serve on. Default: --node-ip, else
+    /// 127.0.0.1 (upstream's 0.0.0.0 waits for the authentication of this port).
+    #[arg(long, value_name = "ip")]
+    pub address: Option<IpAddr>,
+
+    /// The port for the kubelet server to serve on.
+    #[arg(long, default_value_t = 10250, value_name = "int32")]
+    pub port: u16,
+
+    /// The read-only port for the kubelet to serve on with no authentication (0 disables).
+    #[arg(long, default_value_t = 10255, value_name = "int32")]
+    pub read_only_port: u16,
+
+    /// Enables server endpoints for log collection and local running of containers.
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
+    pub enable_debugging_handlers: bool,
+
+    /// Path to the directory containing static pod files to run. Not implemented yet:
+    /// refused when given.
+    #[arg(long, value_name = "string")]
+    pub pod_manifest_path: Option<PathBuf>,
+
+    /// Comma-separated list of DNS server IP addresses for the pods' /etc/resolv.conf.
+    #[arg(long, value_delimiter = ',', value_name = "strings")]
+    pub cluster_dns: Vec<IpAddr>,
+
+    /// Domain for this cluster: containers search it as well as the host's search domains.
+    #[arg(long, default_value = "", value_name = "string")]
+    pub cluster_domain: String,
+
+    /// The CIDR to use for pod IP addresses when the Node object has none.
+    #[arg(long, value_name = "string")]
+    pub pod_cidr: Option<String>,
+
+    /// A registry reached over plain HTTP (host:port; repeatable). Registries on loopback
+    /// are plain HTTP by default.
+    #[arg(long = "insecure-registry", value_name = "host:port")]
+    pub insecure_registries: Vec<String>,
+
+    /// How often the kubelet posts node status (conditions, addresses) to the apiserver.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "duration")]
+    pub node_status_update_frequency: std::time::Duration,
+
+    /// Where images come from until the image store lands: a directory whose
+    /// `<name>` subdirectories are image root filesystems (reference `name[:tag]`).
+    #[arg(long, value_name = "string", hide = true)]
+    pub image_rootfs_dir: Option<PathBuf>,
+}
+
+impl KubeletFlags {
+    /// The node's name: --hostname-override, else the host name, lower-cased.
+    pub fn node_name(&self) -> Result<String, Error> {
+        let name = match &self.hostname_override {
+            Some(name) => name.clone(),
+            None => nix::unistd::gethostname()
+                .map_err(|e| Error::Flags(format!("reading the host name: {e}")))?
+                .to_string_lossy()
+                .into_owned(),
+        };
+        let name = name.trim().to_lowercase();
+        if name.is_empty() {
+            return Err(Error::Flags("the node name is empty".into()));
+        }
+        Ok(name)
+    }
+
+    /// Checks what parsing alone cannot, before anything is started.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.cgroup_driver != "cgroupfs" {
+            return Err(Error::Flags(format!(
+                "--cgroup-driver={:?}: only \"cgroupfs\" is supported",
+                self.cgroup_driver
+            )));
+        }
+        if self.pod_manifest_path.is_some() {
+            return Err(Error::Flags(
+                "--pod-manifest-path: static pods are not implemented yet".into(),
+            ));
+        }
+        if let Some(cidr) = &self.pod_cidr {
+            crate::network::ipam::Cidr::parse(cidr)
+                .map_err(|e| Error::Flags(format!("--pod-cidr={cidr:?}: {e}")))?;
+        }
+        self.labels()?;
+        self.taints()?;
+        Ok(())
+    }
+
+    /// --node-labels as a map.
+    pub fn labels(&self) -> Result<BTreeMap<String, String>, Error> {
+        self.node_labels
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+                _ => Err(Error::Flags(format!(
+                    "--node-labels: {l:?} is not key=value"
+                ))),
+            })
+            .collect()
+    }
+
+    /// --register-with-taints as Taints (`key[=value]:Effect`).
+    pub fn taints(&self) -> Result<Vec<k8s_openapi::api::core::v1::Taint>, Error> {
+        self.register_with_taints
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let bad = || {
+                    Error::Flags(format!(
+                        "--register-with-taints: {t:?} is not key[=value]:Effect"
+                    ))
+                };
+                let (kv, effect) = t.rsplit_once(':').ok_or_else(bad)?;
+                if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+                    return Err(bad());
+                }
+                let (key, value) = match kv.split_once('=') {
+                    Some((k, v)) => (k, Some(v.to_string())),
+                    None => (kv, None),
+                };
+                if key.is_empty() {
+                    return Err(bad());
+                }
+                Ok(k8s_openapi::api::core::v1::Taint {
+                    key: key.to_string(),
+                    value,
+                    effect: effect.to_string(),
+                    time_added: None,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Go-style durations as upstream flags take them: `10s`, `500ms`, `1m`, `1m30s`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(|| format!("{text:?}: missing unit"))?;
+        let number: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("{text:?}: bad number"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ms" => number / 1000.0,
+            "s" => number,
+            "m" => number * 60.0,
+            "h" => number * 3600.0,
+            unit => return Err(format!("{text:?}: unknown unit {unit:?}")),
+        };
+        total += std::time::Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())?;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        flags: KubeletFlags,
+    }
+
+    fn parse(args: &[&str]) -> Result<KubeletFlags, clap::Error> {
+        Cli::try_parse_from(std::iter::once("kubelet").chain(args.iter().copied())).map(|c| c.flags)
+    }
+
+    #[test]
+    fn upstream_defaults() {
+        let f = parse(&[]).unwrap();
+        assert_eq!(f.root_dir, PathBuf::from("/var/lib/kubelet"));
+        assert_eq!((f.port, f.read_only_port, f.max_pods), (10250, 10255, 110));
+        assert_eq!(f.cgroup_driver, "cgroupfs");
+        assert!(f.register_node && f.enable_debugging_handlers);
+        assert_eq!(
+            f.node_status_update_frequency,
+            std::time::Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn unknown_flags_and_bad_values_are_errors() {
+        assert!(parse(&["--no-such-flag"]).is_err());
+        assert!(parse(&["--max-pods", "many"]).is_err());
+        let f = parse(&["--cgroup-driver", "systemd"]).unwrap();
+        assert!(f.validate().is_err());
+        let f = parse(&["--node-labels", "a=b,c"]).unwrap();
+        assert!(f.validate().is_err());
+        let f = parse(&["--register-with-taints", "k=v:Sometimes"]).unwrap();
+        assert!(f.validate().is_err());
+        let f = parse(&["--pod-cidr", "10.1.0.0/33"]).unwrap();
+        assert!(f.validate().is_err());
+    }
+
+    #[test]
+    fn labels_taints_and_durations() {
+        let f = parse(&[
+            "--node-labels=a=b,zone=z1",
+            "--register-with-taints=dedicated=gpu:NoSchedule,x:NoExecute",
+            "--register-node=false",
+            "--node-status-update-frequency=1m30s",
+        ])
+        .unwrap();
+        f.validate().unwrap();
+        assert_eq!(f.labels().unwrap()["zone"], "z1");
+        let taints = f.taints().unwrap();
+        assert_eq!(taints[0].value.as_deref(), Some("gpu"));
+        assert_eq!(
+            (taints[1].key.as_str(), taints[1].value.as_deref()),
+            ("x", None)
+        );
+        assert!(!f.register_node);
+        assert_eq!(
+            f.node_status_update_frequency,
+            std::time::Duration::from_secs(90)
+        );
+        assert!(parse_duration("10").is_err());
+        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+    }
+}

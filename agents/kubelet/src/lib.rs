@@ -1,0 +1,83 @@
+//! `rkube kubelet`: the node agent. Registers its Node and keeps its Lease, then runs the
+//! pods bound to it as Linux processes in namespaces and cgroups and reports their status.
+//!
+//! The kubelet is an API client like every agent: a reflector keeps the pods bound to this
+//! node in a local cache, and per-pod workers converge each pod on what the cache says.
+
+mod client;
+mod flags;
+pub mod network;
+mod node;
+mod time;
+
+use k8s_openapi::api::core::v1::Node;
+use kube::Api;
+
+pub use flags::KubeletFlags;
+
+/// Why the kubelet could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Flags(String),
+    #[error("reading the kubeconfig: {0}")]
+    Kubeconfig(#[from] kube::config::KubeconfigError),
+    #[error("finding the apiserver: {0}")]
+    InferConfig(#[from] kube::config::InferConfigError),
+    #[error("talking to the apiserver: {0}")]
+    Client(#[from] kube::Error),
+    #[error("{0} stopped")]
+    Stopped(&'static str),
+}
+
+/// Runs the kubelet until a part of it stops (or the process is killed).
+pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
+    flags.validate()?;
+    let client = client::build(&flags).await?;
+    let identity = node::NodeIdentity {
+        name: flags.node_name()?,
+        ip: flags.node_ip,
+        kubelet_port: flags.port,
+        max_pods: flags.max_pods,
+        root_dir: flags.root_dir.clone(),
+    };
+    std::fs::create_dir_all(&flags.root_dir)
+        .map_err(|e| Error::Flags(format!("--root-dir {}: {e}", flags.root_dir.display())))?;
+    let nodes: Api<Node> = Api::all(client.clone());
+    if !flags.register_node {
+        return Err(Error::Flags(
+            "--register-node=false: running without a Node object is not implemented yet".into(),
+        ));
+    }
+    let node = node::register(
+        &nodes,
+        &identity,
+        flags.labels()?,
+        flags.taints()?,
+        flags.pod_cidr.as_deref(),
+    )
+    .await?;
+    let node_uid = node.metadata.uid.clone().unwrap_or_default();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn({
+        let (client, name) = (client.clone(), identity.name.clone());
+        async move {
+            node::keep_lease(client, name, node_uid).await;
+            "the lease loop"
+        }
+    });
+    tasks.spawn({
+        let (nodes, identity) = (nodes.clone(), identity.clone());
+        let every = flags.node_status_update_frequency;
+        async move {
+            node::report_status_forever(nodes, identity, every).await;
+            "the node status loop"
+        }
+    });
+    match tasks.join_next().await {
+        Some(Ok(name)) => Err(Error::Stopped(name)),
+        Some(Err(e)) => Err(Error::Flags(format!("a kubelet loop panicked: {e}"))),
+        None => Ok(()),
+    }
+}
