@@ -19,7 +19,7 @@ enum Command {
     Apiserver(rkube_apiserver::ApiserverFlags),
     /// Benchmark a component against real processes (`rkube bench apiserver`).
     Bench(rkube_bench::BenchArgs),
-    /// Run the controller-manager: namespace, serviceaccount and replication controllers.
+    /// Run the controller-manager: namespace, serviceaccount, replication, replicaset and deployment controllers.
     ControllerManager(rkube_controllers::ControllerManagerFlags),
     /// Manage the node's image store (import archives, list, remove), on the kubelet's root dir.
     Images(rkube_images::cli::ImagesArgs),

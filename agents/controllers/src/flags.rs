@@ -19,8 +19,8 @@ pub struct ControllerManagerFlags {
 
     /// A list of controllers to enable. '*' enables all on-by-default controllers, 'foo'
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
-    /// Implemented: namespace, serviceaccount, replicationcontroller (also accepted with
-    /// upstream's '-controller' suffix).
+    /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
+    /// deployment (also accepted with upstream's '-controller' suffix).
     #[arg(
         long,
         default_value = "*",
@@ -32,6 +32,14 @@ pub struct ControllerManagerFlags {
     /// The number of replication controllers that are allowed to sync concurrently.
     #[arg(long, default_value_t = 5, value_name = "int32")]
     pub concurrent_rc_syncs: u16,
+
+    /// The number of replica sets that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5, value_name = "int32")]
+    pub concurrent_replicaset_syncs: u16,
+
+    /// The number of deployment objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5, value_name = "int32")]
+    pub concurrent_deployment_syncs: u16,
 
     /// The number of namespace objects that are allowed to sync concurrently.
     #[arg(long, default_value_t = 10, value_name = "int32")]
@@ -50,13 +58,17 @@ pub enum ControllerName {
     Namespace,
     ServiceAccount,
     Replication,
+    ReplicaSet,
+    Deployment,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 3] = [
+    pub const ALL: [ControllerName; 5] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
+        ControllerName::ReplicaSet,
+        ControllerName::Deployment,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -67,6 +79,8 @@ impl ControllerName {
             ControllerName::Replication => {
                 ["replicationcontroller-controller", "replicationcontroller"]
             }
+            ControllerName::ReplicaSet => ["replicaset-controller", "replicaset"],
+            ControllerName::Deployment => ["deployment-controller", "deployment"],
         }
     }
 
@@ -77,12 +91,10 @@ impl ControllerName {
 
 /// Upstream controllers this process does not run yet: naming one is refused, not ignored.
 const NOT_YET: &[&str] = &[
-    "replicaset",
-    "deployment",
     "endpoint",
+    "garbagecollector",
     "endpointslice",
     "endpointslicemirroring",
-    "garbagecollector",
     "nodelifecycle",
     "nodeipam",
     "resourcequota",
@@ -171,8 +183,12 @@ mod tests {
     fn star_selects_everything_and_minus_disables() {
         assert_eq!(select(&[]).unwrap(), ControllerName::ALL.to_vec());
         assert_eq!(
-            select(&["--controllers=*,-namespace-controller"]).unwrap(),
-            vec![ControllerName::ServiceAccount, ControllerName::Replication]
+            select(&["--controllers=*,-namespace-controller,-deployment"]).unwrap(),
+            vec![
+                ControllerName::ServiceAccount,
+                ControllerName::Replication,
+                ControllerName::ReplicaSet,
+            ]
         );
         assert_eq!(
             select(&["--controllers=replicationcontroller"]).unwrap(),
@@ -184,7 +200,7 @@ mod tests {
     fn unknown_and_unimplemented_controllers_are_refused() {
         let err = select(&["--controllers=nonsense"]).unwrap_err().to_string();
         assert!(err.contains("unknown controller"), "{err}");
-        let err = select(&["--controllers=*,deployment-controller"])
+        let err = select(&["--controllers=*,daemonset-controller"])
             .unwrap_err()
             .to_string();
         assert!(err.contains("not implemented yet"), "{err}");

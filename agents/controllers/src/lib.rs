@@ -6,9 +6,12 @@
 //! caches and converges, so a restart at any moment loses nothing.
 
 mod client;
+mod deployment;
 mod flags;
 mod namespace;
 mod queue;
+mod replicas;
+mod replicaset;
 mod replication;
 mod serviceaccount;
 
@@ -54,6 +57,12 @@ pub async fn run(flags: ControllerManagerFlags) -> Result<(), Error> {
             ControllerName::ServiceAccount => serviceaccount::run(client).boxed(),
             ControllerName::Replication => {
                 replication::run(client, flags.concurrent_rc_syncs).boxed()
+            }
+            ControllerName::ReplicaSet => {
+                replicaset::run(client, flags.concurrent_replicaset_syncs).boxed()
+            }
+            ControllerName::Deployment => {
+                deployment::run(client, flags.concurrent_deployment_syncs).boxed()
             }
         };
         tasks.spawn(async move {

@@ -84,6 +84,12 @@ pub async fn drive<K, QE>(
                 Err(controller::Error::ObjectNotFound(obj)) => {
                     tracing::debug!(controller, %obj, "gone before its sync")
                 }
+                // A write from a cache that lagged: retried once the cache catches up.
+                Err(controller::Error::ReconcilerFailed(SyncError::Api(e), obj))
+                    if api_code(&e) == Some(409) =>
+                {
+                    tracing::debug!(controller, %obj, "conflict, retrying: {e}")
+                }
                 Err(e) => tracing::warn!(controller, "{e}"),
             }
         })

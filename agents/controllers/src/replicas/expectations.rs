@@ -1,4 +1,4 @@
-//! What a replication controller is waiting to see in its pod cache after its own
+//! What a replica controller (ReplicationController or ReplicaSet) is waiting to see in its pod cache after its own
 //! creates and deletes, so that a sync on a lagging cache does not create or delete
 //! twice (upstream's ControllerExpectations, keyed by pod name and uid).
 
@@ -16,28 +16,28 @@ struct Pending {
     since: Option<Instant>,
 }
 
-/// Per controller uid.
+/// Per owner uid.
 #[derive(Default)]
 pub struct Expectations {
     pending: Mutex<HashMap<String, Pending>>,
 }
 
 impl Expectations {
-    pub fn expect_created(&self, rc_uid: &str, pod_name: String) {
-        self.with(rc_uid, |p| {
+    pub fn expect_created(&self, owner_uid: &str, pod_name: String) {
+        self.with(owner_uid, |p| {
             p.created.insert(pod_name);
         });
     }
 
-    pub fn expect_deleted(&self, rc_uid: &str, pod_uid: String) {
-        self.with(rc_uid, |p| {
+    pub fn expect_deleted(&self, owner_uid: &str, pod_uid: String) {
+        self.with(owner_uid, |p| {
             p.deleted.insert(pod_uid);
         });
     }
 
-    fn with(&self, rc_uid: &str, f: impl FnOnce(&mut Pending)) {
+    fn with(&self, owner_uid: &str, f: impl FnOnce(&mut Pending)) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let p = pending.entry(rc_uid.to_string()).or_default();
+        let p = pending.entry(owner_uid.to_string()).or_default();
         p.since.get_or_insert_with(Instant::now);
         f(p);
     }
@@ -47,25 +47,25 @@ impl Expectations {
     /// and not being deleted.
     pub fn satisfied(
         &self,
-        rc_uid: &str,
+        owner_uid: &str,
         seen_name: impl Fn(&str) -> bool,
         live_uid: impl Fn(&str) -> bool,
     ) -> bool {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(p) = pending.get_mut(rc_uid) else {
+        let Some(p) = pending.get_mut(owner_uid) else {
             return true;
         };
         p.created.retain(|name| !seen_name(name));
         p.deleted.retain(|uid| live_uid(uid));
         let expired = p.since.is_some_and(|t| t.elapsed() > TIMEOUT);
         if expired || (p.created.is_empty() && p.deleted.is_empty()) {
-            pending.remove(rc_uid);
+            pending.remove(owner_uid);
             return true;
         }
         false
     }
 
-    /// Drop what is kept for controllers that no longer exist.
+    /// Drop what is kept for owners that no longer exist.
     pub fn retain(&self, live: impl Fn(&str) -> bool) {
         self.pending
             .lock()
@@ -81,12 +81,12 @@ mod tests {
     #[test]
     fn waits_until_creates_and_deletes_are_observed() {
         let e = Expectations::default();
-        assert!(e.satisfied("rc", |_| false, |_| true));
-        e.expect_created("rc", "a".into());
-        e.expect_deleted("rc", "u1".into());
-        assert!(!e.satisfied("rc", |_| false, |_| true));
-        assert!(!e.satisfied("rc", |n| n == "a", |_| true));
-        assert!(e.satisfied("rc", |_| false, |_| false));
-        assert!(e.satisfied("rc", |_| false, |_| true));
+        assert!(e.satisfied("owner", |_| false, |_| true));
+        e.expect_created("owner", "a".into());
+        e.expect_deleted("owner", "u1".into());
+        assert!(!e.satisfied("owner", |_| false, |_| true));
+        assert!(!e.satisfied("owner", |n| n == "a", |_| true));
+        assert!(e.satisfied("owner", |_| false, |_| false));
+        assert!(e.satisfied("owner", |_| false, |_| true));
     }
 }

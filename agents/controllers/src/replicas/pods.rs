@@ -1,13 +1,13 @@
-//! Pods as a replication controller sees them: ownership, selection, readiness, which
-//! to delete first, and new pods from the template.
+//! Pods as a replica controller sees them: ownership, selection, readiness, which to
+//! delete first, and new pods from the owner's template.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Pod, ReplicationController};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::ObjectMeta;
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 
 /// The pod's controlling ownerReference, if any.
 pub fn controller_of(pod: &Pod) -> Option<&OwnerReference> {
@@ -18,7 +18,7 @@ pub fn controller_of(pod: &Pod) -> Option<&OwnerReference> {
         .find(|r| r.controller == Some(true))
 }
 
-/// An RC selector is an equality map; an empty one selects nothing.
+/// An equality-map selector (a ReplicationController's); an empty one selects nothing.
 pub fn selects(selector: &BTreeMap<String, String>, pod: &Pod) -> bool {
     let labels = pod.labels();
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
@@ -78,33 +78,32 @@ pub fn delete_first(a: &Pod, b: &Pod) -> Ordering {
         .then_with(|| created(b).cmp(&created(a)))
 }
 
-/// The ownerReference an RC puts on the pods it controls.
-pub fn owner_reference(rc: &ReplicationController) -> OwnerReference {
+/// The ownerReference a controller puts on the objects it controls.
+pub fn owner_reference<K: Resource<DynamicType = ()>>(owner: &K) -> OwnerReference {
     OwnerReference {
-        api_version: "v1".into(),
-        kind: "ReplicationController".into(),
-        name: rc.name_any(),
-        uid: rc.metadata.uid.clone().unwrap_or_default(),
+        api_version: K::api_version(&()).into_owned(),
+        kind: K::kind(&()).into_owned(),
+        name: owner.name_any(),
+        uid: owner.meta().uid.clone().unwrap_or_default(),
         controller: Some(true),
         block_owner_deletion: Some(true),
     }
 }
 
-/// A new pod from the RC's template: `generateName: <rc>-`, the template's labels,
+/// A new pod from an owner's template: `generateName: <owner>-`, the template's labels,
 /// annotations and spec, and the controller reference.
-pub fn from_template(rc: &ReplicationController) -> Option<Pod> {
-    let template = rc.spec.as_ref()?.template.as_ref()?;
+pub fn from_template<K: Resource<DynamicType = ()>>(owner: &K, template: &PodTemplateSpec) -> Pod {
     let meta = template.metadata.clone().unwrap_or_default();
-    Some(Pod {
+    Pod {
         metadata: ObjectMeta {
-            generate_name: Some(format!("{}-", rc.name_any())),
+            generate_name: Some(format!("{}-", owner.name_any())),
             labels: meta.labels,
             annotations: meta.annotations,
             finalizers: meta.finalizers,
-            owner_references: Some(vec![owner_reference(rc)]),
+            owner_references: Some(vec![owner_reference(owner)]),
             ..Default::default()
         },
         spec: template.spec.clone(),
         status: None,
-    })
+    }
 }
