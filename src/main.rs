@@ -23,6 +23,9 @@ enum Command {
     ControllerManager(rkube_controllers::ControllerManagerFlags),
     /// Manage the node's image store (import archives, list, remove), on the kubelet's root dir.
     Images(rkube_images::cli::ImagesArgs),
+    /// Run the whole cluster in one process: the apiserver and the agents beside it
+    /// (admin kubeconfig at <data-dir>/kubeconfig.yaml).
+    Server(rkube_server::ServerFlags),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
     Conformance(rkube_conformance::ConformanceFlags),
     /// Run the node agent: register the Node, keep its Lease, run the pods bound to it.
@@ -35,6 +38,7 @@ fn init_logging(cli: &Cli) -> anyhow::Result<()> {
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let log_dir = match &cli.command {
         Command::Apiserver(flags) => flags.log_dir.clone(),
+        Command::Server(flags) => flags.apiserver.log_dir.clone(),
         _ => None,
     };
     match log_dir {
@@ -75,5 +79,6 @@ fn main() -> anyhow::Result<()> {
         Command::ControllerManager(flags) => Ok(runtime.block_on(rkube_controllers::run(flags))?),
         Command::Images(args) => Ok(runtime.block_on(rkube_images::cli::run(args))?),
         Command::Kubelet(flags) => Ok(runtime.block_on(rkube_kubelet::run(flags))?),
+        Command::Server(flags) => runtime.block_on(rkube_server::run(flags)),
     }
 }
