@@ -21,7 +21,7 @@ enum Command {
     Bench(rkube_bench::BenchArgs),
     /// Run the controller-manager: namespace, serviceaccount, replication, replicaset and deployment controllers.
     ControllerManager(rkube_controllers::ControllerManagerFlags),
-    /// Manage the node's image store (import archives, list, remove), on the kubelet's root dir.
+    /// Manage the node's image store (pull, import archives, list, inspect, remove) on the kubelet's root dir.
     Images(rkube_images::cli::ImagesArgs),
     /// Run the whole cluster in one process: the apiserver and the agents beside it
     /// (admin kubeconfig at <data-dir>/kubeconfig.yaml).

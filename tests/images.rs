@@ -6,81 +6,10 @@ mod common;
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::image_store::{layer_dirs, list, ok, rkube_images, run_in_rootfs};
 use common::oci_image::{self, Compression, LayerSpec, TestImage};
-
-fn rkube_images(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rkube"))
-        .arg("images")
-        .args(args)
-        .arg("--root-dir")
-        .arg(root)
-        .output()
-        .expect("running rkube images")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "rkube images failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn list(root: &Path) -> serde_json::Value {
-    serde_json::from_str(&ok(rkube_images(root, &["ls", "-o", "json"]))).unwrap()
-}
-
-fn layer_dirs(root: &Path, reference: &str) -> Vec<PathBuf> {
-    let json: serde_json::Value =
-        serde_json::from_str(&ok(rkube_images(root, &["inspect", reference]))).unwrap();
-    json["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| PathBuf::from(l.as_str().unwrap()))
-        .collect()
-}
-
-/// Mounts the layers as the kubelet will (overlayfs, lowerdir = top first) in a throwaway
-/// mount namespace and runs `script` with busybox sh chrooted into the result.
-fn run_in_rootfs(layers: &[PathBuf], scratch: &Path, script: &str) -> String {
-    let lower: Vec<String> = layers
-        .iter()
-        .rev()
-        .map(|l| l.display().to_string())
-        .collect();
-    for d in ["upper", "work", "merged"] {
-        std::fs::create_dir_all(scratch.join(d)).unwrap();
-    }
-    let s = scratch.display();
-    let mount = format!(
-        "mount -t overlay overlay -o lowerdir={},upperdir={s}/upper,workdir={s}/work {s}/merged && \
-         exec chroot {s}/merged /bin/sh -c \"$0\"",
-        lower.join(":")
-    );
-    let out = Command::new("unshare")
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &mount,
-            script,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "container script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn write(path: &Path, content: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

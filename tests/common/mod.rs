@@ -2,9 +2,11 @@
 
 #![allow(dead_code)]
 
+pub mod image_store;
 pub mod kubelet;
 pub mod netns;
 pub mod oci_image;
+pub mod registry;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -68,6 +68,17 @@ pub fn build_layout(
     layers: &[LayerSpec],
     cmd: &[&str],
 ) -> TestImage {
+    build_layout_for("amd64", layout, ref_name, layers, cmd)
+}
+
+/// [`build_layout`] for another architecture (`arm64`): the config says so.
+pub fn build_layout_for(
+    architecture: &str,
+    layout: &Path,
+    ref_name: &str,
+    layers: &[LayerSpec],
+    cmd: &[&str],
+) -> TestImage {
     let blobs = layout.join("blobs/sha256");
     fs::create_dir_all(&blobs).unwrap();
     let work = layout.with_extension("work");
@@ -107,7 +118,7 @@ pub fn build_layout(
         descriptors.push(put_blob(&blobs, &fs::read(&blob).unwrap(), media_type));
     }
     let config = serde_json::json!({
-        "architecture": "amd64",
+        "architecture": architecture,
         "os": "linux",
         "config": {"Cmd": cmd, "Env": ["PATH=/bin"], "WorkingDir": "/"},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
@@ -181,6 +192,43 @@ impl TestImage {
         ]));
         path.to_path_buf()
     }
+}
+
+/// Makes the layout's `index.json` name an image index (manifest list) of `images`, all
+/// built into this same layout, each with its platform; returns the index's digest.
+pub fn multi_platform_index(
+    layout: &Path,
+    ref_name: &str,
+    images: &[(&TestImage, &str)],
+) -> String {
+    let manifests: Vec<serde_json::Value> = images
+        .iter()
+        .map(|(image, architecture)| {
+            let path = layout
+                .join("blobs/sha256")
+                .join(&image.manifest_digest["sha256:".len()..]);
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": image.manifest_digest,
+                "size": fs::metadata(path).unwrap().len(),
+                "platform": {"architecture": architecture, "os": "linux"},
+            })
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    });
+    let mut descriptor = put_blob(
+        &layout.join("blobs/sha256"),
+        &serde_json::to_vec(&index).unwrap(),
+        "application/vnd.oci.image.index.v1+json",
+    );
+    descriptor["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": ref_name});
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [descriptor]});
+    fs::write(layout.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    descriptor["digest"].as_str().unwrap().to_string()
 }
 
 /// A one-layer busybox image whose command prints `message`: the simplest runnable image.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::digest::{Digest, Hashing};
 use crate::ImageError;
 
+#[derive(Clone)]
 pub(crate) struct BlobStore {
     dir: PathBuf,
     tmp: PathBuf,

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::{Image, ImageError, ImageStore};
+use crate::reference::Reference;
+use crate::{Image, ImageError, ImageStore, RegistryAuth};
 
 #[derive(Args, Debug)]
 pub struct ImagesArgs {
@@ -22,6 +23,22 @@ pub enum ImagesCommand {
     Import {
         /// The archive (e.g. from `skopeo copy … oci-archive:FILE:name:tag` or `docker save`).
         file: PathBuf,
+    },
+    /// Pull an image from a registry (distribution API v2) unless it is already here.
+    Pull {
+        /// `busybox:1.36`, `localhost:5000/app@sha256:…` (normalized like Docker).
+        reference: String,
+        /// Speak plain HTTP to this registry (`host:port`, `host` or a CIDR; repeatable).
+        /// Registries on loopback always are.
+        #[arg(long = "insecure-registry")]
+        insecure_registries: Vec<String>,
+        /// Credentials for the image's registry: `USERNAME[:PASSWORD]`.
+        #[arg(long)]
+        creds: Option<String>,
+        /// A docker config (`{"auths": …}`, as in a dockerconfigjson pull secret, or the
+        /// older dockercfg form) to take credentials from.
+        #[arg(long)]
+        auth_file: Option<PathBuf>,
     },
     /// List the images in the store.
     Ls {
@@ -57,6 +74,16 @@ pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
                 println!("imported {} {}", names(&image), image.digest);
             }
         }
+        ImagesCommand::Pull {
+            reference,
+            insecure_registries,
+            creds,
+            auth_file,
+        } => {
+            let auth = registry_auth(&reference, creds.as_deref(), auth_file.as_deref())?;
+            let image = store.pull(&reference, &auth, &insecure_registries).await?;
+            println!("pulled {} {}", names(&image), image.digest);
+        }
         ImagesCommand::Ls { output } => {
             let images = store.list()?;
             match output {
@@ -84,6 +111,35 @@ pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
         }
     }
     Ok(())
+}
+
+fn registry_auth(
+    reference: &str,
+    creds: Option<&str>,
+    auth_file: Option<&std::path::Path>,
+) -> Result<RegistryAuth, ImageError> {
+    let mut auth = RegistryAuth::anonymous();
+    if let Some(creds) = creds {
+        let registry = Reference::parse(reference)?.registry;
+        let (username, password) = creds.split_once(':').unwrap_or((creds, ""));
+        auth.merge(RegistryAuth::basic(&registry, username, password));
+    }
+    if let Some(path) = auth_file {
+        let bytes = std::fs::read(path).map_err(|source| ImageError::Io {
+            op: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let is_config_json = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .map(|v| v.get("auths").is_some())
+            .unwrap_or(true);
+        auth.merge(if is_config_json {
+            RegistryAuth::from_docker_config_json(&bytes)?
+        } else {
+            RegistryAuth::from_dockercfg(&bytes)?
+        });
+    }
+    Ok(auth)
 }
 
 fn names(image: &Image) -> String {

@@ -72,6 +72,7 @@ pub(crate) fn now() -> u64 {
         .unwrap_or(0)
 }
 
+#[derive(Clone)]
 pub(crate) struct RefIndex {
     path: PathBuf,
     lock_path: PathBuf,

@@ -17,8 +17,10 @@ mod index;
 mod layers;
 pub mod oci;
 pub mod reference;
+mod registry;
 mod store;
 
 pub use error::ImageError;
 pub use image::{Image, ImageConfig};
+pub use registry::auth::{Credential, RegistryAuth};
 pub use store::ImageStore;

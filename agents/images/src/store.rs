@@ -13,6 +13,7 @@ use crate::oci::{self, ConfigFile, Document, Manifest, Platform};
 use crate::reference::Reference;
 use crate::{Image, ImageConfig, ImageError};
 
+#[derive(Clone)]
 pub struct ImageStore {
     dir: PathBuf,
     tmp: PathBuf,
