@@ -26,6 +26,8 @@ enum Command {
     /// Run the whole cluster in one process: the apiserver and the agents beside it
     /// (admin kubeconfig at <data-dir>/kubeconfig.yaml).
     Server(rkube_server::ServerFlags),
+    /// Run kube-proxy (iptables mode): Services and EndpointSlices to this node's iptables rules.
+    Proxy(rkube_proxy::ProxyFlags),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
     Conformance(rkube_conformance::ConformanceFlags),
     /// Run the node agent: register the Node, keep its Lease, run the pods bound to it.
@@ -80,5 +82,6 @@ fn main() -> anyhow::Result<()> {
         Command::Images(args) => Ok(runtime.block_on(rkube_images::cli::run(args))?),
         Command::Kubelet(flags) => Ok(runtime.block_on(rkube_kubelet::run(flags))?),
         Command::Server(flags) => runtime.block_on(rkube_server::run(flags)),
+        Command::Proxy(flags) => Ok(runtime.block_on(rkube_proxy::run(flags))?),
     }
 }

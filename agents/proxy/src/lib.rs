@@ -7,10 +7,149 @@
 
 pub mod chains;
 pub mod cidr;
+mod cleanup;
+mod client;
+pub mod conntrack;
+pub mod convert;
+#[cfg(test)]
+pub mod fake;
+mod flags;
+pub mod iptables;
 pub mod model;
+pub mod node;
+mod observe;
+mod proxier;
 pub mod render;
 pub mod restore;
 pub mod ruleset;
+mod serve;
+pub mod syncer;
 
 #[cfg(test)]
 mod render_tests;
+
+use std::sync::Arc;
+
+pub use cleanup::{cleanup, cleanup_input};
+pub use flags::{parse_duration, ProxyFlags};
+
+use crate::iptables::{Backend, SystemIptables};
+use crate::observe::{Health, Metrics, Observer};
+use crate::render::RenderConfig;
+
+/// Why the proxy could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Flags(String),
+    #[error("reading the kubeconfig: {0}")]
+    Kubeconfig(#[from] kube::config::KubeconfigError),
+    #[error("finding the apiserver: {0}")]
+    InferConfig(#[from] kube::config::InferConfigError),
+    #[error("building the API client: {0}")]
+    Client(#[from] kube::Error),
+    #[error(transparent)]
+    NodePortAddresses(#[from] node::NodePortAddressError),
+    #[error("cleanup: {0}")]
+    Cleanup(#[from] iptables::IptablesError),
+    #[error("serving {what} on {addr}: {source}")]
+    Serve {
+        what: &'static str,
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Run the proxy until the process is killed (or, with `--cleanup`, clean up and return).
+pub async fn run(flags: ProxyFlags) -> Result<(), Error> {
+    if !(flags.proxy_mode.is_empty() || flags.proxy_mode == "iptables") {
+        return Err(Error::Flags(format!(
+            "--proxy-mode {:?} is not implemented: only iptables",
+            flags.proxy_mode
+        )));
+    }
+    let healthz_addr =
+        ProxyFlags::bind_address(&flags.healthz_bind_address).map_err(Error::Flags)?;
+    let metrics_addr =
+        ProxyFlags::bind_address(&flags.metrics_bind_address).map_err(Error::Flags)?;
+    if flags.cleanup {
+        return run_cleanup();
+    }
+    let client = client::build(&flags).await?;
+    let node_name = node::node_name(flags.hostname_override.as_deref());
+    let addresses = node::local_addresses();
+    let nodeport_addresses = node::nodeport_addresses(&flags.nodeport_addresses, &addresses)?;
+    let localhost_nodeports =
+        flags.iptables_localhost_nodeports && node::includes_loopback(&flags.nodeport_addresses);
+    if localhost_nodeports {
+        if let Err(e) = node::enable_route_localnet() {
+            tracing::warn!(error = %e, "cannot set route_localnet: node ports on 127.0.0.1 will not answer");
+        }
+    }
+    let config = RenderConfig {
+        masquerade_all: flags.masquerade_all,
+        masquerade_bit: flags.iptables_masquerade_bit,
+        cluster_cidr: flags.cluster_cidr,
+        node_ip: node::primary_ip(&addresses),
+        nodeport_addresses,
+        localhost_nodeports,
+        conntrack_tcp_liberal: node::conntrack_tcp_be_liberal(),
+        random_fully: true,
+    };
+    let backend = Backend::detect();
+    tracing::info!(node = %node_name, backend = backend.name(), "starting kube-proxy (iptables mode)");
+    let syncer = syncer::Syncer::new(
+        SystemIptables { backend },
+        conntrack::SystemConntrack,
+        config,
+    );
+
+    let health = Arc::new(Health::new(flags.iptables_sync_period * 2));
+    let metrics = Arc::new(Metrics::new());
+    let mut servers = tokio::task::JoinSet::new();
+    for (what, addr, with_metrics) in [
+        ("healthz", healthz_addr, false),
+        ("metrics", metrics_addr, true),
+    ] {
+        let Some(addr) = addr else { continue };
+        let endpoints = serve::Endpoints {
+            health: health.clone(),
+            metrics: with_metrics.then(|| metrics.clone()),
+        };
+        servers.spawn(async move {
+            serve::serve(addr, endpoints)
+                .await
+                .map_err(|source| Error::Serve { what, addr, source })
+        });
+    }
+    let observer = Observer::new(health, metrics).with_events(client.clone(), &node_name);
+    let periods = proxier::Periods {
+        full: flags.iptables_sync_period,
+        min: flags.iptables_min_sync_period,
+    };
+    tokio::select! {
+        _ = proxier::run(client, syncer, node_name, periods, observer) => {
+            Err(Error::Flags("the sync loop stopped".into()))
+        }
+        Some(Ok(Err(e))) = servers.join_next() => Err(e),
+    }
+}
+
+/// `--cleanup`: both backends, whichever holds our rules.
+fn run_cleanup() -> Result<(), Error> {
+    for backend in [Backend::Nft, Backend::Legacy] {
+        let ipt = SystemIptables { backend };
+        match cleanup(&ipt) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                backend = backend.name(),
+                tables = n,
+                "removed kube-proxy rules"
+            ),
+            // A backend whose tools or kernel modules are missing holds nothing of ours.
+            Err(iptables::IptablesError::Spawn { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

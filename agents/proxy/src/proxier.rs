@@ -1,0 +1,171 @@
+//! The control loop: Services and EndpointSlices are LIST+WATCHed into reflector caches;
+//! any change wakes the loop, which syncs from the caches (level-triggered: a sync
+//! always renders everything it knows). Syncs are at least `--iptables-min-sync-period`
+//! apart, so a burst of changes is one sync; every `--iptables-sync-period` the sync is
+//! full.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client};
+use tokio::sync::Notify;
+
+use crate::conntrack::Conntrack;
+use crate::convert::{self, LAST_CHANGE_TRIGGER_TIME};
+use crate::iptables::IptablesRestore;
+use crate::observe::Observer;
+use crate::syncer::Syncer;
+
+pub struct Periods {
+    pub full: Duration,
+    pub min: Duration,
+}
+
+/// Starts a reflector for `K` that wakes `changed` on every event.
+fn watch<K>(api: Api<K>, changed: Arc<Notify>) -> Store<K>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store();
+    let stream =
+        reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
+    tokio::spawn(async move {
+        stream
+            .for_each(|event| {
+                match event {
+                    Ok(_) => changed.notify_one(),
+                    Err(e) => tracing::warn!(error = %e, "watch failed; retrying"),
+                }
+                std::future::ready(())
+            })
+            .await;
+    });
+    store
+}
+
+pub async fn run<I, C>(
+    client: Client,
+    mut syncer: Syncer<I, C>,
+    node_name: String,
+    periods: Periods,
+    observer: Observer,
+) where
+    I: IptablesRestore,
+    C: Conntrack,
+{
+    let changed = Arc::new(Notify::new());
+    let services = watch::<Service>(Api::all(client.clone()), changed.clone());
+    let slices = watch::<EndpointSlice>(Api::all(client), changed.clone());
+    // Never sync a partial picture after a restart: wait for both initial lists.
+    let (a, b) = tokio::join!(services.wait_until_ready(), slices.wait_until_ready());
+    if a.is_err() || b.is_err() {
+        tracing::error!("watch caches closed before they were ready");
+        return;
+    }
+    let started = jiff::Timestamp::now();
+    let mut trigger_times = TriggerTimes::default();
+    let mut last_full: Option<Instant> = None;
+    loop {
+        let sync_start = Instant::now();
+        let full = last_full.is_none_or(|t| sync_start.duration_since(t) >= periods.full);
+        let service_objects = services.state();
+        let slice_objects = slices.state();
+        let state = convert::proxy_state(
+            service_objects.iter().map(|s| s.as_ref()),
+            slice_objects.iter().map(|s| s.as_ref()),
+            &node_name,
+        );
+        let result = tokio::task::block_in_place(|| syncer.sync(&state, full));
+        let elapsed = sync_start.elapsed();
+        match result {
+            Ok(report) => {
+                if report.full {
+                    last_full = Some(sync_start);
+                }
+                tracing::debug!(?report, ?elapsed, "synced");
+                let now = jiff::Timestamp::now();
+                let latencies = trigger_times.newly_programmed(
+                    slice_objects.iter().map(|s| s.as_ref()),
+                    started,
+                    now,
+                );
+                observer.synced(&report, elapsed, &latencies);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sync failed; the next sync is full");
+                observer.failed(&e.to_string()).await;
+            }
+        }
+        let next_full = last_full
+            .map_or(sync_start + periods.min.max(Duration::from_secs(1)), |t| {
+                t + periods.full
+            });
+        tokio::select! {
+            _ = changed.notified() => {}
+            _ = tokio::time::sleep_until(next_full.into()) => {}
+        }
+        observer.queued();
+        // Batch a burst of changes into one sync.
+        tokio::time::sleep_until((sync_start + periods.min).into()).await;
+    }
+}
+
+/// The `last-change-trigger-time` of each slice already counted in
+/// `network_programming_duration_seconds`.
+#[derive(Default)]
+struct TriggerTimes {
+    seen: HashMap<(String, String), String>,
+}
+
+impl TriggerTimes {
+    /// Seconds from each new trigger time (after `since`) to `now`.
+    fn newly_programmed<'a>(
+        &mut self,
+        slices: impl Iterator<Item = &'a EndpointSlice>,
+        since: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> Vec<f64> {
+        let mut out = Vec::new();
+        // Rebuilt each time, so deleted slices are forgotten.
+        let mut seen = HashMap::new();
+        for slice in slices {
+            let Some(value) = slice
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(LAST_CHANGE_TRIGGER_TIME))
+            else {
+                continue;
+            };
+            let key = (
+                slice.metadata.namespace.clone().unwrap_or_default(),
+                slice.metadata.name.clone().unwrap_or_default(),
+            );
+            let known = self.seen.get(&key) == Some(value);
+            seen.insert(key, value.clone());
+            if known {
+                continue;
+            }
+            if let Ok(at) = value.parse::<jiff::Timestamp>() {
+                if at >= since {
+                    let seconds = now.duration_since(at).as_secs_f64();
+                    out.push(seconds.max(0.0));
+                }
+            }
+        }
+        self.seen = seen;
+        out
+    }
+}

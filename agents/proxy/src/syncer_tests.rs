@@ -1,0 +1,196 @@
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::chains::ServiceChains;
+use crate::fake::FakeIptables;
+use crate::model::{Endpoint, Protocol, ServicePort, ServicePortName};
+
+#[derive(Clone, Default)]
+struct RecordingConntrack(Arc<Mutex<Vec<String>>>);
+
+impl Conntrack for RecordingConntrack {
+    fn delete(&self, args: &[String]) {
+        self.0.lock().unwrap().push(args.join(" "));
+    }
+}
+
+fn name(svc: &str, protocol: Protocol) -> ServicePortName {
+    ServicePortName {
+        namespace: "default".into(),
+        name: svc.into(),
+        port: "".into(),
+        protocol,
+    }
+}
+
+fn add(state: &mut ProxyState, svc: &str, protocol: Protocol, ip: u8, endpoints: &[u8]) {
+    let n = name(svc, protocol);
+    state.services.insert(
+        n.clone(),
+        ServicePort {
+            name: n.clone(),
+            cluster_ip: Ipv4Addr::new(10, 96, 0, ip),
+            port: 80,
+            node_port: None,
+            external_ips: vec![],
+            load_balancer_ips: vec![],
+            load_balancer_source_ranges: vec![],
+            sticky_seconds: None,
+            external_traffic_local: false,
+            internal_traffic_local: false,
+            health_check_node_port: None,
+        },
+    );
+    let eps = endpoints
+        .iter()
+        .map(|last| Endpoint {
+            ip: Ipv4Addr::new(10, 244, 0, *last),
+            port: 8080,
+            ready: true,
+            serving: true,
+            terminating: false,
+            local: false,
+        })
+        .collect();
+    state.endpoints.insert(n, eps);
+}
+
+fn syncer(fake: &FakeIptables) -> (Syncer<FakeIptables, RecordingConntrack>, RecordingConntrack) {
+    let ct = RecordingConntrack::default();
+    (
+        Syncer::new(fake.clone(), ct.clone(), RenderConfig::default()),
+        ct,
+    )
+}
+
+fn two_services() -> ProxyState {
+    let mut s = ProxyState::default();
+    add(&mut s, "a", Protocol::Tcp, 1, &[1, 2]);
+    add(&mut s, "b", Protocol::Tcp, 2, &[3]);
+    s
+}
+
+#[test]
+fn first_sync_is_full_and_keeps_foreign_rules() {
+    let fake = FakeIptables::new();
+    fake.add_rule(TableName::Nat, "PREROUTING", "-j FOREIGN-ACCEPT");
+    fake.add_rule(TableName::Filter, "INPUT", "-p tcp --dport 22 -j ACCEPT");
+    let (mut syncer, _) = syncer(&fake);
+    let report = syncer.sync(&two_services(), false).unwrap();
+    assert!(report.full);
+    assert_eq!(report.restores, 2);
+    let prerouting = fake.chain(TableName::Nat, "PREROUTING").unwrap();
+    assert_eq!(
+        prerouting,
+        [
+            "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+            "-j FOREIGN-ACCEPT"
+        ]
+    );
+    let input = fake.chain(TableName::Filter, "INPUT").unwrap();
+    assert!(input.contains(&"-p tcp --dport 22 -j ACCEPT".to_string()));
+    let a = ServiceChains::new(&name("a", Protocol::Tcp));
+    assert_eq!(fake.chain(TableName::Nat, &a.cluster).unwrap().len(), 2);
+}
+
+#[test]
+fn nothing_changed_means_no_restore() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    let report = syncer.sync(&two_services(), false).unwrap();
+    assert!(!report.full);
+    assert_eq!(report.restores, 0);
+}
+
+#[test]
+fn an_endpoint_change_sends_only_that_service_chains() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    let mut changed = two_services();
+    add(&mut changed, "a", Protocol::Tcp, 1, &[1, 4]);
+    let report = syncer.sync(&changed, false).unwrap();
+    assert_eq!(report.restores, 1, "only nat changed");
+    let last = fake.state().restores.last().unwrap().clone();
+    let a = ServiceChains::new(&name("a", Protocol::Tcp));
+    assert!(last.contains(&format!(":{} - [0:0]", a.cluster)));
+    assert!(!last.contains(":KUBE-SERVICES"), "{last}");
+    assert!(!last.contains("10.244.0.3"), "service b untouched: {last}");
+    assert_eq!(last.matches("-X KUBE-SEP-").count(), 1, "{last}");
+    // The result is what a full sync from scratch gives.
+    let fresh = FakeIptables::new();
+    let (mut other, _) = super::tests::syncer(&fresh);
+    other.sync(&changed, false).unwrap();
+    assert_eq!(
+        fake.save(TableName::Nat).unwrap(),
+        fresh.save(TableName::Nat).unwrap()
+    );
+}
+
+#[test]
+fn a_deleted_service_loses_its_chains() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    let mut fewer = ProxyState::default();
+    add(&mut fewer, "b", Protocol::Tcp, 2, &[3]);
+    syncer.sync(&fewer, false).unwrap();
+    let nat = fake.save(TableName::Nat).unwrap();
+    let a = ServiceChains::new(&name("a", Protocol::Tcp));
+    assert!(!nat.contains(&a.cluster));
+    assert!(!nat.contains("10.244.0.1"));
+    assert_eq!(nat.matches(":KUBE-SEP-").count(), 1);
+}
+
+#[test]
+fn a_failed_restore_makes_the_next_sync_full() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    fake.state().fail_next = true;
+    let mut changed = two_services();
+    add(&mut changed, "a", Protocol::Tcp, 1, &[9]);
+    assert!(syncer.sync(&changed, false).is_err());
+    assert!(syncer.needs_full());
+    let report = syncer.sync(&changed, false).unwrap();
+    assert!(report.full);
+    assert!(fake
+        .save(TableName::Nat)
+        .unwrap()
+        .contains("10.244.0.9:8080"));
+}
+
+#[test]
+fn a_restart_deletes_stale_chains_and_does_not_repeat_jumps() {
+    let fake = FakeIptables::new();
+    let (mut first, _) = syncer(&fake);
+    first.sync(&two_services(), false).unwrap();
+    // A new process, with one service fewer.
+    let (mut second, _) = syncer(&fake);
+    let mut fewer = ProxyState::default();
+    add(&mut fewer, "b", Protocol::Tcp, 2, &[3]);
+    second.sync(&fewer, false).unwrap();
+    second.sync(&fewer, true).unwrap();
+    let nat = fake.save(TableName::Nat).unwrap();
+    assert!(!nat.contains(&ServiceChains::new(&name("a", Protocol::Tcp)).cluster));
+    assert_eq!(fake.chain(TableName::Nat, "PREROUTING").unwrap().len(), 1);
+    assert_eq!(fake.chain(TableName::Filter, "FORWARD").unwrap().len(), 4);
+}
+
+#[test]
+fn udp_endpoint_removal_deletes_its_conntrack_entries() {
+    let fake = FakeIptables::new();
+    let (mut syncer, ct) = syncer(&fake);
+    let mut s = ProxyState::default();
+    add(&mut s, "dns", Protocol::Udp, 10, &[1, 2]);
+    syncer.sync(&s, false).unwrap();
+    assert!(ct.0.lock().unwrap().is_empty());
+    add(&mut s, "dns", Protocol::Udp, 10, &[2]);
+    syncer.sync(&s, false).unwrap();
+    assert_eq!(
+        *ct.0.lock().unwrap(),
+        ["-p udp --orig-dst 10.96.0.10 --orig-port-dst 80 --dst-nat 10.244.0.1"]
+    );
+}
