@@ -20,7 +20,8 @@ pub struct ControllerManagerFlags {
     /// A list of controllers to enable. '*' enables all on-by-default controllers, 'foo'
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
     /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
-    /// deployment (also accepted with upstream's '-controller' suffix).
+    /// deployment, endpoints (also accepted with upstream's '-controller' suffix;
+    /// 'endpoint' for endpoints).
     #[arg(
         long,
         default_value = "*",
@@ -50,6 +51,10 @@ pub struct ControllerManagerFlags {
     /// coordination.k8s.io Lease).
     #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
     pub leader_elect: bool,
+
+    /// The number of endpoint syncing operations that will be done concurrently.
+    #[arg(long, default_value_t = 5, value_name = "int32")]
+    pub concurrent_endpoint_syncs: u16,
 }
 
 /// A controller this process can run.
@@ -60,15 +65,17 @@ pub enum ControllerName {
     Replication,
     ReplicaSet,
     Deployment,
+    Endpoints,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 5] = [
+    pub const ALL: [ControllerName; 6] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
         ControllerName::ReplicaSet,
         ControllerName::Deployment,
+        ControllerName::Endpoints,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -81,6 +88,7 @@ impl ControllerName {
             }
             ControllerName::ReplicaSet => ["replicaset-controller", "replicaset"],
             ControllerName::Deployment => ["deployment-controller", "deployment"],
+            ControllerName::Endpoints => ["endpoints-controller", "endpoint"],
         }
     }
 
@@ -91,7 +99,6 @@ impl ControllerName {
 
 /// Upstream controllers this process does not run yet: naming one is refused, not ignored.
 const NOT_YET: &[&str] = &[
-    "endpoint",
     "garbagecollector",
     "endpointslice",
     "endpointslicemirroring",
@@ -188,6 +195,7 @@ mod tests {
                 ControllerName::ServiceAccount,
                 ControllerName::Replication,
                 ControllerName::ReplicaSet,
+                ControllerName::Endpoints,
             ]
         );
         assert_eq!(

@@ -5,15 +5,20 @@
 //! per-object exponential backoff), and each reconcile is level-triggered: it reads the
 //! caches and converges, so a restart at any moment loses nothing.
 
+mod cache_lag;
 mod client;
 mod deployment;
+mod endpoints;
 mod flags;
 mod namespace;
 mod queue;
 mod replicas;
 mod replicaset;
 mod replication;
+mod service_index;
+mod service_pods;
 mod serviceaccount;
+mod trigger_time;
 
 use futures_util::future::{BoxFuture, FutureExt};
 
@@ -63,6 +68,9 @@ pub async fn run(flags: ControllerManagerFlags) -> Result<(), Error> {
             }
             ControllerName::Deployment => {
                 deployment::run(client, flags.concurrent_deployment_syncs).boxed()
+            }
+            ControllerName::Endpoints => {
+                endpoints::run(client, flags.concurrent_endpoint_syncs).boxed()
             }
         };
         tasks.spawn(async move {
