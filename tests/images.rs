@@ -318,3 +318,70 @@ fn layers_escaping_their_directory_are_refused() {
         assert_eq!(list(&root), serde_json::json!([]), "{name}");
     }
 }
+
+#[test]
+fn garbage_collection_removes_least_recently_used_images_not_in_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("kubelet");
+    let mut digests = Vec::new();
+    for name in ["first", "second", "third"] {
+        let image =
+            oci_image::busybox_image(&tmp.path().join(name), &format!("gc/{name}:v1"), name);
+        let archive = image.oci_archive(&tmp.path().join(format!("{name}.tar")));
+        ok(rkube_images(&root, &["import", archive.to_str().unwrap()]));
+        digests.push(image.manifest_digest);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let first_layers = layer_dirs(&root, "gc/first:v1");
+    let gc = |args: &[&str]| {
+        let mut all = vec!["gc", "--min-age-seconds", "0", "--in-use", "gc/first:v1"];
+        all.extend_from_slice(args);
+        ok(rkube_images(&root, &all))
+    };
+
+    // Nothing to free: nothing removed.
+    let out = gc(&["--free", "0"]);
+    assert!(!out.contains("removed"), "{out}");
+    assert_eq!(list(&root).as_array().unwrap().len(), 3);
+
+    // One byte: the least recently used image not in use goes, and only it.
+    let out = gc(&["--free", "1"]);
+    assert!(
+        out.contains(&format!("removed docker.io/gc/second:v1 {}", digests[1])),
+        "{out}"
+    );
+    let freed: u64 = out
+        .lines()
+        .last()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(freed > 0, "{out}");
+    let left: Vec<String> = list(&root)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["digest"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, vec![digests[2].clone(), digests[0].clone()]);
+
+    // Everything it can: the image in use stays, whole and runnable.
+    gc(&["--free", "100000000000"]);
+    assert_eq!(list(&root)[0]["digest"], digests[0].as_str());
+    assert_eq!(list(&root).as_array().unwrap().len(), 1);
+    assert_eq!(layer_dirs(&root, "gc/first:v1"), first_layers);
+    assert_eq!(
+        run_in_rootfs(&first_layers, &tmp.path().join("c"), "echo still here"),
+        "still here\n"
+    );
+    // Blobs left: the survivor's manifest, config and layer.
+    assert_eq!(
+        std::fs::read_dir(root.join("images/blobs/sha256"))
+            .unwrap()
+            .count(),
+        3
+    );
+}

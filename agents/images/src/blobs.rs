@@ -105,6 +105,25 @@ impl BlobStore {
     }
 }
 
+impl BlobStore {
+    /// Every blob in the store.
+    pub fn all(&self) -> Result<Vec<Digest>, ImageError> {
+        let dir = self.dir.join("sha256");
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir)
+            .map_err(ImageError::io("read dir", &dir))?
+            .flatten()
+        {
+            if let Some(name) = entry.file_name().to_str() {
+                if let Ok(d) = Digest::parse(&format!("sha256:{name}")) {
+                    out.push(d);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A blob being written; unless [`BlobWriter::commit`] succeeds it leaves nothing behind.
 pub(crate) struct BlobWriter {
     file: Option<Hashing<io::BufWriter<File>>>,

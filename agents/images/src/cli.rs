@@ -50,6 +50,20 @@ pub enum ImagesCommand {
         /// A reference (`busybox:1.36`) or manifest digest (`sha256:…`).
         reference: String,
     },
+    /// Garbage-collect: free BYTES by removing the least recently used images not in use
+    /// (and leftovers of interrupted pulls and imports), as the kubelet does under disk
+    /// pressure.
+    Gc {
+        /// How many bytes to free (0: only leftovers).
+        #[arg(long = "free")]
+        bytes_to_free: u64,
+        /// An image to keep, by reference or digest (repeatable).
+        #[arg(long = "in-use")]
+        in_use: Vec<String>,
+        /// Keep images used or pulled less than this many seconds ago.
+        #[arg(long, default_value_t = 120)]
+        min_age_seconds: u64,
+    },
     /// Remove an image (all its references) and the layers no other image uses.
     Rm {
         /// A reference (`busybox:1.36`) or manifest digest (`sha256:…`).
@@ -101,6 +115,21 @@ pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
             let mut json = image_json(&image);
             json["layers"] = serde_json::json!(store.layer_dirs(&image)?);
             println!("{}", serde_json::to_string_pretty(&json).expect("json"));
+        }
+        ImagesCommand::Gc {
+            bytes_to_free,
+            in_use,
+            min_age_seconds,
+        } => {
+            let report = store.garbage_collect(
+                &in_use,
+                bytes_to_free,
+                std::time::Duration::from_secs(min_age_seconds),
+            )?;
+            for image in &report.removed {
+                println!("removed {} {}", names(image), image.digest);
+            }
+            println!("freed {} bytes", report.bytes_freed);
         }
         ImagesCommand::Rm { reference } => {
             let image = store

@@ -13,9 +13,9 @@ pub struct Image {
     pub config: ImageConfig,
     /// Bytes of content: config plus (compressed) layers, as a registry counts them.
     pub size: u64,
-    /// Seconds since the epoch when the store last recorded a use of it (pull, import,
-    /// [`crate::ImageStore::mark_used`]).
-    pub last_used: u64,
+    /// Milliseconds since the epoch when the store last recorded a use of it (pull,
+    /// import, [`crate::ImageStore::mark_used`]).
+    pub last_used_ms: u64,
 }
 
 /// The parts of the image config that decide how a container runs.

@@ -25,11 +25,11 @@ pub(crate) struct ImageRecord {
     /// Normalized references (`docker.io/library/busybox:1.36`), possibly none.
     #[serde(default)]
     pub references: Vec<String>,
-    /// Seconds since the epoch: when it was stored, and last used by a container.
+    /// Milliseconds since the epoch: when it was stored, and last used by a container.
     #[serde(default)]
-    pub created: u64,
+    pub created_ms: u64,
     #[serde(default)]
-    pub last_used: u64,
+    pub last_used_ms: u64,
 }
 
 impl IndexFile {
@@ -47,15 +47,16 @@ impl IndexFile {
         for record in self.images.values_mut() {
             record.references.retain(|r| !references.contains(r));
         }
-        let now = now();
+        let now = now_ms();
         let record = self
             .images
             .entry(digest.to_string())
             .or_insert_with(|| ImageRecord {
-                created: now,
-                last_used: now,
+                created_ms: now,
                 ..Default::default()
             });
+        // Pulled or imported again: as good as used.
+        record.last_used_ms = now;
         for r in references {
             if !record.references.contains(r) {
                 record.references.push(r.clone());
@@ -65,10 +66,10 @@ impl IndexFile {
     }
 }
 
-pub(crate) fn now() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
 

@@ -11,6 +11,7 @@ mod blobs;
 pub mod cli;
 pub mod digest;
 mod error;
+mod gc;
 mod image;
 mod import;
 mod index;
@@ -21,6 +22,7 @@ mod registry;
 mod store;
 
 pub use error::ImageError;
+pub use gc::{FilesystemUsage, GcReport};
 pub use image::{Image, ImageConfig};
 pub use registry::auth::{Credential, RegistryAuth};
 pub use store::ImageStore;

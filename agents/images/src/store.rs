@@ -1,9 +1,10 @@
 //! `ImageStore`: the images of one node, under `<root-dir>/images`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::blobs::BlobStore;
 use crate::digest::Digest;
@@ -20,6 +21,9 @@ pub struct ImageStore {
     pub(crate) blobs: BlobStore,
     pub(crate) index: RefIndex,
     pub(crate) platform: Platform,
+    /// One pull at a time per reference in this process: pods starting together on one
+    /// image share its download.
+    pub(crate) pulls: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl ImageStore {
@@ -38,6 +42,7 @@ impl ImageStore {
             tmp,
             dir,
             platform: oci::host_platform(),
+            pulls: Arc::default(),
         })
     }
 
@@ -77,7 +82,11 @@ impl ImageStore {
             .iter()
             .map(|(digest, record)| self.load(digest, record))
             .collect::<Result<Vec<_>, _>>()?;
-        images.sort_by(|a, b| b.last_used.cmp(&a.last_used).then(a.digest.cmp(&b.digest)));
+        images.sort_by(|a, b| {
+            b.last_used_ms
+                .cmp(&a.last_used_ms)
+                .then(a.digest.cmp(&b.digest))
+        });
         Ok(images)
     }
 
@@ -105,10 +114,10 @@ impl ImageStore {
     /// Records that a container uses `image` now (garbage collection removes the least
     /// recently used first).
     pub fn mark_used(&self, image: &Image) -> Result<(), ImageError> {
-        let now = crate::index::now();
+        let now = crate::index::now_ms();
         self.index.update(|index| {
             if let Some(record) = index.images.get_mut(&image.digest) {
-                record.last_used = now;
+                record.last_used_ms = now;
             }
         })
     }
@@ -116,6 +125,11 @@ impl ImageStore {
     /// Removes the image with all its references, and the blobs and layers no other
     /// image shares.
     pub fn remove(&self, image: &Image) -> Result<(), ImageError> {
+        self.remove_freeing(image).map(|_| ())
+    }
+
+    /// [`ImageStore::remove`], returning the bytes freed on disk.
+    pub(crate) fn remove_freeing(&self, image: &Image) -> Result<u64, ImageError> {
         let remaining = self.index.update(|index| {
             index.images.remove(&image.digest);
             index.images.keys().cloned().collect::<Vec<_>>()
@@ -129,7 +143,7 @@ impl ImageStore {
                 shared.layers.extend(c.layers);
             }
         }
-        self.delete_unshared(&mine, &shared).map(|_| ())
+        self.delete_unshared(&mine, &shared)
     }
 
     /// Deletes `content` except what `keep` holds; returns the bytes freed.
@@ -255,12 +269,33 @@ impl ImageStore {
             config_digest: manifest.config.digest.clone(),
             config: ImageConfig::from(&config),
             size: manifest.config.size + manifest.layers.iter().map(|l| l.size).sum::<u64>(),
-            last_used: record.last_used,
+            last_used_ms: record.last_used_ms,
         })
     }
 
     fn layer_dir(&self, diff_id: &Digest) -> PathBuf {
         self.dir.join("layers").join("sha256").join(diff_id.hex())
+    }
+
+    pub(crate) fn layer_path(&self, diff_id: &Digest) -> PathBuf {
+        self.layer_dir(diff_id)
+    }
+
+    /// Every unpacked layer on disk, by diff_id.
+    pub(crate) fn all_layers(&self) -> Result<Vec<Digest>, ImageError> {
+        let dir = self.dir.join("layers").join("sha256");
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir)
+            .map_err(ImageError::io("read dir", &dir))?
+            .flatten()
+        {
+            if let Some(name) = entry.file_name().to_str() {
+                if let Ok(d) = Digest::parse(&format!("sha256:{name}")) {
+                    out.push(d);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -31,6 +31,11 @@ impl ImageStore {
         insecure_registries: &[String],
     ) -> Result<Image, ImageError> {
         let parsed = Reference::parse(reference)?;
+        let gate = {
+            let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+            pulls.entry(parsed.to_string()).or_default().clone()
+        };
+        let _one_at_a_time = gate.lock().await;
         let mut client = RegistryClient::new(
             &parsed,
             auth,
