@@ -275,3 +275,44 @@ fn https_with_a_trusted_ca_and_plain_http_only_when_insecure() {
     ));
     assert_eq!(list(&other)[0]["digest"], image.manifest_digest.as_str());
 }
+
+#[test]
+fn bearer_tokens_from_the_registrys_token_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let netns = Netns::new("registry");
+    let registry = Registry::start(
+        &netns,
+        addr("127.0.0.1:5000"),
+        RegistryOptions {
+            token_auth: Some((addr("127.0.0.1:5001"), "bob".into(), "t0ken-pass".into())),
+            ..Default::default()
+        },
+    );
+    let image = oci_image::busybox_image(&tmp.path().join("src"), "busybox:1", "x");
+    registry.push(&image, "team/busybox:1");
+    std::fs::write(&registry.token_log, "").unwrap();
+    let reference = "127.0.0.1:5000/team/busybox:1";
+    let root = tmp.path().join("kubelet");
+
+    // Anonymous: the token server refuses, and so the registry does.
+    let err = failed(rkube_images_in(&netns, &root, &["pull", reference]));
+    assert!(err.contains("refused access"), "{err}");
+    // With credentials: a token for exactly this repository, pull only.
+    ok(rkube_images_in(
+        &netns,
+        &root,
+        &["pull", reference, "--creds", "bob:t0ken-pass"],
+    ));
+    assert_eq!(list(&root)[0]["digest"], image.manifest_digest.as_str());
+    let log = std::fs::read_to_string(&registry.token_log).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l == "bob rkube-test-registry repository:team/busybox:pull"),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .all(|l| l.ends_with("repository:team/busybox:pull")),
+        "{log}"
+    );
+}
