@@ -1,30 +1,33 @@
 //! `rkube server`: the apiserver and the agents in one process, from a clean data dir,
-//! driven with the real kubectl through the kubeconfig it writes.
+//! driven with the real kubectl through the kubeconfig it writes. The server runs in a
+//! network namespace of the test's own, which is its "host": the kubelet's bridge and
+//! kube-proxy's iptables rules live there.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use common::{eventually, raw};
+use common::eventually;
+use common::netns::Netns;
 
-/// A `rkube server` process on a free loopback port, killed on drop.
-struct Server {
+const PORT: u16 = 8080;
+const NODE: &str = "rk-server-node";
+
+/// A `rkube server` process in `netns` on 127.0.0.1:8080 there, killed on drop.
+struct Server<'a> {
+    netns: &'a Netns,
     child: Child,
-    port: u16,
     data: PathBuf,
 }
 
-impl Server {
-    fn start(data: &Path, extra: &[&str]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
-            .args(["server", "--insecure-port", &port.to_string(), "--data-dir"])
+impl<'a> Server<'a> {
+    fn start(netns: &'a Netns, data: &Path, extra: &[&str]) -> Server<'a> {
+        let child = netns
+            .cmd(env!("CARGO_BIN_EXE_rkube"))
+            .args(["server", "--insecure-port", &PORT.to_string(), "--data-dir"])
             .arg(data)
+            .args(["--kubelet-arg", &format!("hostname-override={NODE}")])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -32,12 +35,15 @@ impl Server {
             .spawn()
             .expect("spawn rkube server");
         let server = Server {
+            netns,
             child,
-            port,
             data: data.to_path_buf(),
         };
         eventually(20, "rkube server ready", || {
-            matches!(raw(port, "GET", "/readyz", &[], b""), Ok((200, _))).then_some(())
+            let out = netns.sh_output(&format!(
+                "curl -sf --max-time 2 http://127.0.0.1:{PORT}/readyz"
+            ));
+            out.status.success().then_some(())
         });
         server
     }
@@ -48,7 +54,9 @@ impl Server {
 
     /// The real kubectl with nothing but the kubeconfig the server wrote.
     fn kubectl(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new("kubectl")
+        let out = self
+            .netns
+            .cmd("kubectl")
             .args(args)
             .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", &self.data)
@@ -65,7 +73,7 @@ impl Server {
     }
 }
 
-impl Drop for Server {
+impl Drop for Server<'_> {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -84,16 +92,36 @@ fn pod_count(server: &Server) -> usize {
     out.lines().filter(|l| l.starts_with("pod/")).count()
 }
 
+fn iptables(netns: &Netns, table: &str) -> String {
+    netns.sh(&format!("iptables-save -t {table}"))
+}
+
 #[test]
-fn one_command_runs_the_apiserver_and_the_controllers_with_an_admin_kubeconfig() {
+fn one_command_runs_the_apiserver_the_controllers_and_the_node_agents() {
+    let netns = Netns::new("server");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Server::start(&data, &[]);
+    let server = Server::start(&netns, &data, &[]);
     let kubeconfig = std::fs::read_to_string(server.kubeconfig()).unwrap();
     assert!(
-        kubeconfig.contains(&format!("server: http://127.0.0.1:{}", server.port)),
+        kubeconfig.contains(&format!("server: http://127.0.0.1:{PORT}")),
         "{kubeconfig}"
     );
+    // The kubelet registers the local node, with the first /24 of the cluster CIDR.
+    eventually(20, "the local Node registered", || {
+        let (ok, out) = server.kubectl(&["get", "node", NODE, "-o", "jsonpath={.spec.podCIDR}"]);
+        (ok && out == "10.42.0.0/24").then_some(())
+    });
+    // kube-proxy programs the namespace's iptables: a Service without endpoints gets
+    // its REJECT rule.
+    let (ok, out) = server.kubectl(&["create", "service", "clusterip", "web", "--tcp=80:8080"]);
+    assert!(ok, "{out}");
+    eventually(20, "kube-proxy's rule for default/web", || {
+        let filter = iptables(&netns, "filter");
+        filter
+            .contains("default/web:80-8080 has no endpoints")
+            .then_some(())
+    });
 
     let (ok, out) = server.kubectl(&["create", "namespace", "shop"]);
     assert!(ok, "{out}");
@@ -115,7 +143,7 @@ fn one_command_runs_the_apiserver_and_the_controllers_with_an_admin_kubeconfig()
 
     // An acknowledged write survives kill -9; the server starts again on the same data.
     server.kill9();
-    let server = Server::start(&data, &[]);
+    let server = Server::start(&netns, &data, &[]);
     let (ok, out) = server.kubectl(&["scale", "rc", "web", "-n", "shop", "--replicas=3"]);
     assert!(ok, "{out}");
     eventually(20, "3 pods after scaling", || {
@@ -124,9 +152,14 @@ fn one_command_runs_the_apiserver_and_the_controllers_with_an_admin_kubeconfig()
 }
 
 #[test]
-fn a_disabled_controller_manager_creates_nothing() {
+fn disabled_components_do_nothing() {
+    let netns = Netns::new("server-off");
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--disable-controller-manager"]);
+    let server = Server::start(
+        &netns,
+        dir.path(),
+        &["--disable-controller-manager", "--disable-agent"],
+    );
     let (ok, out) = server.kubectl(&["create", "namespace", "quiet"]);
     assert!(ok, "{out}");
     // The same ServiceAccount appears within a second when the controllers run (above).
@@ -134,6 +167,10 @@ fn a_disabled_controller_manager_creates_nothing() {
     let (ok, out) = server.kubectl(&["get", "serviceaccounts", "-n", "quiet", "-o", "name"]);
     assert!(ok, "{out}");
     assert_eq!(out.trim(), "", "no controller should have written: {out}");
+    let (ok, out) = server.kubectl(&["get", "nodes", "-o", "name"]);
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), "", "no kubelet should have registered: {out}");
+    assert!(!iptables(&netns, "nat").contains("KUBE-SERVICES"));
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! `rkube server` flags: the apiserver's, plus k3s-style switches and pass-through
 //! arguments for the agents that run beside it.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser};
 use rkube_apiserver::ApiserverFlags;
 use rkube_controllers::ControllerManagerFlags;
+use rkube_kubelet::KubeletFlags;
+use rkube_proxy::ProxyFlags;
 
 /// Flags of `rkube server`.
 #[derive(Debug, Clone, Args)]
@@ -21,24 +24,69 @@ pub struct ServerFlags {
     /// `--kube-controller-manager-arg controllers=*,-serviceaccount`.
     #[arg(long, value_name = "name=value")]
     pub kube_controller_manager_arg: Vec<String>,
+
+    /// Do not run the node agents (kubelet and kube-proxy): a control plane only.
+    #[arg(long)]
+    pub disable_agent: bool,
+
+    /// Do not run kube-proxy in this process.
+    #[arg(long)]
+    pub disable_kube_proxy: bool,
+
+    /// A flag for the kubelet, as `name=value` (repeatable). The kubelet's `--root-dir`
+    /// defaults to `<data-dir>/kubelet` here.
+    #[arg(long, value_name = "name=value")]
+    pub kubelet_arg: Vec<String>,
+
+    /// A flag for kube-proxy, as `name=value` (repeatable).
+    #[arg(long, value_name = "name=value")]
+    pub kube_proxy_arg: Vec<String>,
+
+    /// The pods' IPv4 range. The local node's pods get its first /24; kube-proxy
+    /// masquerades service traffic from outside it.
+    #[arg(long, default_value = "10.42.0.0/16", value_name = "cidr", value_parser = parse_cluster_cidr)]
+    pub cluster_cidr: (Ipv4Addr, u8),
+}
+
+/// `a.b.c.d/n` with n ≤ 24, so that a node's /24 fits in it.
+fn parse_cluster_cidr(s: &str) -> Result<(Ipv4Addr, u8), String> {
+    let (addr, prefix) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?} is not a CIDR (a.b.c.d/n)"))?;
+    let addr: Ipv4Addr = addr.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    let prefix: u8 = prefix.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    if !(1..=24).contains(&prefix) {
+        return Err(format!("{s:?}: the prefix must be between 1 and 24"));
+    }
+    let mask = u32::MAX << (32 - prefix);
+    Ok((Ipv4Addr::from(u32::from(addr) & mask), prefix))
 }
 
 /// Parses a component's own flags from pass-through `name=value` arguments, so every flag
 /// the component has (now or later) is available with its own defaults and checks.
+/// `rkube server`'s own defaults come first, so the user's arguments override them.
 #[derive(Parser)]
-#[command(no_binary_name = true)]
+#[command(no_binary_name = true, args_override_self = true)]
 struct Component<T: Args> {
     #[command(flatten)]
     flags: T,
 }
 
-fn component_flags<T: Args>(what: &str, args: &[String]) -> anyhow::Result<T> {
-    let argv = args
+fn component_flags<T: Args>(what: &str, defaults: &[String], args: &[String]) -> anyhow::Result<T> {
+    let argv = defaults
         .iter()
+        .chain(args)
         .map(|a| format!("--{}", a.trim_start_matches('-')));
     Component::<T>::try_parse_from(argv)
         .map(|c| c.flags)
         .map_err(|e| anyhow::anyhow!("--{what}-arg: {e}"))
+}
+
+fn refuse_connection_flags(what: &str, kubeconfig: bool, master: bool) -> anyhow::Result<()> {
+    if kubeconfig || master {
+        anyhow::bail!("--{what}-arg: kubeconfig and master are set by rkube server");
+    }
+    Ok(())
 }
 
 impl ServerFlags {
@@ -52,13 +100,47 @@ impl ServerFlags {
         if self.disable_controller_manager {
             return Ok(None);
         }
+        let what = "kube-controller-manager";
         let flags: ControllerManagerFlags =
-            component_flags("kube-controller-manager", &self.kube_controller_manager_arg)?;
-        if flags.kubeconfig.is_some() || flags.master.is_some() {
-            anyhow::bail!(
-                "--kube-controller-manager-arg: kubeconfig and master are set by rkube server"
-            );
+            component_flags(what, &[], &self.kube_controller_manager_arg)?;
+        refuse_connection_flags(what, flags.kubeconfig.is_some(), flags.master.is_some())?;
+        Ok(Some(flags))
+    }
+
+    /// The local node's kubelet flags, or `None` with `--disable-agent`.
+    pub fn kubelet_flags(&self) -> anyhow::Result<Option<KubeletFlags>> {
+        if self.disable_agent {
+            return Ok(None);
         }
+        let (network, _) = self.cluster_cidr;
+        let defaults = [
+            format!(
+                "root-dir={}",
+                self.apiserver.data_dir.join("kubelet").display()
+            ),
+            format!("pod-cidr={network}/24"),
+        ];
+        let flags: KubeletFlags = component_flags("kubelet", &defaults, &self.kubelet_arg)?;
+        refuse_connection_flags("kubelet", flags.kubeconfig.is_some(), false)?;
+        Ok(Some(flags))
+    }
+
+    /// kube-proxy's flags for the node named `node_name`, or `None` when it is disabled.
+    pub fn proxy_flags(&self, node_name: &str) -> anyhow::Result<Option<ProxyFlags>> {
+        if self.disable_agent || self.disable_kube_proxy {
+            return Ok(None);
+        }
+        let (network, prefix) = self.cluster_cidr;
+        let defaults = [
+            format!("hostname-override={node_name}"),
+            format!("cluster-cidr={network}/{prefix}"),
+        ];
+        let flags: ProxyFlags = component_flags("kube-proxy", &defaults, &self.kube_proxy_arg)?;
+        refuse_connection_flags(
+            "kube-proxy",
+            flags.kubeconfig.is_some(),
+            flags.master.is_some(),
+        )?;
         Ok(Some(flags))
     }
 }
@@ -101,9 +183,38 @@ mod tests {
     }
 
     #[test]
+    fn the_node_agents_get_the_data_dir_and_the_cluster_cidr_unless_told_otherwise() {
+        let flags = parse(&["--data-dir", "/d", "--cluster-cidr", "10.9.8.7/16"]);
+        let kubelet = flags.kubelet_flags().unwrap().unwrap();
+        assert_eq!(kubelet.root_dir, PathBuf::from("/d/kubelet"));
+        assert_eq!(kubelet.pod_cidr.as_deref(), Some("10.9.0.0/24"));
+        let proxy = flags.proxy_flags("n1").unwrap().unwrap();
+        assert_eq!(proxy.hostname_override.as_deref(), Some("n1"));
+        assert_eq!(proxy.cluster_cidr.unwrap().to_string(), "10.9.0.0/16");
+
+        let flags = parse(&[
+            "--kubelet-arg",
+            "root-dir=/elsewhere",
+            "--kubelet-arg=max-pods=7",
+        ]);
+        let kubelet = flags.kubelet_flags().unwrap().unwrap();
+        assert_eq!(kubelet.root_dir, PathBuf::from("/elsewhere"));
+        assert_eq!(kubelet.max_pods, 7);
+        assert!(parse(&["--kubelet-arg", "kubeconfig=/k"])
+            .kubelet_flags()
+            .is_err());
+        assert!(Cli::try_parse_from(["server", "--cluster-cidr", "10.0.0.0/25"]).is_err());
+    }
+
+    #[test]
     fn a_disabled_component_has_no_flags() {
-        let flags = parse(&["--disable-controller-manager"]);
+        let flags = parse(&["--disable-controller-manager", "--disable-kube-proxy"]);
         assert!(flags.controller_manager_flags().unwrap().is_none());
+        assert!(flags.proxy_flags("n").unwrap().is_none());
+        assert!(flags.kubelet_flags().unwrap().is_some());
+        let flags = parse(&["--disable-agent"]);
+        assert!(flags.kubelet_flags().unwrap().is_none());
+        assert!(flags.proxy_flags("n").unwrap().is_none());
         assert!(flags.kubeconfig_path().ends_with("rkube/kubeconfig.yaml"));
     }
 }

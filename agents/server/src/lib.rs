@@ -17,6 +17,12 @@ pub use flags::ServerFlags;
 /// any of them stops (which is an error: they all run until the process is killed).
 pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
     let controller_manager = flags.controller_manager_flags()?;
+    let kubelet = flags.kubelet_flags()?;
+    let node_name = match &kubelet {
+        Some(k) => k.node_name()?,
+        None => String::new(),
+    };
+    let proxy = flags.proxy_flags(&node_name)?;
     let apiserver = rkube_apiserver::build(&flags.apiserver).await?;
     let addr = SocketAddr::new(
         flags.apiserver.insecure_bind_address,
@@ -47,6 +53,23 @@ pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
                 .await
                 .map_err(anyhow::Error::from);
             ("controller-manager", result)
+        });
+    }
+
+    if let Some(mut kubelet) = kubelet {
+        kubelet.kubeconfig = Some(path.clone());
+        components.spawn(async move {
+            let result = rkube_kubelet::run(kubelet)
+                .await
+                .map_err(anyhow::Error::from);
+            ("kubelet", result)
+        });
+    }
+    if let Some(mut proxy) = proxy {
+        proxy.kubeconfig = Some(path.clone());
+        components.spawn(async move {
+            let result = rkube_proxy::run(proxy).await.map_err(anyhow::Error::from);
+            ("kube-proxy", result)
         });
     }
 
