@@ -6,6 +6,7 @@ pub mod image_store;
 pub mod kubelet;
 pub mod netns;
 pub mod oci_image;
+pub mod proxy;
 pub mod registry;
 
 use std::io::{Read, Write};

@@ -1,0 +1,445 @@
+//! `rkube proxy` end to end (issue 4's acceptance): real `rkube proxy` processes inside
+//! node namespaces, Services and EndpointSlices written through a real apiserver, real
+//! iptables, traffic from pod, node and outside namespaces.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::proxy::{ask_tcp, ask_udp, ProxyCluster};
+use rkube_proxy::chains::ServiceChains;
+use rkube_proxy::model::{Protocol, ServicePortName};
+use serde_json::json;
+
+fn tcp_port(port: u16) -> serde_json::Value {
+    json!({"name": "tcp", "port": port, "targetPort": 8080, "protocol": "TCP"})
+}
+
+fn addr(ip: &str, port: u16) -> SocketAddr {
+    format!("{ip}:{port}").parse().unwrap()
+}
+
+fn chain_of(service: &str, port: &str, protocol: Protocol) -> String {
+    ServiceChains::new(&ServicePortName {
+        namespace: "default".into(),
+        name: service.into(),
+        port: port.into(),
+        protocol,
+    })
+    .cluster
+}
+
+/// Who answered, over `n` connections from `netns` to `to`.
+fn spread(netns: &str, to: SocketAddr, n: usize) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for _ in 0..n {
+        let answer = ask_tcp(netns, to).unwrap_or_else(|e| panic!("{to} from {netns}: {e}"));
+        let name = answer.split(' ').next().unwrap_or_default().to_string();
+        *counts.entry(name).or_default() += 1;
+    }
+    counts
+}
+
+fn assert_even(counts: &HashMap<String, usize>, names: &[&str], n: usize) {
+    for name in names {
+        let got = counts.get(*name).copied().unwrap_or(0);
+        let share = got as f64 / n as f64;
+        assert!(
+            (0.20..=0.46).contains(&share),
+            "{name} got {got}/{n}: {counts:?}"
+        );
+    }
+}
+
+#[test]
+fn cluster_ips_and_node_ports_reach_endpoints_on_both_nodes() {
+    let mut c = ProxyCluster::new(2);
+    c.add_pod(0, "a");
+    c.add_pod(0, "b");
+    c.add_pod(1, "c");
+    c.add_pod(0, "client");
+    c.service(
+        "web",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.100",
+               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30080}]}),
+    );
+    c.endpoints("web", &[("a", true), ("b", true), ("c", true)]);
+    c.service(
+        "remote",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.101",
+               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30081}]}),
+    );
+    c.endpoints("remote", &[("c", true)]);
+    c.start_proxy(0, &[]);
+    c.start_proxy(1, &[]);
+    let web = chain_of("web", "tcp", Protocol::Tcp);
+    let remote = chain_of("remote", "tcp", Protocol::Tcp);
+    for node in 0..2 {
+        c.wait_for_rules(node, &web);
+        c.wait_for_rules(node, &remote);
+    }
+
+    // ClusterIP from a pod and from the node itself, spread evenly.
+    let vip = addr("10.0.0.100", 80);
+    let from_pod = spread(&c.pod("client").netns.name, vip, 300);
+    assert_even(&from_pod, &["a", "b", "c"], 300);
+    let from_node = spread(&c.node(0).name, vip, 300);
+    assert_even(&from_node, &["a", "b", "c"], 300);
+
+    // NodePort from outside, on either node's IP, also to an endpoint on the other node.
+    let outside = c.outside().name.clone();
+    for node in 0..2 {
+        let answer = ask_tcp(&outside, addr(&c.node_ip(node).to_string(), 30080)).unwrap();
+        assert!(
+            ["a", "b", "c"].contains(&answer.split(' ').next().unwrap()),
+            "{answer}"
+        );
+        let answer = ask_tcp(&outside, addr(&c.node_ip(node).to_string(), 30081)).unwrap();
+        assert!(
+            answer.starts_with("c "),
+            "node{node}:30081 answered {answer:?}"
+        );
+    }
+
+    // An endpoint that becomes not ready stops receiving traffic within 1 s. (Wait out
+    // --iptables-min-sync-period first, so the change is not batched with the last.)
+    std::thread::sleep(Duration::from_millis(1500));
+    c.endpoints("web", &[("a", true), ("b", false), ("c", true)]);
+    std::thread::sleep(Duration::from_secs(1));
+    let after = spread(&c.pod("client").netns.name, vip, 60);
+    assert_eq!(after.get("b"), None, "b still gets traffic: {after:?}");
+    assert_eq!(after.values().sum::<usize>(), 60);
+
+    // A deleted Service's chains are gone after the next sync.
+    c.api(
+        "DELETE",
+        "/api/v1/namespaces/default/services/remote",
+        json!(null),
+    );
+    common::eventually(10, "remote's chains removed", || {
+        (!c.iptables_save(0).contains(&remote)).then_some(())
+    });
+    assert!(!c.iptables_save(0).contains("10.0.0.101"));
+}
+
+#[test]
+fn policies_udp_affinity_hairpin_and_no_endpoints() {
+    let mut c = ProxyCluster::new(2);
+    c.add_pod(0, "a");
+    c.add_pod(0, "b");
+    c.add_pod(1, "c");
+    c.add_pod(0, "client");
+    c.service(
+        "empty",
+        json!({"clusterIP": "10.0.0.110", "ports": [tcp_port(80)]}),
+    );
+    c.service(
+        "dns",
+        json!({"clusterIP": "10.0.0.111",
+               "ports": [{"name": "udp", "port": 53, "targetPort": 5353, "protocol": "UDP"}]}),
+    );
+    c.endpoints("dns", &[("c", true)]);
+    c.service(
+        "sticky",
+        json!({"clusterIP": "10.0.0.112", "sessionAffinity": "ClientIP", "ports": [tcp_port(80)]}),
+    );
+    c.endpoints("sticky", &[("a", true), ("b", true), ("c", true)]);
+    c.service(
+        "self",
+        json!({"clusterIP": "10.0.0.113", "ports": [tcp_port(80)]}),
+    );
+    c.endpoints("self", &[("a", true)]);
+    c.service(
+        "local",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.114", "externalTrafficPolicy": "Local",
+               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30090}]}),
+    );
+    c.endpoints("local", &[("a", true)]);
+    c.service(
+        "cluster",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.115",
+               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30091}]}),
+    );
+    c.endpoints("cluster", &[("a", true)]);
+    c.start_proxy(0, &[]);
+    c.start_proxy(1, &[]);
+    for node in 0..2 {
+        c.wait_for_rules(node, &chain_of("cluster", "tcp", Protocol::Tcp));
+    }
+    let client = c.pod("client").netns.name.clone();
+
+    // No endpoints: connection refused, not a timeout.
+    let err = ask_tcp(&client, addr("10.0.0.110", 80)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+
+    // UDP, to an endpoint on the other node.
+    let answer = ask_udp(&client, addr("10.0.0.111", 53)).unwrap();
+    assert!(answer.starts_with("c "), "{answer}");
+
+    // sessionAffinity: ClientIP sends one client to one endpoint.
+    let sticky = spread(&client, addr("10.0.0.112", 80), 30);
+    assert_eq!(sticky.len(), 1, "{sticky:?}");
+
+    // Hairpin: a pod reaches its own Service and gets an answer from itself.
+    let answer = ask_tcp(&c.pod("a").netns.name, addr("10.0.0.113", 80)).unwrap();
+    assert!(answer.starts_with("a "), "{answer}");
+
+    // externalTrafficPolicy: Local keeps the client's address and uses only local
+    // endpoints; Cluster masquerades.
+    let outside = c.outside().name.clone();
+    let outside_ip = c.topology.clients[0].ip.to_string();
+    let answer = ask_tcp(&outside, addr(&c.node_ip(0).to_string(), 30090)).unwrap();
+    assert_eq!(answer, format!("a {outside_ip}"));
+    let no_local = ask_tcp(&outside, addr(&c.node_ip(1).to_string(), 30090));
+    assert!(
+        no_local.is_err(),
+        "node1 has no local endpoint: {no_local:?}"
+    );
+    let answer = ask_tcp(&outside, addr(&c.node_ip(1).to_string(), 30091)).unwrap();
+    assert!(
+        answer.starts_with("a ") && !answer.ends_with(&outside_ip),
+        "{answer}"
+    );
+}
+
+/// An EndpointSlice with explicit conditions: (ip, node, ready, serving, terminating).
+fn raw_slice(
+    c: &ProxyCluster,
+    service: &str,
+    ports: serde_json::Value,
+    endpoints: &[(&str, &str, bool, bool, bool)],
+) {
+    let endpoints: Vec<serde_json::Value> = endpoints
+        .iter()
+        .map(|(ip, node, ready, serving, terminating)| {
+            json!({"addresses": [ip], "nodeName": node,
+                   "conditions": {"ready": ready, "serving": serving, "terminating": terminating}})
+        })
+        .collect();
+    c.api(
+        "POST",
+        "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+        json!({"metadata": {"name": format!("{service}-x"),
+                            "labels": {"kubernetes.io/service-name": service}},
+               "addressType": "IPv4", "ports": ports, "endpoints": endpoints}),
+    );
+}
+
+/// `iptables-save` with the counters of built-in chains zeroed.
+fn redacted(save: &str) -> String {
+    save.lines()
+        .map(|l| match (l.starts_with(':'), l.find(" [")) {
+            (true, Some(i)) => format!("{} [0:0]\n", &l[..i]),
+            _ => format!("{l}\n"),
+        })
+        .collect()
+}
+
+const FOREIGN_RULES: &str = "iptables -t nat -N FOREIGN && iptables -t nat -A FOREIGN -j RETURN && \
+     iptables -t nat -A PREROUTING -j FOREIGN && \
+     iptables -t nat -A POSTROUTING -s 192.168.50.0/24 -j MASQUERADE && \
+     iptables -A INPUT -p tcp --dport 2222 -j ACCEPT && iptables -A FORWARD -s 192.168.50.0/24 -j DROP";
+
+#[test]
+fn iptables_save_snapshot_foreign_rules_and_cleanup() {
+    let mut c = ProxyCluster::new(1);
+    c.node(0).sh(FOREIGN_RULES);
+    let before = c.iptables_save(0);
+    let http = |port: u16| json!([{"name": "http", "port": port, "protocol": "TCP"}]);
+    c.service("web", json!({"clusterIP": "10.0.0.41", "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}));
+    raw_slice(
+        &c,
+        "web",
+        http(8080),
+        &[("10.244.0.5", "node0", true, true, false)],
+    );
+    c.service(
+        "local",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.42", "externalTrafficPolicy": "Local",
+               "ports": [{"name": "http", "port": 80, "nodePort": 30001}]}),
+    );
+    raw_slice(
+        &c,
+        "local",
+        http(8080),
+        &[
+            ("10.244.0.6", "node0", true, true, false),
+            ("10.244.1.6", "node1", true, true, false),
+        ],
+    );
+    c.service(
+        "dns",
+        json!({"clusterIP": "10.0.0.43", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}),
+    );
+    raw_slice(
+        &c,
+        "dns",
+        json!([{"name": "dns", "port": 5353, "protocol": "UDP"}]),
+        &[
+            ("10.244.0.7", "node0", true, true, false),
+            ("10.244.1.7", "node1", true, true, false),
+            ("10.244.1.8", "node1", true, true, false),
+        ],
+    );
+    c.service(
+        "empty",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.44",
+               "ports": [{"name": "http", "port": 80, "nodePort": 30004}]}),
+    );
+    c.service(
+        "sticky",
+        json!({"clusterIP": "10.0.0.45", "sessionAffinity": "ClientIP",
+               "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 600}},
+               "ports": [{"name": "http", "port": 80}]}),
+    );
+    raw_slice(
+        &c,
+        "sticky",
+        http(80),
+        &[
+            ("10.244.0.9", "node0", true, true, false),
+            ("10.244.1.9", "node1", true, true, false),
+        ],
+    );
+    c.service(
+        "nodelocal",
+        json!({"clusterIP": "10.0.0.46", "internalTrafficPolicy": "Local",
+               "ports": [{"name": "http", "port": 80}]}),
+    );
+    raw_slice(
+        &c,
+        "nodelocal",
+        http(80),
+        &[("10.244.1.10", "node1", true, true, false)],
+    );
+    c.service(
+        "draining",
+        json!({"clusterIP": "10.0.0.47", "ports": [{"name": "sctp", "port": 9999, "protocol": "SCTP"}]}),
+    );
+    raw_slice(
+        &c,
+        "draining",
+        json!([{"name": "sctp", "port": 9999, "protocol": "SCTP"}]),
+        &[
+            ("10.244.1.11", "node1", false, true, true),
+            ("10.244.1.12", "node1", false, false, false),
+        ],
+    );
+    c.start_proxy(0, &[]);
+    c.wait_for_rules(0, &chain_of("draining", "sctp", Protocol::Sctp));
+    let synced = c.iptables_save(0);
+    for rule in before.lines().filter(|l| l.starts_with("-A")) {
+        assert!(
+            synced.contains(rule),
+            "foreign rule {rule:?} lost: {synced}"
+        );
+    }
+    insta::assert_snapshot!("iptables_save_after_sync", redacted(&synced));
+
+    // /healthz and /metrics inside the node.
+    let health = c
+        .node(0)
+        .sh("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz");
+    assert_eq!(health, "200");
+    let metrics = c.node(0).sh("curl -sS http://127.0.0.1:10249/metrics");
+    assert!(
+        metrics.contains("kubeproxy_sync_proxy_rules_duration_seconds_count"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kubeproxy_network_programming_duration_seconds_bucket"),
+        "{metrics}"
+    );
+
+    // --cleanup removes everything it created and nothing else.
+    for p in &mut c.proxies {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+    let out = c
+        .node(0)
+        .cmd(env!("CARGO_BIN_EXE_rkube"))
+        .args(["proxy", "--cleanup"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(redacted(&c.iptables_save(0)), redacted(&before));
+}
+
+#[test]
+fn network_programming_latency_is_measured_from_the_slice_trigger_time() {
+    let mut c = ProxyCluster::new(1);
+    c.start_proxy(0, &["--iptables-min-sync-period", "0"]);
+    c.wait_for_rules(0, "KUBE-SERVICES");
+    c.service(
+        "web",
+        json!({"clusterIP": "10.0.0.50", "ports": [{"name": "http", "port": 80}]}),
+    );
+    // Trigger times have whole seconds, and only changes after the proxy started count.
+    std::thread::sleep(Duration::from_millis(1100));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stamp = c
+        .node(0)
+        .sh(&format!("date -u -d @{now} +%Y-%m-%dT%H:%M:%SZ"))
+        .trim()
+        .to_string();
+    c.api(
+        "POST",
+        "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+        json!({"metadata": {"name": "web-1", "labels": {"kubernetes.io/service-name": "web"},
+                            "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": stamp}},
+               "addressType": "IPv4", "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
+               "endpoints": [{"addresses": ["10.244.0.2"]}]}),
+    );
+    c.wait_for_rules(0, "10.244.0.2:80");
+    common::eventually(10, "a network programming observation", || {
+        let metrics = c.node(0).sh("curl -sS http://127.0.0.1:10249/metrics");
+        metrics
+            .contains("kubeproxy_network_programming_duration_seconds_count 1")
+            .then_some(())
+    });
+}
+
+#[test]
+fn a_failing_sync_is_an_event_on_the_node_and_fails_healthz() {
+    let mut c = ProxyCluster::new(1);
+    // A stale service chain that something else still jumps to: kube-proxy's full sync
+    // must delete it, and iptables-restore refuses.
+    c.node(0)
+        .sh("iptables -t nat -N KUBE-SVC-STALEREFERENCED && \
+         iptables -t nat -A PREROUTING -j KUBE-SVC-STALEREFERENCED");
+    c.start_proxy(0, &["--iptables-sync-period", "2s"]);
+    let events = common::eventually(30, "a FailedToSyncProxyRules event", || {
+        let (code, list) = c.apiserver.json(
+            "GET",
+            "/apis/events.k8s.io/v1/namespaces/default/events",
+            &serde_json::Value::Null,
+        );
+        (code == 200
+            && list["items"].as_array().is_some_and(|items| {
+                items.iter().any(|e| {
+                    e["reason"] == "FailedToSyncProxyRules"
+                        && e["regarding"]["kind"] == "Node"
+                        && e["regarding"]["name"] == "node0"
+                })
+            }))
+        .then_some(list)
+    });
+    assert!(events.to_string().contains("iptables"), "{events}");
+    common::eventually(20, "/healthz failing", || {
+        let code = c
+            .node(0)
+            .sh("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz");
+        (code == "503").then_some(())
+    });
+}
