@@ -32,6 +32,9 @@ enum Command {
     Conformance(rkube_conformance::ConformanceFlags),
     /// Run the node agent: register the Node, keep its Lease, run the pods bound to it.
     Kubelet(rkube_kubelet::KubeletFlags),
+    /// The kubelet's helper processes (pod namespaces, container shim and init).
+    #[command(hide = true)]
+    ContainerInit(rkube_kubelet::init::InitArgs),
 }
 
 /// Logs go to standard error, or to `<dir>/rkube-apiserver.log` with `--log-dir`.
@@ -68,6 +71,10 @@ fn init_logging(cli: &Cli) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(&cli)?;
+    // The kubelet's helpers must stay single-threaded (namespace syscalls): no runtime.
+    if let Command::ContainerInit(args) = cli.command {
+        std::process::exit(rkube_kubelet::init::main(args));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -83,5 +90,6 @@ fn main() -> anyhow::Result<()> {
         Command::Kubelet(flags) => Ok(runtime.block_on(rkube_kubelet::run(flags))?),
         Command::Server(flags) => runtime.block_on(rkube_server::run(flags)),
         Command::Proxy(flags) => Ok(runtime.block_on(rkube_proxy::run(flags))?),
+        Command::ContainerInit(_) => unreachable!("handled before the runtime starts"),
     }
 }

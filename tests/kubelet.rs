@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::kubelet::Kubelet;
+use common::kubelet::{Kubelet, NodeCluster, BUSYBOX, POD_CIDR_PREFIX};
 use common::{eventually, Apiserver};
 use serde_json::Value;
 
@@ -126,4 +126,223 @@ fn registers_the_node_reports_conditions_and_renews_its_lease() {
     let (ok, out, err) = apiserver.kubectl("kubectl", &["get", "nodes", "--no-headers"]);
     assert!(ok, "{err}");
     assert!(out.contains("node-a") && out.contains(" Ready"), "{out}");
+}
+
+fn container_state(pod: &Value) -> &Value {
+    &pod["status"]["containerStatuses"][0]["state"]
+}
+
+#[test]
+fn a_pod_runs_isolated_with_an_ip_from_the_pod_cidr_and_leaves_nothing_behind() {
+    let cluster = NodeCluster::start();
+    let before = cluster.leftovers();
+    let script = "echo pid=$$; echo host=$(hostname); \
+        echo limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); \
+        echo root=$(ls / | tr '\\n' ' '); echo env=$GREETING; exec sleep 3600";
+    cluster.create_pod(
+        "web",
+        serde_json::json!({"containers": [{
+            "name": "main", "image": BUSYBOX,
+            "command": ["sh", "-c", script],
+            "env": [{"name": "GREETING", "value": "hi"}],
+            "resources": {"limits": {"memory": "64Mi"}},
+        }]}),
+    );
+    let pod = cluster.wait_phase("web", "Running", 60);
+    let status = &pod["status"];
+    let ip = status["podIP"].as_str().unwrap();
+    assert!(ip.starts_with(POD_CIDR_PREFIX), "{status}");
+    assert_eq!(status["podIPs"][0]["ip"], ip);
+    assert_eq!(status["hostIP"], "10.77.0.10");
+    assert_eq!(status["qosClass"], "Burstable");
+    assert!(status["startTime"].is_string());
+    let c = &status["containerStatuses"][0];
+    assert_eq!(
+        (
+            c["ready"].clone(),
+            c["started"].clone(),
+            c["restartCount"].clone()
+        ),
+        (Value::Bool(true), Value::Bool(true), serde_json::json!(0))
+    );
+    assert!(c["state"]["running"]["startedAt"].is_string(), "{c}");
+    assert_eq!(c["image"], BUSYBOX);
+    assert!(c["imageID"].as_str().unwrap().contains("@sha256:"), "{c}");
+    let ready = condition(&pod, "Ready").unwrap();
+    assert_eq!(ready["status"], "True");
+
+    // Inside: PID 1 is the command, the hostname is the pod's, / is the image, the limit
+    // is the container's cgroup's.
+    let log = eventually(10, "the container's output", || {
+        let log = cluster.log(&pod, "main", 0);
+        log.contains("env=").then_some(log)
+    });
+    for line in [
+        "stdout F pid=1\n",
+        "stdout F host=web\n",
+        "stdout F limit=67108864\n",
+        "stdout F env=hi\n",
+    ] {
+        assert!(log.contains(line), "{line:?} not in {log}");
+    }
+    let root_line = log.lines().find(|l| l.contains("root=")).unwrap();
+    let entries: Vec<&str> = root_line
+        .split("root=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        entries,
+        ["bin", "dev", "etc", "proc", "sys", "tmp"],
+        "{root_line}"
+    );
+    // The host side agrees: the container's process is in the pod's memory cgroup with the
+    // pod-level limit, and the pod answers on its IP from the node.
+    let uid = pod["metadata"]["uid"].as_str().unwrap();
+    let pod_cgroup = cluster.pod_cgroup("memory", "Burstable", uid);
+    assert_eq!(
+        std::fs::read_to_string(pod_cgroup.join("memory.limit_in_bytes"))
+            .unwrap()
+            .trim(),
+        "67108864"
+    );
+    let pids = cluster.container_pids(&pod);
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    let cmdline = std::fs::read_to_string(format!("/proc/{}/cmdline", pids[0])).unwrap();
+    assert!(cmdline.starts_with("sleep\u{0}3600"), "{cmdline:?}");
+    cluster.topology.nodes[0]
+        .netns
+        .sh(&format!("ping -c1 -W2 {ip}"));
+
+    let (ok, _, err) = cluster
+        .apiserver
+        .kubectl("kubectl", &["delete", "pod", "web", "--grace-period=1"]);
+    assert!(ok, "{err}");
+    eventually(30, "the pod removed", || {
+        cluster.pod("web").is_none().then_some(())
+    });
+    eventually(10, "nothing left behind", || {
+        (cluster.leftovers() == before).then_some(())
+    });
+    assert!(!std::path::Path::new(&format!("/proc/{}", pids[0])).exists());
+}
+
+#[test]
+fn exit_codes_decide_the_phase_under_restart_policy_never() {
+    let cluster = NodeCluster::start();
+    for (name, code) in [("fails", 3), ("succeeds", 0)] {
+        cluster.create_pod(
+            name,
+            serde_json::json!({"restartPolicy": "Never", "containers": [{
+                "name": "main", "image": BUSYBOX, "command": ["sh", "-c", format!("echo bye; exit {code}")],
+            }]}),
+        );
+    }
+    let failed = cluster.wait_phase("fails", "Failed", 60);
+    let terminated = &container_state(&failed)["terminated"];
+    assert_eq!(terminated["exitCode"], 3, "{failed}");
+    assert_eq!(terminated["reason"], "Error");
+    assert!(terminated["finishedAt"].is_string() && terminated["startedAt"].is_string());
+    let succeeded = cluster.wait_phase("succeeds", "Succeeded", 60);
+    let terminated = &container_state(&succeeded)["terminated"];
+    assert_eq!(
+        (terminated["exitCode"].clone(), terminated["reason"].clone()),
+        (serde_json::json!(0), serde_json::json!("Completed"))
+    );
+    assert_eq!(
+        condition(&succeeded, "Ready").unwrap()["reason"],
+        "PodCompleted"
+    );
+    assert!(cluster
+        .log(&succeeded, "main", 0)
+        .contains(" stdout F bye\n"));
+}
+
+#[test]
+fn deletion_sends_sigterm_then_sigkill_after_the_grace_period() {
+    let cluster = NodeCluster::start();
+    let before = cluster.leftovers();
+    cluster.create_pod(
+        "polite",
+        serde_json::json!({"terminationGracePeriodSeconds": 20, "containers": [{
+            "name": "main", "image": BUSYBOX,
+            "command": ["sh", "-c", "trap 'echo got TERM; exit 0' TERM; echo up; while true; do sleep 0.1; done"],
+        }]}),
+    );
+    cluster.create_pod(
+        "stubborn",
+        serde_json::json!({"terminationGracePeriodSeconds": 2, "containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sh", "-c", "trap '' TERM; echo up; while true; do sleep 0.1; done"],
+        }]}),
+    );
+    let polite = cluster.wait_phase("polite", "Running", 60);
+    let stubborn = cluster.wait_phase("stubborn", "Running", 60);
+    eventually(10, "both shells up", || {
+        (cluster.log(&polite, "main", 0).contains("up")
+            && cluster.log(&stubborn, "main", 0).contains("up"))
+        .then_some(())
+    });
+    for name in ["polite", "stubborn"] {
+        let (ok, _, err) = cluster
+            .apiserver
+            .kubectl("kubectl", &["delete", "pod", name, "--wait=false"]);
+        assert!(ok, "{err}");
+    }
+    eventually(10, "polite saw SIGTERM", || {
+        cluster
+            .log(&polite, "main", 0)
+            .contains("stdout F got TERM")
+            .then_some(())
+    });
+    eventually(10, "polite removed well before its 20 s grace", || {
+        cluster.pod("polite").is_none().then_some(())
+    });
+    // Ignoring SIGTERM buys exactly the grace period.
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        cluster.pod("stubborn").is_some(),
+        "stubborn went before its 2 s grace period"
+    );
+    eventually(15, "stubborn killed and removed", || {
+        cluster.pod("stubborn").is_none().then_some(())
+    });
+    eventually(10, "nothing left behind", || {
+        (cluster.leftovers() == before).then_some(())
+    });
+}
+
+#[test]
+fn create_delete_cycles_leave_nothing_behind() {
+    let cluster = NodeCluster::start();
+    let before = cluster.leftovers();
+    assert!(before.is_empty(), "{before:?}");
+    for round in 0..5 {
+        let names: Vec<String> = (0..4).map(|i| format!("cycle-{round}-{i}")).collect();
+        for name in &names {
+            cluster.create_pod(
+                name,
+                serde_json::json!({"terminationGracePeriodSeconds": 0, "containers": [{
+                    "name": "main", "image": BUSYBOX, "command": ["sleep", "3600"],
+                    "resources": {"limits": {"cpu": "100m", "memory": "32Mi"}},
+                }]}),
+            );
+        }
+        for name in &names {
+            let pod = cluster.wait_phase(name, "Running", 60);
+            assert_eq!(pod["status"]["qosClass"], "Guaranteed");
+        }
+        let (ok, _, err) = cluster
+            .apiserver
+            .kubectl("kubectl", &["delete", "pods", "--all", "--wait=false"]);
+        assert!(ok, "{err}");
+        for name in &names {
+            eventually(30, "the pod removed", || {
+                cluster.pod(name).is_none().then_some(())
+            });
+        }
+    }
+    eventually(10, "nothing left behind", || {
+        (cluster.leftovers() == before).then_some(())
+    });
 }

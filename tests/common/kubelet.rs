@@ -10,18 +10,36 @@ pub struct Kubelet {
     pub node_name: String,
     /// Holds --root-dir and --pod-logs-dir.
     pub dir: tempfile::TempDir,
+    /// Where a test built the images it imported.
+    pub image_dir: Option<tempfile::TempDir>,
 }
 
 impl Kubelet {
     /// `rkube kubelet` run by `command` (e.g. `ip netns exec <node> rkube`), talking to
     /// `apiserver`, with its own root dir and the extra `args`.
     pub fn start_with(
-        mut command: Command,
+        command: Command,
         apiserver: &Apiserver,
         node_name: &str,
         args: &[&str],
     ) -> Kubelet {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in_dir(
+            command,
+            apiserver,
+            node_name,
+            args,
+            tempfile::tempdir().unwrap(),
+        )
+    }
+
+    /// Like [`Kubelet::start_with`], in `dir` (root dir `dir/root`, prepared by the caller).
+    pub fn start_in_dir(
+        mut command: Command,
+        apiserver: &Apiserver,
+        node_name: &str,
+        args: &[&str],
+        dir: tempfile::TempDir,
+    ) -> Kubelet {
         let child = command
             .arg("kubelet")
             .arg("--kubeconfig")
@@ -41,6 +59,7 @@ impl Kubelet {
             child: Some(child),
             node_name: node_name.to_string(),
             dir,
+            image_dir: None,
         }
     }
 
@@ -87,5 +106,216 @@ impl Kubelet {
 impl Drop for Kubelet {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A one-node cluster in network namespaces: the apiserver in the underlay, a kubelet in
+/// `node0` (10.77.0.10) with podCIDR 10.244.1.0/24, its own cgroup root and a busybox image
+/// (`busybox:kubelet`) imported into its store.
+pub struct NodeCluster {
+    pub kubelet: Kubelet,
+    pub apiserver: Apiserver,
+    pub topology: super::netns::Topology,
+    pub cgroup_root: String,
+}
+
+pub const NODE_NAME: &str = "node0";
+pub const POD_CIDR_PREFIX: &str = "10.244.1.";
+pub const BUSYBOX: &str = "busybox:kubelet";
+
+static CLUSTERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl NodeCluster {
+    pub fn start() -> NodeCluster {
+        let topology = super::netns::Topology::new(1);
+        let apiserver =
+            Apiserver::start_in(&topology.underlay, super::netns::Topology::CONTROL_PLANE_IP);
+        let n = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cgroup_root = format!("rkube-test-{}-{n}", std::process::id());
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let image_dir = tempfile::tempdir().unwrap();
+        let image =
+            super::oci_image::busybox_image(&image_dir.path().join("image"), BUSYBOX, "hello");
+        let archive = image.oci_archive(&image_dir.path().join("busybox.tar"));
+        let out = Command::new(env!("CARGO_BIN_EXE_rkube"))
+            .args(["images", "import"])
+            .arg(&archive)
+            .arg("--root-dir")
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let node = &topology.nodes[0];
+        let mut kubelet = Kubelet::start_in_dir(
+            node.netns.cmd(env!("CARGO_BIN_EXE_rkube")),
+            &apiserver,
+            NODE_NAME,
+            &[
+                "--node-ip",
+                &node.ip.to_string(),
+                "--pod-cidr",
+                "10.244.1.0/24",
+                "--cgroup-root",
+                &cgroup_root,
+            ],
+            dir,
+        );
+        kubelet.image_dir = Some(image_dir);
+        let cluster = NodeCluster {
+            kubelet,
+            apiserver,
+            topology,
+            cgroup_root,
+        };
+        super::eventually(30, "the node Ready", || {
+            let (code, node) =
+                cluster
+                    .apiserver
+                    .json("GET", "/api/v1/nodes/node0", &serde_json::Value::Null);
+            (code == 200
+                && node["status"]["conditions"]
+                    .as_array()?
+                    .iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True"))
+            .then_some(())
+        });
+        cluster
+    }
+
+    /// Creates a pod bound to the node from `spec` (nodeName is filled in).
+    pub fn create_pod(&self, name: &str, mut spec: serde_json::Value) -> serde_json::Value {
+        spec["nodeName"] = serde_json::json!(NODE_NAME);
+        let (code, pod) = self.apiserver.json(
+            "POST",
+            "/api/v1/namespaces/default/pods",
+            &serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}),
+        );
+        assert_eq!(code, 201, "{pod}");
+        pod
+    }
+
+    pub fn pod(&self, name: &str) -> Option<serde_json::Value> {
+        let (code, pod) = self.apiserver.json(
+            "GET",
+            &format!("/api/v1/namespaces/default/pods/{name}"),
+            &serde_json::Value::Null,
+        );
+        (code == 200).then_some(pod)
+    }
+
+    /// Waits until the pod's phase is `phase`, returns the pod.
+    pub fn wait_phase(&self, name: &str, phase: &str, secs: u64) -> serde_json::Value {
+        super::eventually(secs, &format!("pod {name} {phase}"), || {
+            let pod = self.pod(name)?;
+            (pod["status"]["phase"] == phase).then_some(pod)
+        })
+    }
+
+    /// The pod cgroup directory of a pod in one v1 controller, as the host sees it.
+    pub fn pod_cgroup(&self, controller: &str, qos: &str, uid: &str) -> PathBuf {
+        let tier = match qos {
+            "Guaranteed" => String::new(),
+            other => format!("{}/", other.to_lowercase()),
+        };
+        PathBuf::from(format!(
+            "/sys/fs/cgroup/{controller}/{}/kubepods/{tier}pod{uid}",
+            self.cgroup_root
+        ))
+    }
+
+    /// The PIDs in a pod's containers' cgroups (not the pause process).
+    pub fn container_pids(&self, pod: &serde_json::Value) -> Vec<u32> {
+        let uid = pod["metadata"]["uid"].as_str().unwrap();
+        let dir = self.pod_cgroup("memory", pod["status"]["qosClass"].as_str().unwrap(), uid);
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                let procs =
+                    std::fs::read_to_string(entry.path().join("cgroup.procs")).unwrap_or_default();
+                pids.extend(procs.lines().filter_map(|l| l.parse::<u32>().ok()));
+            }
+        }
+        pids
+    }
+
+    /// The CRI log of a pod's container run.
+    pub fn log(&self, pod: &serde_json::Value, container: &str, run: u32) -> String {
+        let meta = &pod["metadata"];
+        let path = self.kubelet.logs_dir().join(format!(
+            "{}_{}_{}/{container}/{run}.log",
+            meta["namespace"].as_str().unwrap(),
+            meta["name"].as_str().unwrap(),
+            meta["uid"].as_str().unwrap()
+        ));
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// What the kubelet holds on the node, to compare before and after pods come and go:
+    /// pod cgroups, veths, IP allocations, child processes, pod directories.
+    pub fn leftovers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for controller in ["cpu", "memory", "pids"] {
+            for tier in ["", "burstable/", "besteffort/"] {
+                let dir = format!(
+                    "/sys/fs/cgroup/{controller}/{}/kubepods/{tier}",
+                    self.cgroup_root
+                );
+                for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("pod") {
+                        out.push(format!("cgroup {dir}{name}"));
+                    }
+                }
+            }
+        }
+        let links = self.topology.nodes[0].netns.sh("ip -o link show");
+        out.extend(
+            links
+                .lines()
+                .filter(|l| l.contains("veth"))
+                .map(|l| format!("link {l}")),
+        );
+        let ipam = self.kubelet.root_dir().join("ipam/10.244.1.0-24");
+        for e in std::fs::read_dir(ipam).into_iter().flatten().flatten() {
+            out.push(format!("ip {}", e.file_name().to_string_lossy()));
+        }
+        for e in std::fs::read_dir(self.kubelet.root_dir().join("pods"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            out.push(format!("pod dir {}", e.file_name().to_string_lossy()));
+        }
+        if let Some(pid) = self.kubelet.pid() {
+            // `ip netns exec` execs the kubelet, so the PID is the kubelet's own.
+            let children = Command::new("pgrep")
+                .args(["-P", &pid.to_string()])
+                .output()
+                .unwrap();
+            out.extend(
+                String::from_utf8_lossy(&children.stdout)
+                    .lines()
+                    .map(|p| format!("child process {p}")),
+            );
+        }
+        out
+    }
+}
+
+impl Drop for NodeCluster {
+    fn drop(&mut self) {
+        self.kubelet.kill();
+        // Whatever the kubelet left (a failed test): processes first, then cgroups.
+        for controller in ["cpu", "memory", "pids"] {
+            let root = format!("/sys/fs/cgroup/{controller}/{}", self.cgroup_root);
+            let _ = Command::new("sh")
+                .args(["-c", &format!("for f in $(find {root} -name cgroup.procs 2>/dev/null); do for p in $(cat $f); do kill -9 $p; done; done; sleep 0.2; find {root} -depth -type d -exec rmdir {{}} + 2>/dev/null")])
+                .status();
+        }
     }
 }

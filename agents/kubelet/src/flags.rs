@@ -99,11 +99,6 @@ pub struct KubeletFlags {
     /// How often the kubelet posts node status (conditions, addresses) to the apiserver.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "duration")]
     pub node_status_update_frequency: std::time::Duration,
-
-    /// Where images come from until the image store lands: a directory whose
-    /// `<name>` subdirectories are image root filesystems (reference `name[:tag]`).
-    #[arg(long, value_name = "string", hide = true)]
-    pub image_rootfs_dir: Option<PathBuf>,
 }
 
 impl KubeletFlags {

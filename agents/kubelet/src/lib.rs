@@ -4,11 +4,17 @@
 //! The kubelet is an API client like every agent: a reflector keeps the pods bound to this
 //! node in a local cache, and per-pod workers converge each pod on what the cache says.
 
+mod cgroups;
 mod client;
 mod flags;
-pub mod network;
+pub mod init;
+mod network;
 mod node;
+mod pods;
+mod runtime;
 mod time;
+
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Node;
 use kube::Api;
@@ -26,6 +32,10 @@ pub enum Error {
     InferConfig(#[from] kube::config::InferConfigError),
     #[error("talking to the apiserver: {0}")]
     Client(#[from] kube::Error),
+    #[error(transparent)]
+    Cgroup(#[from] cgroups::CgroupError),
+    #[error("opening the image store: {0}")]
+    Images(#[from] rkube_images::ImageError),
     #[error("{0} stopped")]
     Stopped(&'static str),
 }
@@ -58,6 +68,8 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     )
     .await?;
     let node_uid = node.metadata.uid.clone().unwrap_or_default();
+    let runtime = Arc::new(build_runtime(&flags, &node)?);
+    let cache = pods::PodCache::new();
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn({
@@ -75,9 +87,52 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
             "the node status loop"
         }
     });
+    tasks.spawn({
+        let (client, name) = (client.clone(), identity.name.clone());
+        async move {
+            pods::run(client, name, runtime, cache).await;
+            "the pod watch"
+        }
+    });
     match tasks.join_next().await {
         Some(Ok(name)) => Err(Error::Stopped(name)),
         Some(Err(e)) => Err(Error::Flags(format!("a kubelet loop panicked: {e}"))),
         None => Ok(()),
     }
+}
+
+/// The node's runtime: cgroups (mounted in this mount namespace if missing), the image
+/// store, and pod addresses from the Node's podCIDR (else --pod-cidr).
+fn build_runtime(flags: &KubeletFlags, node: &Node) -> Result<runtime::Runtime, Error> {
+    let hierarchy = cgroups::ensure_mounted()?;
+    tracing::info!(?hierarchy, "cgroups");
+    let cidr = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_cidr.clone())
+        .or_else(|| flags.pod_cidr.clone());
+    let ipam = match cidr {
+        Some(cidr) => {
+            let cidr = network::ipam::Cidr::parse(&cidr)
+                .map_err(|e| Error::Flags(format!("the node's podCIDR: {e}")))?;
+            Some(
+                network::ipam::Ipam::open(&flags.root_dir, cidr)
+                    .map_err(|e| Error::Flags(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    Ok(runtime::Runtime {
+        root_dir: flags.root_dir.clone(),
+        logs_dir: flags.pod_logs_dir.clone(),
+        cgroups: cgroups::Cgroups::new(hierarchy, &flags.cgroup_root),
+        images: rkube_images::ImageStore::open(&flags.root_dir)?,
+        ipam,
+        node_ip: flags.node_ip,
+        cluster_dns: flags.cluster_dns.clone(),
+        cluster_domain: flags.cluster_domain.clone(),
+        exe: std::env::current_exe()
+            .map_err(|e| Error::Flags(format!("finding the rkube binary: {e}")))?,
+        bridge_ready: tokio::sync::Mutex::new(false),
+    })
 }

@@ -16,6 +16,13 @@ pub fn now_micro() -> String {
         .to_string()
 }
 
+/// Now as the CRI log format writes it: RFC 3339 with nanoseconds.
+pub fn now_rfc3339_nanos() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

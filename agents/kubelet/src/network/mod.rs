@@ -2,3 +2,4 @@
 //! a veth per pod.
 
 pub mod ipam;
+pub mod link;

@@ -1,0 +1,72 @@
+//! What the kubelet tells a container's helper processes, as a JSON file in the
+//! container's state directory, and what the shim writes back when the container exits.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to start one container.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    /// Namespace files to join, `(kind, path)`: kind is net, uts or ipc.
+    pub namespaces: Vec<(String, PathBuf)>,
+    /// Image layers, bottom first.
+    pub layers: Vec<PathBuf>,
+    pub upper_dir: PathBuf,
+    pub work_dir: PathBuf,
+    /// Where the overlayfs is mounted and pivoted into.
+    pub rootfs: PathBuf,
+    /// Files or directories bound into the rootfs (/etc/hosts, /etc/resolv.conf, …).
+    pub binds: Vec<Bind>,
+    /// `cgroup.procs` files the container joins before it execs.
+    pub cgroup_procs: Vec<PathBuf>,
+    /// Cgroup directories shown read-only at these paths inside the container.
+    pub cgroup_views: Vec<Bind>,
+    pub hostname: Option<String>,
+    pub args: Vec<String>,
+    /// `NAME=value`.
+    pub env: Vec<String>,
+    pub working_dir: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// The CRI log file stdout and stderr go to.
+    pub log_path: PathBuf,
+    /// Where the shim records the exit.
+    pub exit_path: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bind {
+    pub source: PathBuf,
+    /// Absolute path inside the container.
+    pub target: String,
+    pub readonly: bool,
+}
+
+/// How a container ended, written by its shim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitRecord {
+    /// The exit code, or 128 + signal when killed by a signal (as a shell reports it).
+    pub exit_code: i32,
+    pub signal: Option<i32>,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+impl ContainerConfig {
+    pub fn read(path: &Path) -> Result<ContainerConfig, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(path, bytes)
+    }
+}
+
+impl ExitRecord {
+    pub fn read(path: &Path) -> Option<ExitRecord> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+}

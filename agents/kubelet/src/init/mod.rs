@@ -1,0 +1,68 @@
+//! `rkube container-init`: the small single-threaded helper processes the kubelet starts
+//! for every pod and container. The kubelet itself is a multi-threaded tokio process, and
+//! namespace syscalls (unshare of a mount namespace, setns) need a process of one thread,
+//! so each step runs in a fresh `rkube` process:
+//!
+//! - `pause`: holds a pod's network, UTS and IPC namespaces (like upstream's pause
+//!   container); the pod's namespaces die with it.
+//! - `run CONFIG`: the container's shim. Unshares a PID namespace so that its child is
+//!   PID 1, copies the child's stdout and stderr into the CRI log file, waits for it and
+//!   writes its exit status next to the config.
+//! - `start CONFIG`: the child. Joins the pod's namespaces and the container's cgroups,
+//!   makes a private mount namespace, mounts the overlayfs rootfs with /proc, /dev, /sys
+//!   and /dev/shm, pivots into it, drops to the container's user and execs the command.
+//!
+//! Every syscall goes through nix's safe wrappers.
+
+mod config;
+mod pause;
+mod shim;
+mod start;
+
+pub use config::{Bind, ContainerConfig, ExitRecord};
+
+use clap::{Args, Subcommand};
+
+/// `rkube container-init`: started by the kubelet, not by people.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(subcommand)]
+    pub step: InitStep,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitStep {
+    /// Hold a pod's namespaces until SIGTERM.
+    Pause {
+        /// The pod's hostname (in its new UTS namespace).
+        #[arg(long)]
+        hostname: String,
+        /// Keep the node's network and UTS namespaces (hostNetwork pods).
+        #[arg(long)]
+        host_network: bool,
+    },
+    /// Be a container's shim: start it as PID 1 of a new PID namespace, log, wait.
+    Run { config: std::path::PathBuf },
+    /// Become the container (run by `run`).
+    Start { config: std::path::PathBuf },
+}
+
+/// Runs one step; returns the process's exit code.
+pub fn main(args: InitArgs) -> i32 {
+    let result = match args.step {
+        InitStep::Pause {
+            hostname,
+            host_network,
+        } => pause::run(&hostname, host_network),
+        InitStep::Run { config } => shim::run(&config),
+        InitStep::Start { config } => start::run(&config),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("rkube container-init: {message}");
+            // 127/126 like a shell: the command could not be started.
+            128
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The container's PID 1 before it becomes the container's command.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+
+use super::config::{Bind, ContainerConfig};
+
+pub fn run(config_path: &Path) -> Result<i32, String> {
+    let config = ContainerConfig::read(config_path)?;
+    join_cgroups(&config)?;
+    join_namespaces(&config)?;
+    unshare(CloneFlags::CLONE_NEWNS).map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
+    // Nothing mounted from here on may propagate back to the node.
+    mount_at(
+        None,
+        Path::new("/"),
+        None,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None,
+    )?;
+    mount_rootfs(&config)?;
+    if let Some(hostname) = &config.hostname {
+        nix::unistd::sethostname(hostname).map_err(|e| format!("sethostname: {e}"))?;
+    }
+    pivot_into(&config.rootfs)?;
+    become_user(config.uid, config.gid)?;
+    let cwd = if config.working_dir.is_empty() {
+        "/"
+    } else {
+        &config.working_dir
+    };
+    std::fs::create_dir_all(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
+    std::env::set_current_dir(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
+    let Some((program, args)) = config.args.split_first() else {
+        return Err("no command: neither the container nor the image names one".into());
+    };
+    let mut command = Command::new(program);
+    command.args(args).env_clear();
+    for pair in &config.env {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        command.env(name, value);
+    }
+    // exec returns only on failure.
+    let error = command.exec();
+    eprintln!("rkube container-init: exec {program}: {error}");
+    Ok(if error.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    })
+}
+
+fn join_cgroups(config: &ContainerConfig) -> Result<(), String> {
+    for procs in &config.cgroup_procs {
+        // 0 is "the writing process" in both cgroup versions.
+        std::fs::write(procs, "0").map_err(|e| format!("joining {}: {e}", procs.display()))?;
+    }
+    Ok(())
+}
+
+fn join_namespaces(config: &ContainerConfig) -> Result<(), String> {
+    for (kind, path) in &config.namespaces {
+        let flag = match kind.as_str() {
+            "net" => CloneFlags::CLONE_NEWNET,
+            "uts" => CloneFlags::CLONE_NEWUTS,
+            "ipc" => CloneFlags::CLONE_NEWIPC,
+            other => return Err(format!("unknown namespace kind {other:?}")),
+        };
+        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        setns(&file, flag).map_err(|e| format!("setns {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn mount_at(
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: MsFlags,
+    data: Option<&str>,
+) -> Result<(), String> {
+    mount(source, target, fstype, flags, data).map_err(|e| {
+        format!(
+            "mount {} on {}: {e}",
+            fstype.unwrap_or("bind"),
+            target.display()
+        )
+    })
+}
+
+/// `path` inside the rootfs (absolute container paths are relative to it).
+fn inside(rootfs: &Path, path: &str) -> PathBuf {
+    rootfs.join(path.trim_start_matches('/'))
+}
+
+fn mkdir(path: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(path).map_err(|e| format!("mkdir {}: {e}", path.display()))
+}
+
+fn mount_rootfs(config: &ContainerConfig) -> Result<(), String> {
+    let root = &config.rootfs;
+    let lower: Vec<String> = config
+        .layers
+        .iter()
+        .rev()
+        .map(|l| l.display().to_string())
+        .collect();
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.join(":"),
+        config.upper_dir.display(),
+        config.work_dir.display()
+    );
+    mount_at(
+        Some(Path::new("overlay")),
+        root,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(&options),
+    )?;
+    let nosuid_noexec_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    let proc_dir = inside(root, "/proc");
+    mkdir(&proc_dir)?;
+    mount_at(
+        Some(Path::new("proc")),
+        &proc_dir,
+        Some("proc"),
+        nosuid_noexec_nodev,
+        None,
+    )?;
+    let sys = inside(root, "/sys");
+    mkdir(&sys)?;
+    mount_at(
+        Some(Path::new("sysfs")),
+        &sys,
+        Some("sysfs"),
+        nosuid_noexec_nodev | MsFlags::MS_RDONLY,
+        None,
+    )?;
+    mount_dev(root)?;
+    for bind in &config.binds {
+        bind_into(root, bind)?;
+    }
+    mount_cgroup_views(root, &config.cgroup_views)
+}
+
+fn mount_dev(root: &Path) -> Result<(), String> {
+    let dev = inside(root, "/dev");
+    mkdir(&dev)?;
+    mount_at(
+        Some(Path::new("tmpfs")),
+        &dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+        let target = dev.join(node);
+        std::fs::write(&target, b"").map_err(|e| format!("{}: {e}", target.display()))?;
+        let source = Path::new("/dev").join(node);
+        mount_at(Some(&source), &target, None, MsFlags::MS_BIND, None)?;
+    }
+    for (link, to) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
+    ] {
+        std::os::unix::fs::symlink(to, dev.join(link)).map_err(|e| format!("/dev/{link}: {e}"))?;
+    }
+    let pts = dev.join("pts");
+    mkdir(&pts)?;
+    mount_at(
+        Some(Path::new("devpts")),
+        &pts,
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620"),
+    )?;
+    let shm = dev.join("shm");
+    mkdir(&shm)?;
+    mount_at(
+        Some(Path::new("shm")),
+        &shm,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        Some("mode=1777,size=65536k"),
+    )
+}
+
+fn bind_into(root: &Path, bind: &Bind) -> Result<(), String> {
+    let target = inside(root, &bind.target);
+    if bind.source.is_dir() {
+        mkdir(&target)?;
+    } else {
+        if let Some(parent) = target.parent() {
+            mkdir(parent)?;
+        }
+        if !target.exists() {
+            std::fs::write(&target, b"").map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+    }
+    mount_at(
+        Some(&bind.source),
+        &target,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )?;
+    if bind.readonly {
+        mount_at(
+            None,
+            &target,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// The container's own cgroups, read-only under /sys/fs/cgroup (as runc shows them
+/// without a cgroup namespace).
+fn mount_cgroup_views(root: &Path, views: &[Bind]) -> Result<(), String> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let cgroup = inside(root, "/sys/fs/cgroup");
+    mount_at(
+        Some(Path::new("tmpfs")),
+        &cgroup,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        Some("mode=755"),
+    )?;
+    for view in views {
+        let target = inside(root, &view.target);
+        mkdir(&target)?;
+        mount_at(Some(&view.source), &target, None, MsFlags::MS_BIND, None)?;
+        mount_at(
+            None,
+            &target,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None,
+        )?;
+    }
+    mount_at(
+        None,
+        &cgroup,
+        None,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NOEXEC
+            | MsFlags::MS_NODEV,
+        None,
+    )
+}
+
+/// pivot_root into the rootfs and detach the old root, so nothing of the node stays
+/// reachable.
+fn pivot_into(rootfs: &Path) -> Result<(), String> {
+    std::env::set_current_dir(rootfs).map_err(|e| format!("chdir {}: {e}", rootfs.display()))?;
+    // pivot_root(".", "."): the old root ends up stacked under the new one, then is
+    // detached, with no directory to create in the image.
+    nix::unistd::pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the old root: {e}"))?;
+    std::env::set_current_dir("/").map_err(|e| format!("chdir /: {e}"))
+}
+
+fn become_user(uid: u32, gid: u32) -> Result<(), String> {
+    use nix::unistd::{setgid, setgroups, setuid, Gid, Uid};
+    setgroups(&[Gid::from_raw(gid)]).map_err(|e| format!("setgroups: {e}"))?;
+    setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {e}"))?;
+    setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {e}"))
+}

@@ -1,0 +1,333 @@
+//! One pod's worker: converges the pod's processes on its spec, level-triggered (every
+//! wake-up re-reads the pod from the cache and decides from scratch), and reports status.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use kube::runtime::reflector::{ObjectRef, Store};
+use nix::sys::signal::Signal;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+
+use super::state::ContainerSlot;
+use super::status::{self, PodView};
+use crate::runtime::container::{self, ContainerExit};
+use crate::runtime::sandbox::Sandbox;
+use crate::runtime::{spec, Runtime};
+
+/// Retry delay after a sandbox or API failure.
+const RETRY: Duration = Duration::from_secs(2);
+/// How long SIGKILLed containers may take to be reported gone.
+const KILL_WAIT: Duration = Duration::from_secs(10);
+const DEFAULT_GRACE_SECONDS: i64 = 30;
+
+enum Next {
+    /// Nothing left to do for this pod: the worker ends.
+    Done,
+    /// Sleep until woken, or at most this long.
+    Wait(Option<Duration>),
+}
+
+pub struct PodWorker {
+    namespace: String,
+    name: String,
+    uid: String,
+    rt: Arc<Runtime>,
+    api: Api<Pod>,
+    store: Store<Pod>,
+    sandbox: Option<Sandbox>,
+    slots: Vec<ContainerSlot>,
+    exits_tx: mpsc::Sender<ContainerExit>,
+    exits_rx: mpsc::Receiver<ContainerExit>,
+    start_time: String,
+    pod_ip: Option<IpAddr>,
+    qos: &'static str,
+    /// Succeeded or Failed: its processes are gone and stay gone.
+    terminal: bool,
+    last_status: Option<Value>,
+}
+
+impl PodWorker {
+    pub fn new(pod: &Pod, rt: Arc<Runtime>, client: kube::Client, store: Store<Pod>) -> PodWorker {
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let (exits_tx, exits_rx) = mpsc::channel(16);
+        let status = pod.status.as_ref();
+        let terminal = status
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|p| p == "Succeeded" || p == "Failed");
+        PodWorker {
+            api: Api::namespaced(client, &namespace),
+            namespace,
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            rt,
+            store,
+            sandbox: None,
+            slots: pod
+                .spec
+                .iter()
+                .flat_map(|s| s.containers.iter())
+                .map(|c| ContainerSlot::new(&c.name))
+                .collect(),
+            exits_tx,
+            exits_rx,
+            start_time: status
+                .and_then(|s| s.start_time.as_ref())
+                .map(|t| crate::time::rfc3339(t.0))
+                .unwrap_or_else(crate::time::now_rfc3339),
+            pod_ip: None,
+            qos: spec::qos_class(pod).as_str(),
+            terminal,
+            last_status: None,
+        }
+    }
+
+    /// The pod as the cache has it now, if it is still this pod.
+    fn current(&self) -> Option<Arc<Pod>> {
+        let key = ObjectRef::new(&self.name).within(&self.namespace);
+        self.store
+            .get(&key)
+            .filter(|p| p.metadata.uid.as_deref() == Some(self.uid.as_str()))
+    }
+
+    pub async fn run(mut self, wake: Arc<Notify>) {
+        loop {
+            let next = match self.current() {
+                None => {
+                    self.terminate(0).await;
+                    Next::Done
+                }
+                Some(pod) => self.sync(&pod).await,
+            };
+            let timeout = match next {
+                Next::Done => return,
+                Next::Wait(t) => t.unwrap_or(Duration::from_secs(3600)),
+            };
+            tokio::select! {
+                _ = wake.notified() => {}
+                Some(exit) = self.exits_rx.recv() => self.on_exit(exit),
+                _ = tokio::time::sleep(timeout) => {}
+            }
+        }
+    }
+
+    fn policy(pod: &Pod) -> String {
+        pod.spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.clone())
+            .unwrap_or_else(|| "Always".into())
+    }
+
+    fn on_exit(&mut self, exit: ContainerExit) {
+        let policy = self
+            .current()
+            .map(|p| Self::policy(&p))
+            .unwrap_or_else(|| "Never".into());
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.name == exit.name) {
+            if slot.exited(&exit, &policy) {
+                tracing::info!(
+                    pod = self.name,
+                    container = exit.name,
+                    code = exit.record.exit_code,
+                    "container exited"
+                );
+            }
+        }
+    }
+
+    async fn sync(&mut self, pod: &Pod) -> Next {
+        if let Some(grace) = deletion_grace(pod) {
+            self.terminate(grace).await;
+            self.report(pod).await;
+            let params = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions {
+                    uid: Some(self.uid.clone()),
+                    resource_version: None,
+                }),
+                ..Default::default()
+            };
+            return match self.api.delete(&self.name, &params).await {
+                Ok(_) => Next::Done,
+                Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Next::Done,
+                Err(e) => {
+                    tracing::warn!(pod = self.name, "deleting the terminated pod: {e}");
+                    Next::Wait(Some(RETRY))
+                }
+            };
+        }
+        if self.terminal {
+            return Next::Wait(None);
+        }
+        if self.sandbox.is_none() {
+            match Sandbox::create(&self.rt, pod).await {
+                Ok(sandbox) => {
+                    self.pod_ip = sandbox.ip;
+                    self.sandbox = Some(sandbox);
+                }
+                Err(e) => {
+                    tracing::warn!(pod = self.name, "creating the pod sandbox: {e}");
+                    self.report(pod).await;
+                    return Next::Wait(Some(RETRY));
+                }
+            }
+        }
+        let policy = Self::policy(pod);
+        let containers = pod
+            .spec
+            .as_ref()
+            .map(|s| s.containers.clone())
+            .unwrap_or_default();
+        for (slot, c) in self.slots.iter_mut().zip(&containers) {
+            if !slot.wants_start(&policy, Instant::now()) {
+                continue;
+            }
+            let Some(sandbox) = &self.sandbox else { break };
+            match container::start(
+                &self.rt,
+                pod,
+                c,
+                sandbox,
+                slot.starts,
+                self.exits_tx.clone(),
+            )
+            .await
+            {
+                Ok(running) => {
+                    tracing::info!(
+                        pod = self.name,
+                        container = c.name,
+                        pid = running.pid,
+                        "container started"
+                    );
+                    slot.started(running);
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        pod = self.name,
+                        container = c.name,
+                        "{}: {}",
+                        e.reason,
+                        e.message
+                    );
+                    slot.start_failed(e.reason, e.message);
+                }
+            }
+        }
+        let phase = status::phase(&self.slots, &policy);
+        if phase == "Succeeded" || phase == "Failed" {
+            self.terminal = true;
+            if let Some(sandbox) = self.sandbox.take() {
+                sandbox.destroy(&self.rt).await;
+            }
+        }
+        self.report(pod).await;
+        let wake = self
+            .slots
+            .iter()
+            .filter(|s| s.running.is_none())
+            .filter_map(|s| s.not_before)
+            .min()
+            .map(|t| t.saturating_duration_since(Instant::now()) + Duration::from_millis(10));
+        Next::Wait(wake)
+    }
+
+    /// SIGTERM to every container, SIGKILL to those still running after `grace` seconds,
+    /// then the sandbox goes.
+    async fn terminate(&mut self, grace: i64) {
+        let running = |slots: &[ContainerSlot]| -> Vec<u32> {
+            slots
+                .iter()
+                .filter_map(|s| s.running.as_ref().map(|r| r.pid))
+                .collect()
+        };
+        let signal = if grace > 0 {
+            Signal::SIGTERM
+        } else {
+            Signal::SIGKILL
+        };
+        for pid in running(&self.slots) {
+            container::signal(pid, signal);
+        }
+        let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
+        self.wait_for_exits(deadline).await;
+        if !running(&self.slots).is_empty() {
+            for pid in running(&self.slots) {
+                container::signal(pid, Signal::SIGKILL);
+            }
+            self.wait_for_exits(Instant::now() + KILL_WAIT).await;
+        }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.destroy(&self.rt).await;
+        }
+    }
+
+    async fn wait_for_exits(&mut self, deadline: Instant) {
+        while self.slots.iter().any(|s| s.running.is_some()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match tokio::time::timeout(left, self.exits_rx.recv()).await {
+                Ok(Some(exit)) => {
+                    // Killed for deletion: never restarted.
+                    let policy = "Never";
+                    if let Some(slot) = self.slots.iter_mut().find(|s| s.name == exit.name) {
+                        slot.exited(&exit, policy);
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Patches the status when it changed since the last report.
+    async fn report(&mut self, pod: &Pod) {
+        let policy = Self::policy(pod);
+        let images = pod
+            .spec
+            .iter()
+            .flat_map(|s| s.containers.iter())
+            .map(|c| c.image.clone().unwrap_or_default())
+            .collect();
+        let view = PodView {
+            name: &self.name,
+            policy: &policy,
+            slots: &self.slots,
+            images,
+            pod_ip: self.pod_ip,
+            host_ip: self.rt.node_ip,
+            start_time: &self.start_time,
+            sandbox_ready: self.sandbox.is_some(),
+            qos: self.qos,
+        };
+        let previous = self.last_status.as_ref().or(None);
+        let status = status::pod_status(&view, previous, &crate::time::now_rfc3339());
+        if self.last_status.as_ref() == Some(&status) {
+            return;
+        }
+        let patch = json!({"status": status});
+        match self
+            .api
+            .patch_status(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => self.last_status = Some(status),
+            Err(e) => tracing::warn!(pod = self.name, "updating the pod status: {e}"),
+        }
+    }
+}
+
+/// The grace period left for a pod being deleted (None: not being deleted).
+fn deletion_grace(pod: &Pod) -> Option<i64> {
+    pod.metadata.deletion_timestamp.as_ref()?;
+    Some(
+        pod.metadata
+            .deletion_grace_period_seconds
+            .or_else(|| pod.spec.as_ref()?.termination_grace_period_seconds)
+            .unwrap_or(DEFAULT_GRACE_SECONDS),
+    )
+}

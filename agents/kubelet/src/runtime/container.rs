@@ -1,0 +1,243 @@
+//! Starting a container: its image's layers under an overlayfs rootfs, its cgroup, its
+//! shim; and noticing at once when it exits (the shim is our child: tokio reaps it on
+//! SIGCHLD, no polling).
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc;
+
+use super::sandbox::Sandbox;
+use super::spec::{self, ImageRun};
+use super::{Runtime, RuntimeError};
+use crate::init::{ContainerConfig, ExitRecord};
+
+/// A started container.
+#[derive(Debug, Clone)]
+pub struct RunningContainer {
+    pub id: String,
+    /// Its PID 1, as the node sees it.
+    pub pid: u32,
+    pub started_at: String,
+    pub image_id: String,
+}
+
+/// A container's end, as its worker hears of it.
+#[derive(Debug, Clone)]
+pub struct ContainerExit {
+    pub name: String,
+    pub id: String,
+    pub record: ExitRecord,
+    pub oom_killed: bool,
+}
+
+/// Why a container could not be started: the reason its status shows while it waits.
+#[derive(Debug)]
+pub struct StartError {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl From<RuntimeError> for StartError {
+    fn from(e: RuntimeError) -> StartError {
+        StartError {
+            reason: "CreateContainerError",
+            message: e.to_string(),
+        }
+    }
+}
+
+/// `docker.io/library/busybox@sha256:…` for an image's first reference and digest.
+fn image_id(image: &rkube_images::Image) -> String {
+    let repo = image
+        .references
+        .first()
+        .map(|r| match r.rfind(':') {
+            Some(i) if !r[i..].contains('/') => r[..i].to_string(),
+            _ => r.clone(),
+        })
+        .unwrap_or_default();
+    if repo.is_empty() {
+        image.digest.clone()
+    } else {
+        format!("{repo}@{}", image.digest)
+    }
+}
+
+/// Resolves the container's image on the node.
+fn find_image(rt: &Runtime, reference: &str) -> Result<rkube_images::Image, StartError> {
+    match rt.images.lookup(reference) {
+        Ok(Some(image)) => Ok(image),
+        Ok(None) => Err(StartError {
+            reason: "ErrImagePull",
+            message: format!(
+                "image {reference:?} is not on the node (load it with `rkube images import`; \
+                 registry pulls are not wired into the kubelet yet)"
+            ),
+        }),
+        Err(e) => Err(StartError {
+            reason: "ErrImagePull",
+            message: e.to_string(),
+        }),
+    }
+}
+
+pub async fn start(
+    rt: &Arc<Runtime>,
+    pod: &Pod,
+    c: &Container,
+    sandbox: &Sandbox,
+    restart: u32,
+    exits: mpsc::Sender<ContainerExit>,
+) -> Result<RunningContainer, StartError> {
+    let reference = c.image.clone().unwrap_or_default();
+    let image = find_image(rt, &reference)?;
+    let layers = rt.images.layer_dirs(&image).map_err(RuntimeError::from)?;
+    let run = ImageRun {
+        entrypoint: image.config.entrypoint.clone(),
+        cmd: image.config.cmd.clone(),
+        env: image.config.env.clone(),
+        working_dir: image.config.working_dir.clone(),
+        user: image.config.user.clone(),
+    };
+    let meta = &pod.metadata;
+    let (namespace, name, uid) = (
+        meta.namespace.as_deref().unwrap_or("default"),
+        meta.name.as_deref().unwrap_or(""),
+        meta.uid.as_deref().unwrap_or(""),
+    );
+    let id = uuid_hex();
+    let dir = sandbox
+        .dir
+        .join("containers")
+        .join(format!("{}-{restart}", c.name));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["upper", "work", "rootfs"] {
+        let d = dir.join(sub);
+        std::fs::create_dir_all(&d).map_err(|e| RuntimeError::io(d.display(), e))?;
+    }
+    let log_dir = rt.pod_logs_dir(namespace, name, uid).join(&c.name);
+    std::fs::create_dir_all(&log_dir).map_err(|e| RuntimeError::io(log_dir.display(), e))?;
+    let log_path = log_dir.join(format!("{restart}.log"));
+    let _ = std::fs::remove_file(&log_path);
+    let cgroup = format!("{}/{id}", sandbox.cgroup);
+    rt.cgroups
+        .create(&cgroup, &spec::container_limits(c, sandbox.qos))
+        .map_err(RuntimeError::from)?;
+
+    let field = |path: &str| -> Option<String> {
+        Some(match path {
+            "metadata.name" => name.to_string(),
+            "metadata.namespace" => namespace.to_string(),
+            "metadata.uid" => uid.to_string(),
+            "spec.nodeName" => pod.spec.as_ref()?.node_name.clone()?,
+            "spec.serviceAccountName" => pod.spec.as_ref()?.service_account_name.clone()?,
+            "status.podIP" => sandbox.ip?.to_string(),
+            "status.hostIP" => rt.node_ip?.to_string(),
+            _ => return None,
+        })
+    };
+    let (uid_n, gid_n) = spec::user(pod, c, &run);
+    let config = ContainerConfig {
+        namespaces: sandbox.namespaces(),
+        layers,
+        upper_dir: dir.join("upper"),
+        work_dir: dir.join("work"),
+        rootfs: dir.join("rootfs"),
+        binds: sandbox.binds(),
+        cgroup_procs: rt.cgroups.procs_files(&cgroup),
+        cgroup_views: rt.cgroups.views(&cgroup),
+        hostname: None,
+        args: spec::command_line(c, &run),
+        env: spec::environment(c, &run, &sandbox.hostname, &field),
+        working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
+        uid: uid_n,
+        gid: gid_n,
+        log_path,
+        exit_path: dir.join("exit.json"),
+    };
+    let config_path = dir.join("config.json");
+    config
+        .write(&config_path)
+        .map_err(|e| RuntimeError::io(config_path.display(), e))?;
+
+    let mut shim = tokio::process::Command::new(&rt.exe)
+        .args(["container-init", "run"])
+        .arg(&config_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| RuntimeError::io("starting the container's shim", e))?;
+    let started_at = crate::time::now_rfc3339();
+    let mut line = String::new();
+    if let Some(stdout) = shim.stdout.take() {
+        let _ = tokio::io::BufReader::new(stdout).read_line(&mut line).await;
+    }
+    let pid: u32 = line.trim().parse().unwrap_or(0);
+    let running = RunningContainer {
+        id: id.clone(),
+        pid,
+        started_at,
+        image_id: image_id(&image),
+    };
+    let rt = rt.clone();
+    let name = c.name.clone();
+    tokio::spawn(async move {
+        let status = shim.wait().await;
+        let record = ExitRecord::read(&dir.join("exit.json")).unwrap_or_else(|| ExitRecord {
+            exit_code: status.ok().and_then(|s| s.code()).unwrap_or(128).max(128),
+            signal: None,
+            started_at: String::new(),
+            finished_at: crate::time::now_rfc3339(),
+        });
+        let oom_killed = record.signal == Some(9) && rt.cgroups.oom_kills(&cgroup) > 0;
+        // The rootfs was mounted only in the container's own mount namespace, gone now.
+        let _ = std::fs::remove_dir_all(&dir);
+        // The container's PID namespace went with its PID 1; its cgroup empties as the
+        // kernel reaps the rest.
+        for _ in 0..50 {
+            if rt.cgroups.pids(&cgroup).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Err(e) = rt.cgroups.remove(&cgroup) {
+            tracing::warn!(container = name, "removing its cgroup: {e}");
+        }
+        let _ = exits
+            .send(ContainerExit {
+                name,
+                id,
+                record,
+                oom_killed,
+            })
+            .await;
+    });
+    if pid == 0 {
+        return Err(StartError {
+            reason: "RunContainerError",
+            message: "the container's shim did not start it".into(),
+        });
+    }
+    Ok(running)
+}
+
+/// Sends `signal` to a container's PID 1 (its PID namespace dies with it).
+pub fn signal(pid: u32, signal: nix::sys::signal::Signal) {
+    if pid > 1 {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal);
+    }
+}
+
+fn uuid_hex() -> String {
+    let mut bytes = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut f, &mut bytes);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,61 @@
+//! The container runtime: pod sandboxes (namespaces, network, files) and containers
+//! (overlayfs rootfs, cgroups, the helper processes), on this node.
+
+pub mod container;
+pub mod sandbox;
+pub mod spec;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::cgroups::Cgroups;
+use crate::network::ipam::Ipam;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
+    #[error(transparent)]
+    Ipam(#[from] crate::network::ipam::IpamError),
+    #[error(transparent)]
+    Link(#[from] crate::network::link::LinkError),
+    #[error(transparent)]
+    Image(#[from] rkube_images::ImageError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl RuntimeError {
+    pub fn io(what: impl std::fmt::Display, e: std::io::Error) -> RuntimeError {
+        RuntimeError::Other(format!("{what}: {e}"))
+    }
+}
+
+/// Node-wide settings and resources every pod uses.
+pub struct Runtime {
+    pub root_dir: PathBuf,
+    pub logs_dir: PathBuf,
+    pub cgroups: Cgroups,
+    pub images: rkube_images::ImageStore,
+    /// None until the node has a podCIDR.
+    pub ipam: Option<Ipam>,
+    pub node_ip: Option<IpAddr>,
+    pub cluster_dns: Vec<IpAddr>,
+    pub cluster_domain: String,
+    /// The `rkube` binary, started as the helper processes.
+    pub exe: PathBuf,
+    /// Whether bridge `cni0` is set up (sandboxes start concurrently; one sets it up).
+    pub bridge_ready: tokio::sync::Mutex<bool>,
+}
+
+impl Runtime {
+    /// `<root-dir>/pods/<uid>`: everything the kubelet keeps for one pod.
+    pub fn pod_dir(&self, uid: &str) -> PathBuf {
+        self.root_dir.join("pods").join(uid)
+    }
+
+    /// `<logs>/<namespace>_<name>_<uid>`, upstream's layout.
+    pub fn pod_logs_dir(&self, namespace: &str, name: &str, uid: &str) -> PathBuf {
+        self.logs_dir.join(format!("{namespace}_{name}_{uid}"))
+    }
+}

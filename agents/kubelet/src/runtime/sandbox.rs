@@ -1,0 +1,265 @@
+//! A pod's sandbox: the pause process holding its network, UTS and IPC namespaces, the
+//! veth and IP of its network, its cgroup, and its /etc/hosts, /etc/resolv.conf.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use tokio::io::AsyncBufReadExt;
+
+use super::spec::{self, QosClass};
+use super::{Runtime, RuntimeError};
+use crate::init::Bind;
+use crate::network::link;
+
+pub struct Sandbox {
+    pub uid: String,
+    pause: tokio::process::Child,
+    pub pause_pid: u32,
+    pub host_network: bool,
+    /// The pod's IP (the node's for hostNetwork pods).
+    pub ip: Option<IpAddr>,
+    pub veth: Option<String>,
+    pub qos: QosClass,
+    pub cgroup: String,
+    pub hostname: String,
+    pub dir: PathBuf,
+}
+
+/// How long the pause process may take to say it holds its namespaces.
+const PAUSE_READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn pod_hostname(pod: &Pod) -> String {
+    let name = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.hostname.clone())
+        .or_else(|| pod.metadata.name.clone())
+        .unwrap_or_default();
+    name.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('.')
+        .to_string()
+}
+
+impl Sandbox {
+    pub async fn create(rt: &Runtime, pod: &Pod) -> Result<Sandbox, RuntimeError> {
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let host_network = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.host_network)
+            .unwrap_or(false);
+        let hostname = if host_network {
+            nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            pod_hostname(pod)
+        };
+        let dir = rt.pod_dir(&uid);
+        std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io(dir.display(), e))?;
+        let qos = spec::qos_class(pod);
+        let cgroup = qos.pod_cgroup(&uid);
+        rt.cgroups.create(&cgroup, &spec::pod_limits(pod, qos))?;
+
+        let mut command = tokio::process::Command::new(&rt.exe);
+        command.args(["container-init", "pause", "--hostname", &hostname]);
+        if host_network {
+            command.arg("--host-network");
+        }
+        let pause = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| RuntimeError::io("starting the pause process", e))?;
+        let pause_pid = pause.id().unwrap_or(0);
+        let mut sandbox = Sandbox {
+            uid: uid.clone(),
+            pause,
+            pause_pid,
+            host_network,
+            ip: None,
+            veth: None,
+            qos,
+            cgroup,
+            hostname,
+            dir,
+        };
+        if let Err(e) = sandbox.wire(rt, pod).await {
+            sandbox.destroy(rt).await;
+            return Err(e);
+        }
+        Ok(sandbox)
+    }
+
+    async fn wire(&mut self, rt: &Runtime, pod: &Pod) -> Result<(), RuntimeError> {
+        let stdout = self
+            .pause
+            .stdout
+            .take()
+            .ok_or_else(|| RuntimeError::Other("the pause process has no stdout".into()))?;
+        let mut line = String::new();
+        let mut reader = tokio::io::BufReader::new(stdout);
+        match tokio::time::timeout(PAUSE_READY_TIMEOUT, reader.read_line(&mut line)).await {
+            Ok(Ok(_)) if line.trim() == "ready" => {}
+            _ => {
+                return Err(RuntimeError::Other(
+                    "the pause process did not start".into(),
+                ))
+            }
+        }
+        for procs in rt.cgroups.procs_files(&self.cgroup) {
+            std::fs::write(&procs, self.pause_pid.to_string())
+                .map_err(|e| RuntimeError::io(procs.display(), e))?;
+        }
+        if self.host_network {
+            self.ip = rt.node_ip;
+        } else {
+            let ipam = rt.ipam.as_ref().ok_or_else(|| {
+                RuntimeError::Other("the node has no podCIDR yet: no address for the pod".into())
+            })?;
+            let ip = ipam.allocate(&self.uid)?;
+            self.ip = Some(IpAddr::V4(ip));
+            let veth = link::veth_name(&self.uid);
+            {
+                let mut ready = rt.bridge_ready.lock().await;
+                if !*ready {
+                    link::ensure_bridge(&ipam.cidr).await?;
+                    *ready = true;
+                }
+            }
+            self.veth = Some(veth.clone());
+            link::attach(self.pause_pid, &veth, ip, &ipam.cidr).await?;
+        }
+        self.write_files(rt, pod)
+    }
+
+    fn write_files(&self, rt: &Runtime, pod: &Pod) -> Result<(), RuntimeError> {
+        let write = |name: &str, text: String| {
+            let path = self.dir.join(name);
+            std::fs::write(&path, text).map_err(|e| RuntimeError::io(path.display(), e))
+        };
+        if !self.host_network {
+            let ip = self.ip.map(|i| i.to_string()).unwrap_or_default();
+            write(
+                "etc-hosts",
+                format!(
+                    "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n{ip}\t{}\n",
+                    self.hostname
+                ),
+            )?;
+        }
+        write("hostname", format!("{}\n", self.hostname))?;
+        write("resolv.conf", resolv_conf(rt, pod, self.host_network))
+    }
+
+    /// The files every container of the pod gets.
+    pub fn binds(&self) -> Vec<Bind> {
+        let mut binds = vec![
+            Bind {
+                source: self.dir.join("resolv.conf"),
+                target: "/etc/resolv.conf".into(),
+                readonly: false,
+            },
+            Bind {
+                source: self.dir.join("hostname"),
+                target: "/etc/hostname".into(),
+                readonly: false,
+            },
+        ];
+        let hosts = if self.host_network {
+            PathBuf::from("/etc/hosts")
+        } else {
+            self.dir.join("etc-hosts")
+        };
+        binds.push(Bind {
+            source: hosts,
+            target: "/etc/hosts".into(),
+            readonly: false,
+        });
+        binds
+    }
+
+    /// The namespaces containers join.
+    pub fn namespaces(&self) -> Vec<(String, PathBuf)> {
+        let ns = PathBuf::from(format!("/proc/{}/ns", self.pause_pid));
+        let mut kinds = vec!["ipc"];
+        if !self.host_network {
+            kinds.extend(["net", "uts"]);
+        }
+        kinds
+            .into_iter()
+            .map(|k| (k.to_string(), ns.join(k)))
+            .collect()
+    }
+
+    /// Stops the pause process and releases everything the sandbox held. Containers must
+    /// already be gone; stragglers in the pod's cgroup are killed.
+    pub async fn destroy(mut self, rt: &Runtime) {
+        for pid in rt.cgroups.pids(&self.cgroup) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = self.pause.start_kill();
+        let _ = self.pause.wait().await;
+        if let Some(veth) = &self.veth {
+            link::detach(veth).await;
+        }
+        if let Some(ipam) = &rt.ipam {
+            if let Err(e) = ipam.release(&self.uid) {
+                tracing::warn!(pod = self.uid, "releasing the pod's address: {e}");
+            }
+        }
+        // The cgroup empties as the kernel reaps the killed processes.
+        for _ in 0..50 {
+            if rt.cgroups.pids(&self.cgroup).is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Err(e) = rt.cgroups.remove(&self.cgroup) {
+            tracing::warn!(pod = self.uid, "removing the pod's cgroup: {e}");
+        }
+        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            tracing::warn!(pod = self.uid, "removing {}: {e}", self.dir.display());
+        }
+    }
+}
+
+/// Upstream's dnsPolicy: ClusterFirst uses the cluster DNS when there is one (and the pod
+/// is not on the host network), otherwise the node's resolv.conf.
+fn resolv_conf(rt: &Runtime, pod: &Pod, host_network: bool) -> String {
+    let policy = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.dns_policy.clone())
+        .unwrap_or_else(|| "ClusterFirst".into());
+    let cluster = match policy.as_str() {
+        "ClusterFirstWithHostNet" => true,
+        "ClusterFirst" => !host_network,
+        _ => false,
+    };
+    if cluster && !rt.cluster_dns.is_empty() {
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let domain = &rt.cluster_domain;
+        let mut text = String::new();
+        if !domain.is_empty() {
+            text.push_str(&format!("search {ns}.svc.{domain} svc.{domain} {domain}\n"));
+        }
+        for dns in &rt.cluster_dns {
+            text.push_str(&format!("nameserver {dns}\n"));
+        }
+        text.push_str("options ndots:5\n");
+        text
+    } else {
+        std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+    }
+}

@@ -1,0 +1,349 @@
+//! What the pod spec means for the processes, with no I/O: QoS class, cgroup limits,
+//! the command line, the environment and the user.
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use crate::cgroups::Limits;
+
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The parts of the image config that decide how a container runs.
+#[derive(Debug, Clone, Default)]
+pub struct ImageRun {
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub working_dir: String,
+    pub user: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QosClass {
+    Guaranteed,
+    Burstable,
+    BestEffort,
+}
+
+impl QosClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QosClass::Guaranteed => "Guaranteed",
+            QosClass::Burstable => "Burstable",
+            QosClass::BestEffort => "BestEffort",
+        }
+    }
+
+    /// The pod's cgroup below the cgroup root, by class as upstream lays them out.
+    pub fn pod_cgroup(self, uid: &str) -> String {
+        match self {
+            QosClass::Guaranteed => format!("kubepods/pod{uid}"),
+            QosClass::Burstable => format!("kubepods/burstable/pod{uid}"),
+            QosClass::BestEffort => format!("kubepods/besteffort/pod{uid}"),
+        }
+    }
+}
+
+fn containers(pod: &Pod) -> impl Iterator<Item = &Container> {
+    let spec = pod.spec.as_ref();
+    spec.map(|s| s.containers.iter())
+        .into_iter()
+        .flatten()
+        .chain(
+            spec.and_then(|s| s.init_containers.as_ref())
+                .into_iter()
+                .flatten(),
+        )
+}
+
+fn resource<'a>(c: &'a Container, kind: &str, name: &str) -> Option<&'a Quantity> {
+    let r = c.resources.as_ref()?;
+    let map = if kind == "limits" {
+        r.limits.as_ref()
+    } else {
+        r.requests.as_ref()
+    };
+    map?.get(name)
+}
+
+/// Requests default to limits, as the apiserver defaults them.
+fn request<'a>(c: &'a Container, name: &str) -> Option<&'a Quantity> {
+    resource(c, "requests", name).or_else(|| resource(c, "limits", name))
+}
+
+/// The pod's QoS class, by upstream's rules over cpu and memory.
+pub fn qos_class(pod: &Pod) -> QosClass {
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in containers(pod) {
+        for name in ["cpu", "memory"] {
+            let (req, lim) = (request(c, name), resource(c, "limits", name));
+            any |= req.is_some_and(|q| !is_zero(q)) || lim.is_some_and(|q| !is_zero(q));
+            match (req, lim) {
+                (Some(r), Some(l)) if parse_quantity(&r.0) == parse_quantity(&l.0) => {}
+                _ => guaranteed = false,
+            }
+        }
+    }
+    if !any {
+        QosClass::BestEffort
+    } else if guaranteed {
+        QosClass::Guaranteed
+    } else {
+        QosClass::Burstable
+    }
+}
+
+fn is_zero(q: &Quantity) -> bool {
+    parse_quantity(&q.0) == Some(0.0)
+}
+
+fn milli_cpu(q: Option<&Quantity>) -> Option<u64> {
+    Some((parse_quantity(&q?.0)? * 1000.0).ceil() as u64)
+}
+
+fn bytes(q: Option<&Quantity>) -> Option<i64> {
+    Some(parse_quantity(&q?.0)?.ceil() as i64)
+}
+
+/// One container's cgroup limits.
+pub fn container_limits(c: &Container, qos: QosClass) -> Limits {
+    Limits {
+        cpu_shares: Some(match qos {
+            QosClass::BestEffort => 2,
+            _ => Limits::shares_for(milli_cpu(request(c, "cpu")).unwrap_or(0)),
+        }),
+        cpu_quota_us: milli_cpu(resource(c, "limits", "cpu")).map(Limits::quota_for),
+        memory_bytes: bytes(resource(c, "limits", "memory")),
+        pids_max: None,
+    }
+}
+
+/// The pod cgroup's limits: sums over the containers, a limit only when every container
+/// has one (upstream's pod-level cgroup).
+pub fn pod_limits(pod: &Pod, qos: QosClass) -> Limits {
+    let app: Vec<&Container> = pod.spec.iter().flat_map(|s| s.containers.iter()).collect();
+    let sum_limits = |name: &str, convert: &dyn Fn(Option<&Quantity>) -> Option<i64>| {
+        app.iter()
+            .map(|c| convert(resource(c, "limits", name)))
+            .sum::<Option<i64>>()
+    };
+    let cpu_requests: u64 = app
+        .iter()
+        .filter_map(|c| milli_cpu(request(c, "cpu")))
+        .sum();
+    Limits {
+        cpu_shares: Some(match qos {
+            QosClass::BestEffort => 2,
+            _ => Limits::shares_for(cpu_requests),
+        }),
+        cpu_quota_us: sum_limits("cpu", &|q| milli_cpu(q).map(|m| m as i64))
+            .map(|m| Limits::quota_for(m as u64)),
+        memory_bytes: sum_limits("memory", &bytes),
+        pids_max: None,
+    }
+}
+
+/// A resource.Quantity as a number (`100m` → 0.1, `64Mi` → 67108864, `1e3` → 1000).
+pub fn parse_quantity(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        s if s.starts_with(['e', 'E']) => 10f64.powi(s[1..].parse().ok()?),
+        _ => return None,
+    };
+    Some(number * factor)
+}
+
+/// argv: the container's command (else the image's entrypoint) followed by the
+/// container's args (else, when the command was not overridden, the image's cmd).
+pub fn command_line(c: &Container, image: &ImageRun) -> Vec<String> {
+    let command = c.command.clone().unwrap_or_default();
+    let args = c.args.clone().unwrap_or_default();
+    if command.is_empty() {
+        let args = if args.is_empty() {
+            image.cmd.clone()
+        } else {
+            args
+        };
+        image.entrypoint.iter().cloned().chain(args).collect()
+    } else {
+        command.into_iter().chain(args).collect()
+    }
+}
+
+/// The environment: the image's, PATH if it has none, HOSTNAME, then the container's
+/// (later entries win, as in a shell).
+pub fn environment(
+    c: &Container,
+    image: &ImageRun,
+    hostname: &str,
+    field: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut set = |name: &str, value: String| {
+        env.retain(|(n, _)| n != name);
+        env.push((name.to_string(), value));
+    };
+    for pair in &image.env {
+        let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
+        set(n, v.to_string());
+    }
+    if !image.env.iter().any(|e| e.starts_with("PATH=")) {
+        set("PATH", DEFAULT_PATH.to_string());
+    }
+    set("HOSTNAME", hostname.to_string());
+    for var in c.env.iter().flatten() {
+        let value = match (&var.value, &var.value_from) {
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(from)) => from.field_ref.as_ref().and_then(|f| field(&f.field_path)),
+            (None, None) => Some(String::new()),
+        };
+        if let Some(value) = value {
+            set(&var.name, value);
+        }
+    }
+    env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
+}
+
+/// uid and gid: the container's securityContext, else the pod's, else the image's
+/// numeric USER, else root.
+pub fn user(pod: &Pod, c: &Container, image: &ImageRun) -> (u32, u32) {
+    let pod_sc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
+    let sc = c.security_context.as_ref();
+    let mut image_user = image.user.split(':');
+    let image_uid = image_user.next().and_then(|u| u.parse().ok());
+    let image_gid = image_user.next().and_then(|g| g.parse().ok());
+    let uid = sc
+        .and_then(|s| s.run_as_user)
+        .or(pod_sc.and_then(|s| s.run_as_user))
+        .map(|u| u as u32)
+        .or(image_uid)
+        .unwrap_or(0);
+    let gid = sc
+        .and_then(|s| s.run_as_group)
+        .or(pod_sc.and_then(|s| s.run_as_group))
+        .map(|g| g as u32)
+        .or(image_gid)
+        .unwrap_or(0);
+    (uid, gid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(containers: serde_json::Value) -> Pod {
+        serde_json::from_value(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": containers}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn qos_classes() {
+        assert_eq!(
+            qos_class(&pod(json!([{"name": "a"}]))),
+            QosClass::BestEffort
+        );
+        let g =
+            pod(json!([{"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "64Mi"}}}]));
+        assert_eq!(qos_class(&g), QosClass::Guaranteed);
+        let b = pod(
+            json!([{"name": "a", "resources": {"requests": {"memory": "32Mi"}, "limits": {"memory": "64Mi"}}}]),
+        );
+        assert_eq!(qos_class(&b), QosClass::Burstable);
+        assert_eq!(
+            QosClass::Burstable.pod_cgroup("u"),
+            "kubepods/burstable/podu"
+        );
+    }
+
+    #[test]
+    fn limits_from_resources() {
+        let p = pod(json!([
+            {"name": "a", "resources": {"requests": {"cpu": "250m"}, "limits": {"cpu": "500m", "memory": "64Mi"}}},
+            {"name": "b", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}},
+        ]));
+        let qos = qos_class(&p);
+        assert_eq!(qos, QosClass::Burstable);
+        let c = container_limits(&p.spec.as_ref().unwrap().containers[0], qos);
+        assert_eq!(c.cpu_shares, Some(256));
+        assert_eq!(c.cpu_quota_us, Some(50_000));
+        assert_eq!(c.memory_bytes, Some(64 << 20));
+        let l = pod_limits(&p, qos);
+        assert_eq!(l.memory_bytes, Some((64 << 20) + (1 << 30)));
+        assert_eq!(l.cpu_quota_us, Some(150_000));
+        assert_eq!(l.cpu_shares, Some(Limits::shares_for(1250)));
+        let partial =
+            pod(json!([{"name": "a", "resources": {"limits": {"memory": "64Mi"}}}, {"name": "b"}]));
+        assert_eq!(pod_limits(&partial, QosClass::Burstable).memory_bytes, None);
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(parse_quantity("100m"), Some(0.1));
+        assert_eq!(parse_quantity("64Mi"), Some(67108864.0));
+        assert_eq!(parse_quantity("1e3"), Some(1000.0));
+        assert_eq!(parse_quantity("2G"), Some(2e9));
+        assert_eq!(parse_quantity("x"), None);
+        assert_eq!(parse_quantity("5Qi"), None);
+    }
+
+    #[test]
+    fn command_env_and_user() {
+        let image = ImageRun {
+            entrypoint: vec!["/entry".into()],
+            cmd: vec!["default".into()],
+            env: vec!["A=image".into(), "B=image".into()],
+            working_dir: String::new(),
+            user: "1000:1001".into(),
+        };
+        let p = pod(json!([{"name": "a"}]));
+        let c: Container = serde_json::from_value(json!({"name": "a", "args": ["x"],
+            "env": [{"name": "B", "value": "pod"}, {"name": "ME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]})).unwrap();
+        assert_eq!(command_line(&c, &image), ["/entry", "x"]);
+        let bare: Container = serde_json::from_value(json!({"name": "a"})).unwrap();
+        assert_eq!(command_line(&bare, &image), ["/entry", "default"]);
+        let cmd: Container =
+            serde_json::from_value(json!({"name": "a", "command": ["sh"]})).unwrap();
+        assert_eq!(command_line(&cmd, &image), ["sh"]);
+        let env = environment(&c, &image, "p", &|f| {
+            (f == "metadata.name").then(|| "p".to_string())
+        });
+        assert_eq!(
+            env,
+            [
+                "A=image",
+                &format!("PATH={DEFAULT_PATH}"),
+                "HOSTNAME=p",
+                "B=pod",
+                "ME=p"
+            ]
+        );
+        assert_eq!(user(&p, &bare, &image), (1000, 1001));
+        let root: Container =
+            serde_json::from_value(json!({"name": "a", "securityContext": {"runAsUser": 0}}))
+                .unwrap();
+        assert_eq!(user(&p, &root, &image).0, 0);
+    }
+}
