@@ -46,7 +46,7 @@ fn unknown_flags_and_unsupported_values_are_refused() {
 #[test]
 fn registers_the_node_reports_conditions_and_renews_its_lease() {
     let apiserver = Apiserver::start();
-    let _kubelet = Kubelet::start(
+    let kubelet = Kubelet::start(
         &apiserver,
         "node-a",
         &[
@@ -66,9 +66,25 @@ fn registers_the_node_reports_conditions_and_renews_its_lease() {
         let node = get(&apiserver, "/api/v1/nodes/node-a")?;
         (condition(&node, "Ready")?["status"] == "True").then_some(node)
     });
+    // Disk pressure is real on a busy machine: below 10% free on the root dir's filesystem
+    // (upstream's nodefs.available hard eviction threshold).
+    let statfs = Command::new("stat")
+        .args(["-f", "-c", "%a %b"])
+        .arg(kubelet.root_dir())
+        .output()
+        .unwrap();
+    let blocks: Vec<u64> = String::from_utf8_lossy(&statfs.stdout)
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let disk_reason = if blocks[0] * 100 < blocks[1] * 10 {
+        "KubeletHasDiskPressure"
+    } else {
+        "KubeletHasNoDiskPressure"
+    };
     for (kind, reason) in [
         ("MemoryPressure", "KubeletHasSufficientMemory"),
-        ("DiskPressure", "KubeletHasNoDiskPressure"),
+        ("DiskPressure", disk_reason),
         ("PIDPressure", "KubeletHasSufficientPID"),
         ("Ready", "KubeletReady"),
     ] {
