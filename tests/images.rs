@@ -160,7 +160,14 @@ fn docker_save_archive_import_shares_layers_with_the_same_image() {
     );
     let oci = image.oci_archive(&tmp.path().join("oci.tar"));
 
-    ok(rkube_images(&root, &["import", saved.to_str().unwrap()]));
+    // `docker save … | rkube images import -`
+    let piped = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        .args(["images", "import", "-", "--root-dir"])
+        .arg(&root)
+        .stdin(std::fs::File::open(&saved).unwrap())
+        .output()
+        .unwrap();
+    ok(piped);
     ok(rkube_images(&root, &["import", oci.to_str().unwrap()]));
 
     let table = ok(rkube_images(&root, &["ls"]));
@@ -384,4 +391,31 @@ fn garbage_collection_removes_least_recently_used_images_not_in_use() {
             .count(),
         3
     );
+}
+
+#[test]
+fn images_for_another_platform_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("kubelet");
+    let rootfs = tmp.path().join("rootfs");
+    oci_image::busybox_rootfs(&rootfs);
+    let image = oci_image::build_layout_for(
+        "arm64",
+        &tmp.path().join("layout"),
+        "busybox:arm64",
+        &[LayerSpec {
+            dir: rootfs,
+            compression: Compression::Gzip,
+        }],
+        &["/bin/sh"],
+    );
+    let archive = image.oci_archive(&tmp.path().join("image.tar"));
+    let out = rkube_images(&root, &["import", archive.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is for linux/arm64, this node runs linux/amd64"),
+        "{stderr}"
+    );
+    assert_eq!(list(&root), serde_json::json!([]));
 }

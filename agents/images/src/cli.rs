@@ -21,7 +21,8 @@ pub struct ImagesArgs {
 pub enum ImagesCommand {
     /// Load the images of an OCI layout tar or a `docker save` tar (plain or gzip).
     Import {
-        /// The archive (e.g. from `skopeo copy … oci-archive:FILE:name:tag` or `docker save`).
+        /// The archive (e.g. from `skopeo copy … oci-archive:FILE:name:tag` or `docker save`);
+        /// `-` reads it from standard input.
         file: PathBuf,
     },
     /// Pull an image from a registry (distribution API v2) unless it is already here.
@@ -81,9 +82,15 @@ pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
     let store = ImageStore::open(&args.root_dir)?;
     match args.command {
         ImagesCommand::Import { file } => {
-            let images = tokio::task::spawn_blocking(move || store.import(&file))
-                .await
-                .expect("import task panicked")?;
+            let images = tokio::task::spawn_blocking(move || {
+                if file.as_os_str() == "-" {
+                    store.import_from(std::io::stdin().lock(), "standard input")
+                } else {
+                    store.import(&file)
+                }
+            })
+            .await
+            .expect("import task panicked")?;
             for image in images {
                 println!("imported {} {}", names(&image), image.digest);
             }

@@ -25,6 +25,12 @@ pub enum ImageError {
     MissingBlob(String),
     #[error("unsupported {what}: {value}")]
     Unsupported { what: &'static str, value: String },
+    #[error("image {digest} is for {image_platform}, this node runs {platform}")]
+    PlatformMismatch {
+        digest: String,
+        image_platform: String,
+        platform: String,
+    },
     #[error("no manifest for platform {platform} in index {digest}")]
     NoMatchingPlatform { platform: String, digest: String },
     #[error("malformed {what}: {reason}")]

@@ -60,46 +60,51 @@ impl ImageStore {
     /// Loads every image of `archive` (an OCI layout tar or a `docker save` tar) and
     /// returns them, layers unpacked and references recorded.
     pub fn import(&self, archive: &Path) -> Result<Vec<Image>, ImageError> {
-        let unpacked = self.read_archive(archive)?;
+        let file = File::open(archive).map_err(ImageError::io("open", archive))?;
+        self.import_from(file, &archive.display().to_string())
+    }
+
+    /// [`ImageStore::import`] from a stream (`docker save busybox | rkube images import -`);
+    /// `name` names it in errors.
+    pub fn import_from(&self, archive: impl Read, name: &str) -> Result<Vec<Image>, ImageError> {
+        let unpacked = self.read_archive(archive, name)?;
         if let Some(index) = unpacked.metadata.get("index.json") {
             self.import_oci_layout(index)
         } else if let Some(manifest) = unpacked.metadata.get("manifest.json") {
             self.import_docker_save(manifest, &unpacked)
         } else {
             Err(ImageError::malformed(
-                archive.display().to_string(),
+                name,
                 "neither an OCI layout (index.json) nor a docker save archive (manifest.json)",
             ))
         }
     }
 
-    fn read_archive(&self, path: &Path) -> Result<Unpacked, ImageError> {
-        let file = File::open(path).map_err(ImageError::io("open", path))?;
-        let mut buffered = BufReader::new(file);
+    fn read_archive(&self, archive: impl Read, what: &str) -> Result<Unpacked, ImageError> {
+        let mut buffered = BufReader::new(archive);
         let gzip = buffered
             .fill_buf()
-            .map_err(ImageError::io("read", path))?
+            .map_err(ImageError::io("read", what))?
             .starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn Read> = if gzip {
             Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
         } else {
             Box::new(buffered)
         };
-        let what = path.display().to_string();
         let mut archive = tar::Archive::new(reader);
         let mut out = Unpacked::default();
         for entry in archive
             .entries()
-            .map_err(|e| ImageError::malformed(&what, e))?
+            .map_err(|e| ImageError::malformed(what, e))?
         {
-            let mut entry = entry.map_err(|e| ImageError::malformed(&what, e))?;
-            let name = normalize(&entry.path().map_err(|e| ImageError::malformed(&what, e))?);
+            let mut entry = entry.map_err(|e| ImageError::malformed(what, e))?;
+            let name = normalize(&entry.path().map_err(|e| ImageError::malformed(what, e))?);
             let kind = entry.header().entry_type();
             if kind.is_symlink() || kind.is_hard_link() {
                 let target = entry
                     .link_name()
-                    .map_err(|e| ImageError::malformed(&what, e))?
-                    .ok_or_else(|| ImageError::malformed(&what, "link without a target"))?;
+                    .map_err(|e| ImageError::malformed(what, e))?
+                    .ok_or_else(|| ImageError::malformed(what, "link without a target"))?;
                 let target = if kind.is_symlink() {
                     normalize(&name.parent().unwrap_or(Path::new("")).join(target))
                 } else {
@@ -117,10 +122,10 @@ impl ImageStore {
                 (&mut entry)
                     .take(oci::MAX_DOCUMENT_BYTES + 1)
                     .read_to_end(&mut bytes)
-                    .map_err(|e| ImageError::malformed(&what, e))?;
+                    .map_err(|e| ImageError::malformed(what, e))?;
                 if bytes.len() as u64 > oci::MAX_DOCUMENT_BYTES {
                     return Err(ImageError::malformed(
-                        &what,
+                        what,
                         format!("{key} is larger than 8 MiB"),
                     ));
                 }

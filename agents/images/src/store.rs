@@ -219,6 +219,16 @@ impl ImageStore {
         references: &[String],
     ) -> Result<Image, ImageError> {
         let (manifest, config) = self.read_manifest(digest)?;
+        // A config that names no platform (some hand-made images) is taken as this one.
+        if !config.architecture.is_empty()
+            && (config.os != self.platform.os || config.architecture != self.platform.architecture)
+        {
+            return Err(ImageError::PlatformMismatch {
+                digest: digest.to_string(),
+                image_platform: format!("{}/{}", config.os, config.architecture),
+                platform: format!("{}/{}", self.platform.os, self.platform.architecture),
+            });
+        }
         let diff_ids = diff_ids(&manifest, &config, digest)?;
         for (layer, diff_id) in manifest.layers.iter().zip(&diff_ids) {
             let blob = layer.digest()?;

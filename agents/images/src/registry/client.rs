@@ -29,6 +29,9 @@ const MAX_SMALL_BODY: u64 = 1 << 20;
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
+/// Cloned per concurrent download: clones share the connection pool and start from the
+/// authorization already obtained.
+#[derive(Clone)]
 pub(crate) struct RegistryClient {
     http: HttpClient,
     base: String,

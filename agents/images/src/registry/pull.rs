@@ -18,6 +18,8 @@ use crate::{Image, ImageError};
 
 /// A blob download that sends nothing for this long has stalled.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Blobs downloaded at once per pull (Docker's default is 3).
+const PARALLEL_DOWNLOADS: usize = 3;
 
 impl ImageStore {
     /// Pulls `reference` (normalized like Docker) unless its content is already here,
@@ -76,11 +78,7 @@ impl ImageStore {
                 }
             }
         };
-        for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
-            if !self.blobs.contains(&descriptor.digest()?) {
-                self.fetch_blob(&mut client, descriptor).await?;
-            }
-        }
+        self.fetch_missing_blobs(&client, &manifest).await?;
         let mut references = vec![parsed.to_string()];
         let pinned = parsed.with_digest(&top).to_string();
         if !references.contains(&pinned) {
@@ -90,6 +88,39 @@ impl ImageStore {
         tokio::task::spawn_blocking(move || store.commit_image(&digest, &references))
             .await
             .expect("image commit task panicked")
+    }
+
+    /// Downloads the config and layers not yet here, a few at a time. The first failure
+    /// cancels the others (dropping the set aborts them; their partial files go away).
+    async fn fetch_missing_blobs(
+        &self,
+        client: &RegistryClient,
+        manifest: &oci::Manifest,
+    ) -> Result<(), ImageError> {
+        let mut missing: Vec<Descriptor> = Vec::new();
+        for descriptor in std::iter::once(&manifest.config).chain(&manifest.layers) {
+            let digest = descriptor.digest()?;
+            if !self.blobs.contains(&digest)
+                && !missing.iter().any(|d| d.digest == descriptor.digest)
+            {
+                missing.push(descriptor.clone());
+            }
+        }
+        let mut queue = missing.into_iter();
+        let mut downloads = tokio::task::JoinSet::new();
+        loop {
+            while downloads.len() < PARALLEL_DOWNLOADS {
+                let Some(descriptor) = queue.next() else {
+                    break;
+                };
+                let (store, mut client) = (self.clone(), client.clone());
+                downloads.spawn(async move { store.fetch_blob(&mut client, &descriptor).await });
+            }
+            match downloads.join_next().await {
+                Some(result) => result.expect("blob download task panicked")?,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Fetches and stores a manifest or index; returns its digest and bytes. By digest,
