@@ -106,6 +106,78 @@ fn endpoints_become(port: u16, ns: &str, svc: &str, mut want: Subsets) -> Value 
     })
 }
 
+/// One slice endpoint: (ip, ready, serving, terminating, ports).
+type SliceEndpoint = (String, bool, bool, bool, Vec<i64>);
+
+fn slices_of(port: u16, ns: &str, svc: &str) -> Vec<Value> {
+    let path = format!(
+        "/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices?labelSelector=kubernetes.io/service-name%3D{svc}"
+    );
+    get(port, &path).unwrap()["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn slice_endpoints(slices: &[Value]) -> Vec<SliceEndpoint> {
+    let mut out: Vec<SliceEndpoint> = Vec::new();
+    for slice in slices {
+        let ports: Vec<i64> = slice["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["port"].as_i64().unwrap())
+            .collect();
+        for e in slice["endpoints"].as_array().into_iter().flatten() {
+            let c = &e["conditions"];
+            out.push((
+                e["addresses"][0].as_str().unwrap().to_string(),
+                c["ready"] == true,
+                c["serving"] == true,
+                c["terminating"] == true,
+                ports.clone(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The Service's slices list exactly `want`; returns them.
+fn slices_become(port: u16, ns: &str, svc: &str, mut want: Vec<SliceEndpoint>) -> Vec<Value> {
+    want.sort();
+    let last = std::cell::RefCell::new(Vec::new());
+    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eventually(SECS, "", || {
+            let slices = slices_of(port, ns, svc);
+            *last.borrow_mut() = slices.clone();
+            (slice_endpoints(&slices) == want).then_some(slices)
+        })
+    }));
+    found.unwrap_or_else(|_| {
+        panic!(
+            "slices of {ns}/{svc} never held {want:?}; last: {}",
+            serde_json::to_string(&*last.borrow()).unwrap()
+        )
+    })
+}
+
+fn e(ip: &str, ready: bool, serving: bool, ports: &[i64]) -> SliceEndpoint {
+    (ip.to_string(), ready, serving, false, ports.to_vec())
+}
+
+fn versions(objects: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| {
+            let m = &o["metadata"];
+            (m["name"].to_string(), m["resourceVersion"].to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
@@ -163,6 +235,41 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
     assert_eq!(a["targetRef"]["name"], "a");
     assert_eq!(a["targetRef"]["namespace"], "ep");
     assert!(a["targetRef"]["uid"].is_string(), "{ep}");
+    let slices = slices_become(
+        port,
+        "ep",
+        "web",
+        vec![
+            e("10.244.1.2", true, true, &[8080]),
+            e("10.244.1.4", false, false, &[8080]),
+            e("10.244.1.3", false, false, &[8081]),
+        ],
+    );
+    assert_eq!(slices.len(), 2, "one slice per resolved port list");
+    let service = get(port, "/api/v1/namespaces/ep/services/web").unwrap();
+    for slice in &slices {
+        let meta = &slice["metadata"];
+        assert!(
+            meta["name"].as_str().unwrap().starts_with("web-"),
+            "{slice}"
+        );
+        assert_eq!(meta["generateName"], "web-");
+        assert_eq!(slice["addressType"], "IPv4");
+        assert_eq!(
+            meta["labels"],
+            json!({"tier": "front", "kubernetes.io/service-name": "web",
+                   "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"})
+        );
+        let owner = &meta["ownerReferences"][0];
+        assert_eq!(owner["kind"], "Service");
+        assert_eq!(owner["uid"], service["metadata"]["uid"]);
+        assert_eq!(owner["controller"], true);
+        assert_eq!(slice["ports"][0]["name"], "http");
+        assert_eq!(slice["ports"][0]["protocol"], "TCP");
+        let endpoint = &slice["endpoints"][0];
+        assert_eq!(endpoint["nodeName"], "n1");
+        assert_eq!(endpoint["targetRef"]["kind"], "Pod");
+    }
     let trigger = ep["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"]
         .as_str()
         .unwrap_or_else(|| panic!("no trigger time annotation: {ep}"));
@@ -181,8 +288,20 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
         ],
     );
 
+    slices_become(
+        port,
+        "ep",
+        "web",
+        vec![
+            e("10.244.1.2", false, false, &[8080]),
+            e("10.244.1.4", false, false, &[8080]),
+            e("10.244.1.3", true, true, &[8081]),
+        ],
+    );
+
     // A change the Endpoints do not show causes no write.
     let before = get(port, "/api/v1/namespaces/ep/endpoints/web").unwrap();
+    let slices_before = versions(&slices_of(port, "ep", "web"));
     send(
         port,
         "PATCH",
@@ -208,6 +327,11 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
         before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"],
         "the Endpoints were rewritten for nothing"
     );
+    assert_eq!(
+        slices_before,
+        versions(&slices_of(port, "ep", "web")),
+        "slices were rewritten for nothing"
+    );
 
     // Deleted and relabelled pods leave.
     send(port, "DELETE", "/api/v1/namespaces/ep/pods/c", Value::Null);
@@ -224,6 +348,29 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
         vec![(vec![], s(&["10.244.1.2"]), vec![8080])],
     );
 
+    // The deleted pod is terminating (no kubelet finishes it): slices keep it, saying so.
+    slices_become(
+        port,
+        "ep",
+        "web",
+        vec![
+            e("10.244.1.2", false, false, &[8080]),
+            ("10.244.1.4".into(), false, false, true, vec![8080]),
+        ],
+    );
+    send(
+        port,
+        "DELETE",
+        "/api/v1/namespaces/ep/pods/c?gracePeriodSeconds=0",
+        Value::Null,
+    );
+    slices_become(
+        port,
+        "ep",
+        "web",
+        vec![e("10.244.1.2", false, false, &[8080])],
+    );
+
     // The Service goes, its Endpoints go.
     send(
         port,
@@ -231,11 +378,15 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
         "/api/v1/namespaces/ep/services/web",
         Value::Null,
     );
-    eventually(SECS, "the Endpoints of a deleted Service deleted", || {
-        get(port, "/api/v1/namespaces/ep/endpoints/web")
-            .is_none()
+    eventually(
+        SECS,
+        "the Endpoints and slices of a deleted Service deleted",
+        || {
+            (get(port, "/api/v1/namespaces/ep/endpoints/web").is_none()
+                && slices_of(port, "ep", "web").is_empty())
             .then_some(())
-    });
+        },
+    );
 }
 
 #[test]
@@ -306,4 +457,56 @@ fn publish_not_ready_headless_and_selectorless_services() {
         subsets(&manual),
         vec![(s(&["192.0.2.10"]), vec![], vec![80])]
     );
+}
+
+#[test]
+fn slices_hold_at_most_max_endpoints_and_change_one_at_a_time() {
+    let api = Apiserver::start();
+    let _cm = ControllerManager::start_with(&api, &["--max-endpoints-per-slice=3"]);
+    let port = api.port;
+    create_namespace(port, "many");
+    send(
+        port,
+        "POST",
+        "/api/v1/namespaces/many/services",
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "web"}]}}),
+    );
+    // No pods yet: one empty placeholder slice.
+    let placeholder = eventually(SECS, "a placeholder slice", || {
+        let slices = slices_of(port, "many", "web");
+        (slices.len() == 1).then(|| slices[0].clone())
+    });
+    assert!(
+        placeholder["endpoints"]
+            .as_array()
+            .is_none_or(|e| e.is_empty()),
+        "{placeholder}"
+    );
+    let mut want = Vec::new();
+    for i in 1..=7 {
+        let name = format!("p{i}");
+        let ip = format!("10.244.3.{i}");
+        create_pod(port, "many", &name, json!({"app": "web"}), 8080);
+        report(port, "many", &name, &ip, true);
+        want.push(e(&ip, true, true, &[8080]));
+    }
+    let slices = slices_become(port, "many", "web", want.clone());
+    let mut sizes: Vec<usize> = slices
+        .iter()
+        .map(|s| s["endpoints"].as_array().unwrap().len())
+        .collect();
+    sizes.sort();
+    assert_eq!(sizes.iter().sum::<usize>(), 7);
+    assert!(sizes.iter().all(|n| *n <= 3), "{sizes:?}");
+    assert_eq!(sizes.len(), 3, "{sizes:?}");
+
+    // One pod turns not ready: exactly its slice is rewritten.
+    let before = versions(&slices);
+    report(port, "many", "p4", "10.244.3.4", false);
+    want[3] = e("10.244.3.4", false, false, &[8080]);
+    let after = versions(&slices_become(port, "many", "web", want));
+    let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+    assert_eq!(before.len(), after.len());
+    assert_eq!(changed, 1, "before {before:?} after {after:?}");
 }

@@ -310,9 +310,15 @@ pub struct ControllerManager {
 
 impl ControllerManager {
     pub fn start(apiserver: &Apiserver) -> ControllerManager {
+        ControllerManager::start_with(apiserver, &[])
+    }
+
+    /// With extra flags, e.g. `--max-endpoints-per-slice=3`.
+    pub fn start_with(apiserver: &Apiserver, flags: &[&str]) -> ControllerManager {
         let child = apiserver
             .command(env!("CARGO_BIN_EXE_rkube"))
             .args(["controller-manager", "--master", &apiserver.url("")])
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -13,18 +13,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub enum Write {
-    Created {
-        name: String,
-    },
-    Replaced {
-        name: String,
-        old_version: String,
-    },
-    #[allow(dead_code)] // the endpointslice controller's deletes
-    Deleted {
-        name: String,
-        uid: String,
-    },
+    Created { name: String },
+    Replaced { name: String, old_version: String },
+    Deleted { name: String, uid: String },
 }
 
 /// What the cache holds for a name: its resourceVersion and uid.

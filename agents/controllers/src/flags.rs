@@ -20,8 +20,8 @@ pub struct ControllerManagerFlags {
     /// A list of controllers to enable. '*' enables all on-by-default controllers, 'foo'
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
     /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
-    /// deployment, endpoints (also accepted with upstream's '-controller' suffix;
-    /// 'endpoint' for endpoints).
+    /// deployment, endpoints, endpointslice (also accepted with upstream's '-controller'
+    /// suffix; 'endpoint' for endpoints).
     #[arg(
         long,
         default_value = "*",
@@ -55,6 +55,15 @@ pub struct ControllerManagerFlags {
     /// The number of endpoint syncing operations that will be done concurrently.
     #[arg(long, default_value_t = 5, value_name = "int32")]
     pub concurrent_endpoint_syncs: u16,
+
+    /// The number of service endpoint syncing operations that will be done concurrently
+    /// (the endpointslice controller).
+    #[arg(long, default_value_t = 5, value_name = "int32")]
+    pub concurrent_service_endpoint_syncs: u16,
+
+    /// The maximum number of endpoints that will be added to an EndpointSlice.
+    #[arg(long, default_value_t = 100, value_name = "int32", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub max_endpoints_per_slice: u16,
 }
 
 /// A controller this process can run.
@@ -66,16 +75,18 @@ pub enum ControllerName {
     ReplicaSet,
     Deployment,
     Endpoints,
+    EndpointSlice,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 6] = [
+    pub const ALL: [ControllerName; 7] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
         ControllerName::ReplicaSet,
         ControllerName::Deployment,
         ControllerName::Endpoints,
+        ControllerName::EndpointSlice,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -89,6 +100,7 @@ impl ControllerName {
             ControllerName::ReplicaSet => ["replicaset-controller", "replicaset"],
             ControllerName::Deployment => ["deployment-controller", "deployment"],
             ControllerName::Endpoints => ["endpoints-controller", "endpoint"],
+            ControllerName::EndpointSlice => ["endpointslice-controller", "endpointslice"],
         }
     }
 
@@ -100,7 +112,6 @@ impl ControllerName {
 /// Upstream controllers this process does not run yet: naming one is refused, not ignored.
 const NOT_YET: &[&str] = &[
     "garbagecollector",
-    "endpointslice",
     "endpointslicemirroring",
     "nodelifecycle",
     "nodeipam",
@@ -196,6 +207,7 @@ mod tests {
                 ControllerName::Replication,
                 ControllerName::ReplicaSet,
                 ControllerName::Endpoints,
+                ControllerName::EndpointSlice,
             ]
         );
         assert_eq!(

@@ -9,6 +9,7 @@ mod cache_lag;
 mod client;
 mod deployment;
 mod endpoints;
+mod endpointslice;
 mod flags;
 mod namespace;
 mod queue;
@@ -72,6 +73,12 @@ pub async fn run(flags: ControllerManagerFlags) -> Result<(), Error> {
             ControllerName::Endpoints => {
                 endpoints::run(client, flags.concurrent_endpoint_syncs).boxed()
             }
+            ControllerName::EndpointSlice => endpointslice::run(
+                client,
+                flags.concurrent_service_endpoint_syncs,
+                flags.max_endpoints_per_slice,
+            )
+            .boxed(),
         };
         tasks.spawn(async move {
             control_loop.await;

@@ -133,7 +133,7 @@ fn receiver_stream<T>(
 }
 
 /// The Services a pod event concerns: those selecting it now and those that listed it.
-fn services_for(
+pub(crate) fn services_for(
     services: &Store<Service>,
     listed: &ServicePods,
     pod: &Pod,
