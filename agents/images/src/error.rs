@@ -37,6 +37,8 @@ pub enum ImageError {
     Malformed { what: String, reason: String },
     #[error("layer entry {path:?} escapes the layer directory")]
     PathEscape { path: String },
+    #[error("image {0:?} is not present on the node and its pull policy is Never")]
+    NeverPull(String),
     #[error("image {0} not found")]
     NotFound(String),
     #[error("registry {registry}: {reason}")]

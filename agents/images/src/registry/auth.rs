@@ -79,6 +79,30 @@ impl RegistryAuth {
         Self::from_entries(entries)
     }
 
+    /// The credentials of a pod's pull secret, by the secret's `type` and a lookup of its
+    /// `data`: `.dockerconfigjson` for `kubernetes.io/dockerconfigjson`, `.dockercfg` for
+    /// `kubernetes.io/dockercfg`; a secret of another type holds none (as upstream).
+    pub fn from_pull_secret<'a>(
+        secret_type: &str,
+        data: impl Fn(&str) -> Option<&'a [u8]>,
+    ) -> Result<RegistryAuth, ImageError> {
+        match secret_type {
+            "kubernetes.io/dockerconfigjson" => match data(".dockerconfigjson") {
+                Some(bytes) => Self::from_docker_config_json(bytes),
+                None => Err(ImageError::InvalidCredentials(
+                    "no .dockerconfigjson in the secret".into(),
+                )),
+            },
+            "kubernetes.io/dockercfg" => match data(".dockercfg") {
+                Some(bytes) => Self::from_dockercfg(bytes),
+                None => Err(ImageError::InvalidCredentials(
+                    "no .dockercfg in the secret".into(),
+                )),
+            },
+            _ => Ok(RegistryAuth::default()),
+        }
+    }
+
     fn from_entries(entries: BTreeMap<String, AuthEntry>) -> Result<RegistryAuth, ImageError> {
         let mut out = RegistryAuth::default();
         for (key, entry) in entries {
@@ -246,6 +270,18 @@ mod tests {
             auth.credentials_for("tokens.io", "x"),
             vec![&Credential::Bearer("abc".into())]
         );
+    }
+
+    #[test]
+    fn reads_pull_secrets_by_type() {
+        let json = br#"{"auths": {"r.io": {"username": "u", "password": "p"}}}"#.as_slice();
+        let data = |key: &str| (key == ".dockerconfigjson").then_some(json);
+        let auth = RegistryAuth::from_pull_secret("kubernetes.io/dockerconfigjson", data).unwrap();
+        assert_eq!(auth.credentials_for("r.io", "x").len(), 1);
+        assert!(RegistryAuth::from_pull_secret("Opaque", data)
+            .unwrap()
+            .is_empty());
+        assert!(RegistryAuth::from_pull_secret("kubernetes.io/dockercfg", data).is_err());
     }
 
     #[test]
