@@ -334,20 +334,21 @@ fn every_namespace_gets_a_default_service_account() {
 }
 
 #[test]
-fn leader_election_is_refused_until_it_exists() {
+fn inconsistent_leader_election_flags_are_refused() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_rkube"))
         .args([
             "controller-manager",
             "--master",
             "http://127.0.0.1:1",
-            "--leader-elect",
+            "--leader-elect-lease-duration=5s",
+            "--leader-elect-renew-deadline=10s",
         ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("--leader-elect=true is not implemented yet"),
+        stderr.contains("leaseDuration must be greater than renewDeadline"),
         "{stderr}"
     );
 }

@@ -326,6 +326,32 @@ impl ControllerManager {
             .expect("spawn rkube controller-manager");
         ControllerManager { child }
     }
+
+    /// With `extra` flags, logging at info level (no colours) to the file `log`: the log
+    /// says which leader-election identity the process has and whether it leads.
+    pub fn start_logged(apiserver: &Apiserver, extra: &[&str], log: &Path) -> ControllerManager {
+        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+            .args(["controller-manager", "--master", &apiserver.url("")])
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("create the log file"))
+            .spawn()
+            .expect("spawn rkube controller-manager");
+        ControllerManager { child }
+    }
+
+    /// SIGKILL: no chance to release anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The exit status, if the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
 }
 
 impl Drop for ControllerManager {

@@ -1,21 +1,15 @@
 //! `rkube controller-manager` flags: kube-controller-manager's names.
 
-use std::path::PathBuf;
-
 use clap::Args;
+use rkube_agent::{ClientFlags, LeaderElectionFlags};
 
 use crate::Error;
 
 /// Flags of `rkube controller-manager`.
 #[derive(Debug, Clone, Args)]
 pub struct ControllerManagerFlags {
-    /// Path to a kubeconfig file with the apiserver's address and credentials.
-    #[arg(long, value_name = "string")]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// The address of the Kubernetes API server (overrides any value in kubeconfig).
-    #[arg(long, value_name = "string")]
-    pub master: Option<String>,
+    #[command(flatten)]
+    pub client: ClientFlags,
 
     /// A list of controllers to enable. '*' enables all on-by-default controllers, 'foo'
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
@@ -46,12 +40,6 @@ pub struct ControllerManagerFlags {
     #[arg(long, default_value_t = 10, value_name = "int32")]
     pub concurrent_namespace_syncs: u16,
 
-    /// Start a leader election client and gain leadership before running the controllers.
-    /// Not implemented yet: true is refused (upstream's default, true, follows with the
-    /// coordination.k8s.io Lease).
-    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
-    pub leader_elect: bool,
-
     /// The number of endpoint syncing operations that will be done concurrently.
     #[arg(long, default_value_t = 5, value_name = "int32")]
     pub concurrent_endpoint_syncs: u16,
@@ -64,6 +52,10 @@ pub struct ControllerManagerFlags {
     /// The maximum number of endpoints that will be added to an EndpointSlice.
     #[arg(long, default_value_t = 100, value_name = "int32", value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub max_endpoints_per_slice: u16,
+
+    /// Leader election on the Lease kube-system/kube-controller-manager.
+    #[command(flatten)]
+    pub leader_election: LeaderElectionFlags,
 }
 
 /// A controller this process can run.

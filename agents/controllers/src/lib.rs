@@ -6,7 +6,6 @@
 //! caches and converges, so a restart at any moment loses nothing.
 
 mod cache_lag;
-mod client;
 mod deployment;
 mod endpoints;
 mod endpointslice;
@@ -30,27 +29,36 @@ pub use flags::{ControllerManagerFlags, ControllerName};
 pub enum Error {
     #[error("{0}")]
     Flags(String),
-    #[error("reading the kubeconfig: {0}")]
-    Kubeconfig(#[from] kube::config::KubeconfigError),
-    #[error("finding the apiserver: {0}")]
-    InferConfig(#[from] kube::config::InferConfigError),
-    #[error("building the API client: {0}")]
-    Client(#[from] kube::Error),
+    #[error(transparent)]
+    Client(#[from] rkube_agent::ClientError),
+    #[error(transparent)]
+    LeaderElection(#[from] rkube_agent::LeaderElectionError),
     #[error("controller {0} stopped")]
     Stopped(&'static str),
 }
 
-/// Run the selected controllers until one of them stops (or the process is killed).
+/// The Lease that elects one controller-manager among several.
+const LEASE_NAME: &str = "kube-controller-manager";
+
+/// Run the selected controllers until one of them stops (or the process is killed);
+/// with `--leader-elect` (the default), only while this process holds the Lease.
 pub async fn run(flags: ControllerManagerFlags) -> Result<(), Error> {
-    if flags.leader_elect {
-        return Err(Error::Flags(
-            "--leader-elect=true is not implemented yet (the coordination.k8s.io Lease comes \
-             with the leader-election work); run one instance with --leader-elect=false"
-                .into(),
-        ));
-    }
     let controllers = flags.selected_controllers()?;
-    let client = client::build(&flags).await?;
+    let client = flags.client.build().await?;
+    rkube_agent::leader::run_when_leader(
+        client.clone(),
+        &flags.leader_election,
+        LEASE_NAME,
+        run_controllers(client, controllers, &flags),
+    )
+    .await?
+}
+
+async fn run_controllers(
+    client: kube::Client,
+    controllers: Vec<ControllerName>,
+    flags: &ControllerManagerFlags,
+) -> Result<(), Error> {
     let mut tasks = tokio::task::JoinSet::new();
     for controller in controllers {
         let client = client.clone();

@@ -101,9 +101,16 @@ impl ServerFlags {
             return Ok(None);
         }
         let what = "kube-controller-manager";
+        // One embedded store means one server: nobody to elect a leader against, and a
+        // Lease left by the previous run would only delay the controllers by its duration.
+        let defaults = ["leader-elect=false".to_string()];
         let flags: ControllerManagerFlags =
-            component_flags(what, &[], &self.kube_controller_manager_arg)?;
-        refuse_connection_flags(what, flags.kubeconfig.is_some(), flags.master.is_some())?;
+            component_flags(what, &defaults, &self.kube_controller_manager_arg)?;
+        refuse_connection_flags(
+            what,
+            flags.client.kubeconfig.is_some(),
+            flags.client.master.is_some(),
+        )?;
         Ok(Some(flags))
     }
 

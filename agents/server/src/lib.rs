@@ -47,7 +47,7 @@ pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
     tracing::info!("admin kubeconfig written to {}", path.display());
 
     if let Some(mut cm) = controller_manager {
-        cm.kubeconfig = Some(path.clone());
+        cm.client.kubeconfig = Some(path.clone());
         components.spawn(async move {
             let result = rkube_controllers::run(cm)
                 .await
