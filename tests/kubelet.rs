@@ -46,10 +46,21 @@ fn unknown_flags_and_unsupported_values_are_refused() {
 #[test]
 fn registers_the_node_reports_conditions_and_renews_its_lease() {
     let apiserver = Apiserver::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let kubelet = Kubelet::start(
         &apiserver,
         "node-a",
         &[
+            "--address",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--read-only-port",
+            "0",
             "--node-ip",
             "10.77.0.10",
             "--pod-cidr",
@@ -115,7 +126,9 @@ fn registers_the_node_reports_conditions_and_renews_its_lease() {
         .starts_with("rkube://"));
     assert_eq!(status["addresses"][0]["type"], "InternalIP");
     assert_eq!(status["addresses"][0]["address"], "10.77.0.10");
-    assert_eq!(status["daemonEndpoints"]["kubeletEndpoint"]["Port"], 10250);
+    assert_eq!(status["daemonEndpoints"]["kubeletEndpoint"]["Port"], port);
+    let (code, body) = common::raw(port, "GET", "/healthz", &[], b"").unwrap();
+    assert_eq!((code, body.as_slice()), (200, b"ok".as_slice()));
     assert_eq!(node["spec"]["podCIDR"], "10.244.3.0/24");
     assert_eq!(node["spec"]["taints"][0]["key"], "dedicated");
     assert_eq!(node["metadata"]["labels"]["zone"], "z1");
@@ -361,4 +374,98 @@ fn create_delete_cycles_leave_nothing_behind() {
     eventually(10, "nothing left behind", || {
         (cluster.leftovers() == before).then_some(())
     });
+}
+
+#[test]
+fn kubectl_logs_shows_follows_and_finds_the_previous_run() {
+    let cluster = NodeCluster::start();
+    cluster.create_pod(
+        "talker",
+        serde_json::json!({"restartPolicy": "Never", "containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sh", "-c", "echo first; echo oops >&2; sleep 3; echo second"],
+        }]}),
+    );
+    cluster.wait_phase("talker", "Running", 60);
+    // -f streams: the first line arrives while the container still runs.
+    let mut follower = cluster
+        .apiserver
+        .command("kubectl")
+        .args(["logs", "-f", "talker"])
+        .env("KUBECONFIG", &cluster.apiserver.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(follower.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first, "first\n");
+    assert_eq!(cluster.pod("talker").unwrap()["status"]["phase"], "Running");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(follower.wait().unwrap().success());
+    assert_eq!(rest, "oops\nsecond\n");
+    cluster.wait_phase("talker", "Succeeded", 30);
+
+    let kubectl = |args: &[&str]| {
+        let (ok, out, err) = cluster.apiserver.kubectl("kubectl", args);
+        assert!(ok, "kubectl {args:?}: {err}");
+        out
+    };
+    assert_eq!(kubectl(&["logs", "talker"]), "first\noops\nsecond\n");
+    assert_eq!(kubectl(&["logs", "talker", "--tail=1"]), "second\n");
+    let stamped = kubectl(&["logs", "talker", "-c", "main", "--timestamps"]);
+    assert!(
+        stamped
+            .lines()
+            .all(|l| l.len() > 31 && l.as_bytes()[4] == b'-' && l.contains('Z')),
+        "{stamped}"
+    );
+    let (ok, _, err) = cluster
+        .apiserver
+        .kubectl("kubectl", &["logs", "talker", "-c", "nope"]);
+    assert!(
+        !ok && err.contains("container nope is not valid for pod talker"),
+        "{err}"
+    );
+
+    // A crashing container restarts; --previous shows the run before.
+    cluster.create_pod(
+        "crasher",
+        serde_json::json!({"containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sh", "-c", "echo run at $(date +%s); sleep 1; exit 1"],
+        }]}),
+    );
+    let pod = eventually(60, "crasher restarted", || {
+        let pod = cluster.pod("crasher")?;
+        (pod["status"]["containerStatuses"][0]["restartCount"].as_u64()? >= 1).then_some(pod)
+    });
+    let status = &pod["status"]["containerStatuses"][0];
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 1, "{status}");
+    let previous = kubectl(&["logs", "crasher", "--previous"]);
+    assert!(previous.starts_with("run at "), "{previous}");
+    // The back-off: after the immediate first restart, the next waits 10 s.
+    let waiting = eventually(20, "CrashLoopBackOff", || {
+        let pod = cluster.pod("crasher")?;
+        let s = &pod["status"]["containerStatuses"][0];
+        (s["state"]["waiting"]["reason"] == "CrashLoopBackOff").then(|| s.clone())
+    });
+    assert_eq!(waiting["restartCount"], 1, "{waiting}");
+    assert_eq!(
+        cluster.pod("crasher").unwrap()["status"]["phase"],
+        "Running"
+    );
+
+    // The kubelet's own endpoints, from the node.
+    let node = &cluster.topology.nodes[0].netns;
+    assert_eq!(node.sh("curl -sf http://10.77.0.10:10250/healthz"), "ok");
+    let pods: Value =
+        serde_json::from_str(&node.sh("curl -sf http://10.77.0.10:10255/pods")).unwrap();
+    assert_eq!(pods["kind"], "PodList");
+    assert_eq!(pods["items"].as_array().unwrap().len(), 2);
+    let denied =
+        node.sh_output("curl -sf http://10.77.0.10:10255/containerLogs/default/talker/main");
+    assert!(
+        !denied.status.success(),
+        "the read-only port serves no logs"
+    );
 }

@@ -8,10 +8,12 @@ mod cgroups;
 mod client;
 mod flags;
 pub mod init;
+mod logs;
 mod network;
 mod node;
 mod pods;
 mod runtime;
+mod server;
 mod time;
 
 use std::sync::Arc;
@@ -87,6 +89,30 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
             "the node status loop"
         }
     });
+    let address = flags
+        .address
+        .or(flags.node_ip)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let mut ports = vec![(flags.port, flags.enable_debugging_handlers)];
+    if flags.read_only_port != 0 {
+        ports.push((flags.read_only_port, false));
+    }
+    for (port, debugging_handlers) in ports {
+        let server = server::KubeletServer {
+            pods: cache.reader.clone(),
+            rt: runtime.clone(),
+            debugging_handlers,
+        };
+        let listener = tokio::net::TcpListener::bind((address, port))
+            .await
+            .map_err(|e| Error::Flags(format!("listening on {address}:{port}: {e}")))?;
+        tasks.spawn(async move {
+            if let Err(e) = server::serve(server, listener).await {
+                tracing::error!("the kubelet server on port {port}: {e}");
+            }
+            "the kubelet server"
+        });
+    }
     tasks.spawn({
         let (client, name) = (client.clone(), identity.name.clone());
         async move {
@@ -133,6 +159,7 @@ fn build_runtime(flags: &KubeletFlags, node: &Node) -> Result<runtime::Runtime, 
         cluster_domain: flags.cluster_domain.clone(),
         exe: std::env::current_exe()
             .map_err(|e| Error::Flags(format!("finding the rkube binary: {e}")))?,
+        live_logs: Default::default(),
         bridge_ready: tokio::sync::Mutex::new(false),
     })
 }

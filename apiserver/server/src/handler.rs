@@ -194,6 +194,7 @@ async fn resource(
     accept: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
     let query = Query::parse(req.uri().query())?;
+    let raw_query = req.uri().query().map(str::to_string);
     let neg = codec::negotiate(accept)?;
     let include = query.include_object()?;
     let registry = &server.registry;
@@ -289,7 +290,7 @@ async fn resource(
         }
         (&Method::GET, Some(name), Some("log")) => {
             let (obj, _) = registry.get_value(r, ns, name).await?;
-            crate::scale::pod_log(&obj, name)
+            crate::podlog::pod_log(registry, &obj, name, raw_query.as_deref()).await
         }
         (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward" | "proxy"))) => {
             let (obj, _) = registry.get_value(r, ns, name).await?;

@@ -7,6 +7,7 @@ mod fieldvalidation;
 pub mod flags;
 mod handler;
 mod patch;
+mod podlog;
 pub mod query;
 pub mod registry;
 mod respond;

@@ -1,4 +1,4 @@
-//! Subresources that are views of their parent: `scale`, pod `binding`, pod `log`.
+//! Subresources that are views of their parent: `scale`, pod `binding`.
 
 use http::Response;
 use rkube_api::selector::LabelSelector;
@@ -156,17 +156,6 @@ fn node_of(pod: &Value) -> &str {
     pod.pointer("/spec/nodeName")
         .and_then(Value::as_str)
         .unwrap_or("")
-}
-
-/// `pods/{name}/log`. A pod with no node has no logs yet: upstream answers 200 with an
-/// empty body. Logs of a pod on a node come from its kubelet (the kubelet issue).
-pub fn pod_log(pod: &Value, name: &str) -> Result<Response<Body>, ApiError> {
-    if node_of(pod).is_empty() {
-        return Ok(respond::bytes_response(200, "text/plain", ""));
-    }
-    Err(ApiError::service_unavailable(format!(
-        "the logs of pod \"{name}\" are served by its node's kubelet, which this apiserver cannot reach yet"
-    )))
 }
 
 /// exec, attach, portforward and proxy reach a node, pod or service; the object exists

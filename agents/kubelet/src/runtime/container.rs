@@ -156,7 +156,7 @@ pub async fn start(
         working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
         uid: uid_n,
         gid: gid_n,
-        log_path,
+        log_path: log_path.clone(),
         exit_path: dir.join("exit.json"),
     };
     let config_path = dir.join("config.json");
@@ -174,6 +174,7 @@ pub async fn start(
         .spawn()
         .map_err(|e| RuntimeError::io("starting the container's shim", e))?;
     let started_at = crate::time::now_rfc3339();
+    rt.set_live(&log_path, true);
     let mut line = String::new();
     if let Some(stdout) = shim.stdout.take() {
         let _ = tokio::io::BufReader::new(stdout).read_line(&mut line).await;
@@ -195,6 +196,7 @@ pub async fn start(
             started_at: String::new(),
             finished_at: crate::time::now_rfc3339(),
         });
+        rt.set_live(&log_path, false);
         let oom_killed = record.signal == Some(9) && rt.cgroups.oom_kills(&cgroup) > 0;
         // The rootfs was mounted only in the container's own mount namespace, gone now.
         let _ = std::fs::remove_dir_all(&dir);

@@ -44,6 +44,8 @@ pub struct Runtime {
     pub cluster_domain: String,
     /// The `rkube` binary, started as the helper processes.
     pub exe: PathBuf,
+    /// The log files of running containers: a followed log ends when its file leaves.
+    pub live_logs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Whether bridge `cni0` is set up (sandboxes start concurrently; one sets it up).
     pub bridge_ready: tokio::sync::Mutex<bool>,
 }
@@ -52,6 +54,23 @@ impl Runtime {
     /// `<root-dir>/pods/<uid>`: everything the kubelet keeps for one pod.
     pub fn pod_dir(&self, uid: &str) -> PathBuf {
         self.root_dir.join("pods").join(uid)
+    }
+
+    /// Whether the container writing `log` is still running.
+    pub fn is_live(&self, log: &std::path::Path) -> bool {
+        self.live_logs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(log)
+    }
+
+    pub fn set_live(&self, log: &std::path::Path, live: bool) {
+        let mut logs = self.live_logs.lock().unwrap_or_else(|e| e.into_inner());
+        if live {
+            logs.insert(log.to_path_buf());
+        } else {
+            logs.remove(log);
+        }
     }
 
     /// `<logs>/<namespace>_<name>_<uid>`, upstream's layout.

@@ -1,0 +1,216 @@
+//! The kubelet server on `--port` (and the read-only port): `/healthz`, `/pods` (from the
+//! local cache) and, with debugging handlers, `/containerLogs/{ns}/{pod}/{container}`
+//! (follow, tailLines, sinceSeconds, timestamps, previous, limitBytes). No authentication
+//! yet: it binds the node's address only (`--address`, default `--node-ip`).
+
+use std::convert::Infallible;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use k8s_openapi::api::core::v1::Pod;
+use kube::runtime::reflector::{ObjectRef, Store};
+use tokio::sync::mpsc;
+
+use crate::logs::{self, LogOptions};
+use crate::runtime::Runtime;
+
+type Body = BoxBody<Bytes, Infallible>;
+
+/// How often a followed log is checked for new lines.
+const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+#[derive(Clone)]
+pub struct KubeletServer {
+    pub pods: Store<Pod>,
+    pub rt: Arc<Runtime>,
+    pub debugging_handlers: bool,
+}
+
+/// Serves forever on `listener`.
+pub async fn serve(
+    server: KubeletServer,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "kubelet server listening");
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!("accepting a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let server = server.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(server.handle(req).await) }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn text(code: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()).boxed());
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+impl KubeletServer {
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        if req.method() != http::Method::GET {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n");
+        }
+        let path = req.uri().path().to_string();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        match segments[..] {
+            ["healthz"] => text(StatusCode::OK, "ok"),
+            ["pods"] => self.pods_list(),
+            ["containerLogs", ns, pod, container] if self.debugging_handlers => {
+                self.container_logs(ns, pod, container, req.uri().query())
+                    .await
+            }
+            _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
+        }
+    }
+
+    fn pods_list(&self) -> Response<Body> {
+        let state = self.pods.state();
+        let items: Vec<&Pod> = state.iter().map(|p| p.as_ref()).collect();
+        let body = serde_json::json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items});
+        let mut r = text(StatusCode::OK, body.to_string());
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        r
+    }
+
+    async fn container_logs(
+        &self,
+        ns: &str,
+        name: &str,
+        container: &str,
+        query: Option<&str>,
+    ) -> Response<Body> {
+        let options = match LogOptions::parse(query) {
+            Ok(o) => o,
+            Err(e) => return text(StatusCode::BAD_REQUEST, e),
+        };
+        let Some(pod) = self.pods.get(&ObjectRef::new(name).within(ns)) else {
+            return text(
+                StatusCode::NOT_FOUND,
+                format!("pod \"{ns}/{name}\" not found"),
+            );
+        };
+        let known = pod
+            .spec
+            .iter()
+            .flat_map(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+            })
+            .any(|c| c.name == container);
+        if !known {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("container {container} is not valid for pod {name}"),
+            );
+        }
+        let uid = pod.metadata.uid.as_deref().unwrap_or("");
+        let dir = self.rt.pod_logs_dir(ns, name, uid).join(container);
+        let Some(file) = logs::log_file(&dir, options.previous) else {
+            let message = if options.previous {
+                format!("previous terminated container \"{container}\" in pod \"{name}\" not found")
+            } else {
+                format!("container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating")
+            };
+            return text(StatusCode::BAD_REQUEST, message);
+        };
+        let since = options
+            .since_seconds
+            .map(|s| jiff::Timestamp::now() - jiff::SignedDuration::from_secs(s));
+        let content = std::fs::read_to_string(&file).unwrap_or_default();
+        // Only complete lines now; a followed log picks up the rest.
+        let complete = content.rfind('\n').map_or(0, |i| i + 1);
+        let first = logs::render(&content[..complete], &options, since);
+        let live = options.follow && !options.previous && self.rt.is_live(&file);
+        if !live {
+            return text(StatusCode::OK, first);
+        }
+        let (tx, rx) = mpsc::channel::<Bytes>(16);
+        let rt = self.rt.clone();
+        let follow_options = LogOptions {
+            tail_lines: None,
+            since_seconds: None,
+            limit_bytes: None,
+            ..options
+        };
+        tokio::spawn(async move {
+            if tx.send(Bytes::from(first)).await.is_err() {
+                return;
+            }
+            follow(file, complete as u64, follow_options, rt, tx).await;
+        });
+        let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
+        });
+        let mut r = Response::new(BodyExt::boxed(StreamBody::new(frames)));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    }
+}
+
+/// Sends the lines appended to `file` after `offset` until its container has exited and
+/// everything it wrote was sent, or the client went away.
+async fn follow(
+    file: std::path::PathBuf,
+    mut offset: u64,
+    options: LogOptions,
+    rt: Arc<Runtime>,
+    tx: mpsc::Sender<Bytes>,
+) {
+    let mut pending = Vec::new();
+    loop {
+        let live = rt.is_live(&file);
+        let mut chunk = Vec::new();
+        if let Ok(mut f) = std::fs::File::open(&file) {
+            if f.seek(SeekFrom::Start(offset)).is_ok() {
+                let _ = f.read_to_end(&mut chunk);
+            }
+        }
+        offset += chunk.len() as u64;
+        pending.extend_from_slice(&chunk);
+        if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
+            let lines: Vec<u8> = pending.drain(..=end).collect();
+            let out = logs::render(&String::from_utf8_lossy(&lines), &options, None);
+            if !out.is_empty() && tx.send(Bytes::from(out)).await.is_err() {
+                return;
+            }
+        }
+        if !live || tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(FOLLOW_POLL).await;
+    }
+}
