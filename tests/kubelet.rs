@@ -469,3 +469,59 @@ fn kubectl_logs_shows_follows_and_finds_the_previous_run() {
         "the read-only port serves no logs"
     );
 }
+
+#[test]
+fn images_are_pulled_from_a_registry_as_the_pull_policy_says() {
+    let cluster = NodeCluster::start();
+    // The registry listens on the node's loopback: plain HTTP, like Docker does.
+    let registry = common::registry::Registry::start(
+        &cluster.topology.nodes[0].netns,
+        "127.0.0.1:5000".parse().unwrap(),
+        common::registry::RegistryOptions::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let image = common::oci_image::busybox_image(
+        &dir.path().join("src"),
+        "busybox:1.36",
+        "pulled-from-the-registry",
+    );
+    registry.push(&image, "test/busybox:1.36");
+    let container = |name: &str, image: &str, policy: &str| serde_json::json!({"restartPolicy": "Never", "containers": [{"name": name, "image": image, "imagePullPolicy": policy}]});
+    cluster.create_pod(
+        "pulled",
+        container("main", "127.0.0.1:5000/test/busybox:1.36", "IfNotPresent"),
+    );
+    cluster.create_pod(
+        "missing",
+        container("main", "127.0.0.1:5000/test/nothing:1", "IfNotPresent"),
+    );
+    cluster.create_pod(
+        "never",
+        container("main", "127.0.0.1:5000/test/busybox:2", "Never"),
+    );
+
+    let pulled = cluster.wait_phase("pulled", "Succeeded", 60);
+    assert!(cluster
+        .log(&pulled, "main", 0)
+        .contains(" stdout F pulled-from-the-registry\n"));
+    let image_id = pulled["status"]["containerStatuses"][0]["imageID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        image_id,
+        format!("127.0.0.1:5000/test/busybox@{}", image.manifest_digest)
+    );
+    let waiting = |name: &str, reason: &str| {
+        eventually(60, &format!("{name} waiting with {reason}"), || {
+            let pod = cluster.pod(name)?;
+            let w = &pod["status"]["containerStatuses"][0]["state"]["waiting"];
+            (w["reason"] == reason).then(|| w["message"].as_str().unwrap_or("").to_string())
+        })
+    };
+    waiting("missing", "ErrImagePull");
+    waiting("missing", "ImagePullBackOff");
+    let message = waiting("never", "ErrImageNeverPull");
+    assert!(message.contains("busybox:2"), "{message}");
+    assert_eq!(cluster.pod("never").unwrap()["status"]["phase"], "Pending");
+}

@@ -157,6 +157,7 @@ fn build_runtime(flags: &KubeletFlags, node: &Node) -> Result<runtime::Runtime, 
         node_ip: flags.node_ip,
         cluster_dns: flags.cluster_dns.clone(),
         cluster_domain: flags.cluster_domain.clone(),
+        insecure_registries: flags.insecure_registries.clone(),
         exe: std::env::current_exe()
             .map_err(|e| Error::Flags(format!("finding the rkube binary: {e}")))?,
         live_logs: Default::default(),

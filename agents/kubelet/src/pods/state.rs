@@ -71,7 +71,21 @@ impl ContainerSlot {
     }
 
     pub fn start_failed(&mut self, reason: &str, message: String) {
+        // A pull failing again is waited out as ImagePullBackOff, as upstream shows it.
+        let again = matches!(
+            self.waiting.as_ref().map(|(r, _)| r.as_str()),
+            Some("ErrImagePull" | "ImagePullBackOff")
+        );
+        let reason = if reason == "ErrImagePull" && again {
+            "ImagePullBackOff"
+        } else {
+            reason
+        };
         self.waiting = Some((reason.to_string(), message));
+        // A failed start is retried after a back-off too, never at once.
+        if self.backoff.is_zero() {
+            self.backoff = BACKOFF_START;
+        }
         self.schedule_retry(Instant::now());
     }
 
@@ -215,6 +229,18 @@ mod tests {
         assert_eq!(slot.previous.as_ref().unwrap().container_id, "a");
         assert!(!slot.wants_start("Always", Instant::now()));
         assert!(slot.wants_start("Always", Instant::now() + Duration::from_secs(11)));
+    }
+
+    #[test]
+    fn pull_failures_back_off() {
+        let mut slot = ContainerSlot::new("c");
+        slot.start_failed("ErrImagePull", "no such image".into());
+        assert_eq!(slot.waiting.as_ref().unwrap().0, "ErrImagePull");
+        assert!(!slot.wants_start("Always", Instant::now()));
+        assert!(slot.wants_start("Always", Instant::now() + Duration::from_secs(11)));
+        slot.start_failed("ErrImagePull", "no such image".into());
+        assert_eq!(slot.waiting.as_ref().unwrap().0, "ImagePullBackOff");
+        assert!(!slot.wants_start("Always", Instant::now()));
     }
 
     #[test]

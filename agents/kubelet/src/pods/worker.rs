@@ -5,10 +5,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 use kube::runtime::reflector::{ObjectRef, Store};
 use nix::sys::signal::Signal;
+use rkube_images::RegistryAuth;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
@@ -37,6 +38,8 @@ pub struct PodWorker {
     uid: String,
     rt: Arc<Runtime>,
     api: Api<Pod>,
+    secrets: Api<Secret>,
+    no_auth: RegistryAuth,
     store: Store<Pod>,
     sandbox: Option<Sandbox>,
     slots: Vec<ContainerSlot>,
@@ -59,7 +62,9 @@ impl PodWorker {
             .and_then(|s| s.phase.as_deref())
             .is_some_and(|p| p == "Succeeded" || p == "Failed");
         PodWorker {
-            api: Api::namespaced(client, &namespace),
+            api: Api::namespaced(client.clone(), &namespace),
+            secrets: Api::namespaced(client, &namespace),
+            no_auth: RegistryAuth::anonymous(),
             namespace,
             name: pod.metadata.name.clone().unwrap_or_default(),
             uid: pod.metadata.uid.clone().unwrap_or_default(),
@@ -181,17 +186,23 @@ impl PodWorker {
             .as_ref()
             .map(|s| s.containers.clone())
             .unwrap_or_default();
+        let mut auth = None;
         for (slot, c) in self.slots.iter_mut().zip(&containers) {
             if !slot.wants_start(&policy, Instant::now()) {
                 continue;
             }
             let Some(sandbox) = &self.sandbox else { break };
+            if auth.is_none() {
+                auth = Some(pull_secrets(&self.secrets, pod).await);
+            }
+            let auth = auth.as_ref().unwrap_or(&self.no_auth);
             match container::start(
                 &self.rt,
                 pod,
                 c,
                 sandbox,
                 slot.starts,
+                auth,
                 self.exits_tx.clone(),
             )
             .await
@@ -330,4 +341,39 @@ fn deletion_grace(pod: &Pod) -> Option<i64> {
             .or_else(|| pod.spec.as_ref()?.termination_grace_period_seconds)
             .unwrap_or(DEFAULT_GRACE_SECONDS),
     )
+}
+
+/// Registry credentials from the pod's imagePullSecrets (dockerconfigjson or dockercfg);
+/// a secret that is missing or malformed is skipped, as upstream does.
+async fn pull_secrets(secrets: &Api<Secret>, pod: &Pod) -> RegistryAuth {
+    let mut auth = RegistryAuth::anonymous();
+    let names = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.image_pull_secrets.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|r| r.name.clone());
+    for name in names {
+        let secret = match secrets.get(&name).await {
+            Ok(secret) => secret,
+            Err(e) => {
+                tracing::warn!(secret = name, "reading an image pull secret: {e}");
+                continue;
+            }
+        };
+        let data = secret.data.unwrap_or_default();
+        let parsed = if let Some(json) = data.get(".dockerconfigjson") {
+            RegistryAuth::from_docker_config_json(&json.0)
+        } else if let Some(cfg) = data.get(".dockercfg") {
+            RegistryAuth::from_dockercfg(&cfg.0)
+        } else {
+            continue;
+        };
+        match parsed {
+            Ok(found) => auth.merge(found),
+            Err(e) => tracing::warn!(secret = name, "an image pull secret: {e}"),
+        }
+    }
+    auth
 }

@@ -67,19 +67,27 @@ fn image_id(image: &rkube_images::Image) -> String {
     }
 }
 
-/// Resolves the container's image on the node.
-fn find_image(rt: &Runtime, reference: &str) -> Result<rkube_images::Image, StartError> {
-    match rt.images.lookup(reference) {
-        Ok(Some(image)) => Ok(image),
-        Ok(None) => Err(StartError {
-            reason: "ErrImagePull",
-            message: format!(
-                "image {reference:?} is not on the node (load it with `rkube images import`; \
-                 registry pulls are not wired into the kubelet yet)"
-            ),
-        }),
+/// The container's image on the node, pulled as its imagePullPolicy says.
+async fn ensure_image(
+    rt: &Runtime,
+    c: &Container,
+    auth: &rkube_images::RegistryAuth,
+) -> Result<rkube_images::Image, StartError> {
+    let reference = c.image.as_deref().unwrap_or("");
+    let policy = rkube_images::PullPolicy::from_spec(c.image_pull_policy.as_deref(), reference);
+    match rt
+        .images
+        .ensure_image(reference, policy, auth, &rt.insecure_registries)
+        .await
+    {
+        Ok(ensured) => {
+            if ensured.pulled {
+                tracing::info!(image = reference, "pulled");
+            }
+            Ok(ensured.image)
+        }
         Err(e) => Err(StartError {
-            reason: "ErrImagePull",
+            reason: e.waiting_reason(),
             message: e.to_string(),
         }),
     }
@@ -91,10 +99,10 @@ pub async fn start(
     c: &Container,
     sandbox: &Sandbox,
     restart: u32,
+    auth: &rkube_images::RegistryAuth,
     exits: mpsc::Sender<ContainerExit>,
 ) -> Result<RunningContainer, StartError> {
-    let reference = c.image.clone().unwrap_or_default();
-    let image = find_image(rt, &reference)?;
+    let image = ensure_image(rt, c, auth).await?;
     let layers = rt.images.layer_dirs(&image).map_err(RuntimeError::from)?;
     let run = ImageRun {
         entrypoint: image.config.entrypoint.clone(),

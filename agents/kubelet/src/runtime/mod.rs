@@ -42,6 +42,8 @@ pub struct Runtime {
     pub node_ip: Option<IpAddr>,
     pub cluster_dns: Vec<IpAddr>,
     pub cluster_domain: String,
+    /// Registries spoken to over plain HTTP (`--insecure-registry`).
+    pub insecure_registries: Vec<String>,
     /// The `rkube` binary, started as the helper processes.
     pub exe: PathBuf,
     /// The log files of running containers: a followed log ends when its file leaves.
