@@ -14,8 +14,9 @@ pub struct ControllerManagerFlags {
     /// A list of controllers to enable. '*' enables all on-by-default controllers, 'foo'
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
     /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
-    /// deployment, endpoints, endpointslice (also accepted with upstream's '-controller'
-    /// suffix; 'endpoint' for endpoints).
+    /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction, node-ipam
+    /// (also accepted with upstream's older names: 'endpoint', 'nodelifecycle',
+    /// 'nodeipam', ...).
     #[arg(
         long,
         default_value = "*",
@@ -56,6 +57,9 @@ pub struct ControllerManagerFlags {
     /// Leader election on the Lease kube-system/kube-controller-manager.
     #[command(flatten)]
     pub leader_election: LeaderElectionFlags,
+
+    #[command(flatten)]
+    pub node: crate::node_flags::NodeFlags,
 }
 
 /// A controller this process can run.
@@ -68,10 +72,13 @@ pub enum ControllerName {
     Deployment,
     Endpoints,
     EndpointSlice,
+    NodeLifecycle,
+    TaintEviction,
+    NodeIpam,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 7] = [
+    pub const ALL: [ControllerName; 10] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
@@ -79,6 +86,9 @@ impl ControllerName {
         ControllerName::Deployment,
         ControllerName::Endpoints,
         ControllerName::EndpointSlice,
+        ControllerName::NodeLifecycle,
+        ControllerName::TaintEviction,
+        ControllerName::NodeIpam,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -93,6 +103,11 @@ impl ControllerName {
             ControllerName::Deployment => ["deployment-controller", "deployment"],
             ControllerName::Endpoints => ["endpoints-controller", "endpoint"],
             ControllerName::EndpointSlice => ["endpointslice-controller", "endpointslice"],
+            ControllerName::NodeLifecycle => ["node-lifecycle-controller", "nodelifecycle"],
+            ControllerName::TaintEviction => {
+                ["taint-eviction-controller", "taint-eviction-controller"]
+            }
+            ControllerName::NodeIpam => ["node-ipam-controller", "nodeipam"],
         }
     }
 
@@ -105,8 +120,6 @@ impl ControllerName {
 const NOT_YET: &[&str] = &[
     "garbagecollector",
     "endpointslicemirroring",
-    "nodelifecycle",
-    "nodeipam",
     "resourcequota",
     "serviceaccount-token",
     "daemonset",
@@ -200,6 +213,9 @@ mod tests {
                 ControllerName::ReplicaSet,
                 ControllerName::Endpoints,
                 ControllerName::EndpointSlice,
+                ControllerName::NodeLifecycle,
+                ControllerName::TaintEviction,
+                ControllerName::NodeIpam,
             ]
         );
         assert_eq!(

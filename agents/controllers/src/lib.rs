@@ -11,6 +11,9 @@ mod endpoints;
 mod endpointslice;
 mod flags;
 mod namespace;
+mod node_flags;
+mod node_ipam;
+mod node_lifecycle;
 mod queue;
 mod replicas;
 mod replicaset;
@@ -18,6 +21,7 @@ mod replication;
 mod service_index;
 mod service_pods;
 mod serviceaccount;
+mod taint_eviction;
 mod trigger_time;
 
 use futures_util::future::{BoxFuture, FutureExt};
@@ -44,6 +48,8 @@ const LEASE_NAME: &str = "kube-controller-manager";
 /// with `--leader-elect` (the default), only while this process holds the Lease.
 pub async fn run(flags: ControllerManagerFlags) -> Result<(), Error> {
     let controllers = flags.selected_controllers()?;
+    // Refuse bad node flags before waiting for leadership.
+    flags.node.cluster_cidrs()?;
     let client = flags.client.build().await?;
     rkube_agent::leader::run_when_leader(
         client.clone(),
@@ -59,6 +65,7 @@ async fn run_controllers(
     controllers: Vec<ControllerName>,
     flags: &ControllerManagerFlags,
 ) -> Result<(), Error> {
+    let cluster_cidrs = flags.node.cluster_cidrs()?;
     let mut tasks = tokio::task::JoinSet::new();
     for controller in controllers {
         let client = client.clone();
@@ -87,6 +94,11 @@ async fn run_controllers(
                 flags.max_endpoints_per_slice,
             )
             .boxed(),
+            ControllerName::NodeLifecycle => {
+                node_lifecycle::run(client, flags.node.clone()).boxed()
+            }
+            ControllerName::TaintEviction => taint_eviction::run(client, 8).boxed(),
+            ControllerName::NodeIpam => node_ipam::run(client, cluster_cidrs.clone()).boxed(),
         };
         tasks.spawn(async move {
             control_loop.await;

@@ -31,6 +31,14 @@ pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str) {
     }
 }
 
+/// The mutating admission upstream runs on create after managedFields are recorded (so
+/// what it adds is owned by no manager): DefaultTolerationSeconds for pods.
+pub fn admit_create(r: &Resource, obj: &mut Value) {
+    if r.group.is_empty() && r.kind == "Pod" {
+        rkube_api::defaults::default_toleration_seconds(obj);
+    }
+}
+
 /// Update of the main resource or of `status`: what the client may not change there
 /// comes from the stored object, generation follows spec changes, and defaults fill in
 /// what the client left out.

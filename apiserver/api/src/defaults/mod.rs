@@ -11,6 +11,7 @@
 
 mod kinds;
 mod pod;
+pub use pod::default_toleration_seconds;
 mod service;
 
 use serde_json::{json, Map, Value};

@@ -412,3 +412,42 @@ pub fn qos_class(spec: &Value) -> &'static str {
         "Burstable"
     }
 }
+
+/// Upstream's DefaultTolerationSeconds admission plugin, run on pod create after
+/// defaulting (so it is not recorded in managedFields): a pod that does not tolerate the
+/// NoExecute `node.kubernetes.io/not-ready` or `node.kubernetes.io/unreachable` taint
+/// gets a toleration of 300 s for it, so it survives a short node outage and is evicted
+/// after a long one.
+pub fn default_toleration_seconds(pod: &mut Value) {
+    const SECONDS: i64 = 300;
+    let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let tolerations = spec
+        .entry("tolerations")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(list) = tolerations.as_array_mut() else {
+        return;
+    };
+    let tolerates = |list: &[Value], key: &str| {
+        list.iter().any(|t| {
+            let field = |name: &str| t.get(name).and_then(Value::as_str).unwrap_or("");
+            (field("key") == key || field("key").is_empty())
+                && (field("effect") == "NoExecute" || field("effect").is_empty())
+        })
+    };
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ] {
+        if !tolerates(list, key) {
+            list.push(
+                json!({"key": key, "operator": "Exists", "effect": "NoExecute",
+                             "tolerationSeconds": SECONDS}),
+            );
+        }
+    }
+    if list.is_empty() {
+        spec.remove("tolerations");
+    }
+}

@@ -228,3 +228,29 @@ fn other_kinds() {
     );
     assert_eq!(st["spec"]["podManagementPolicy"], json!("OrderedReady"));
 }
+
+#[test]
+fn default_toleration_seconds_are_added_unless_tolerated() {
+    let mut p = json!({"spec": {"containers": [{"name": "c", "image": "x"}]}});
+    super::pod::default_toleration_seconds(&mut p);
+    assert_eq!(
+        p["spec"]["tolerations"],
+        json!([
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+        ])
+    );
+    let mut own = json!({"spec": {"tolerations": [
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}]}});
+    super::pod::default_toleration_seconds(&mut own);
+    let list = own["spec"]["tolerations"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["tolerationSeconds"], 5);
+    assert_eq!(list[1]["key"], "node.kubernetes.io/not-ready");
+    let mut everything = json!({"spec": {"tolerations": [{"operator": "Exists"}]}});
+    super::pod::default_toleration_seconds(&mut everything);
+    assert_eq!(
+        everything["spec"]["tolerations"].as_array().unwrap().len(),
+        1
+    );
+}

@@ -150,6 +150,7 @@ impl Registry {
             return Err(e);
         }
         strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now);
+        strategy::admit_create(r, &mut obj);
         let obj = meta::canonicalize(obj);
         if opts.dry_run {
             release.release_now(&self.services);
