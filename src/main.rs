@@ -28,6 +28,8 @@ enum Command {
     /// Run the whole cluster in one process: the apiserver and the agents beside it
     /// (admin kubeconfig at <data-dir>/kubeconfig.yaml).
     Server(rkube_server::ServerFlags),
+    /// Run the scheduler: bind pending pods to nodes (filters, scores, `pods/binding`).
+    Scheduler(rkube_scheduler::SchedulerFlags),
     /// Run kube-proxy (iptables mode): Services and EndpointSlices to this node's iptables rules.
     Proxy(rkube_proxy::ProxyFlags),
     /// Run the conformance harness against a cluster (any cluster: it talks only through the API).
@@ -91,6 +93,7 @@ fn main() -> anyhow::Result<()> {
         Command::Images(args) => Ok(runtime.block_on(rkube_images::cli::run(args))?),
         Command::Kubelet(flags) => Ok(runtime.block_on(rkube_kubelet::run(flags))?),
         Command::Server(flags) => runtime.block_on(rkube_server::run(flags)),
+        Command::Scheduler(flags) => Ok(runtime.block_on(rkube_scheduler::run(flags))?),
         Command::Proxy(flags) => Ok(runtime.block_on(rkube_proxy::run(flags))?),
         Command::ContainerInit(_) => unreachable!("handled before the runtime starts"),
     }

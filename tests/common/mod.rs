@@ -8,6 +8,7 @@ pub mod netns;
 pub mod oci_image;
 pub mod proxy;
 pub mod registry;
+pub mod scheduler;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
