@@ -525,3 +525,22 @@ fn images_are_pulled_from_a_registry_as_the_pull_policy_says() {
     assert!(message.contains("busybox:2"), "{message}");
     assert_eq!(cluster.pod("never").unwrap()["status"]["phase"], "Pending");
 }
+
+#[test]
+fn a_memory_hog_is_oom_killed() {
+    let cluster = NodeCluster::start();
+    // dd's 64 MiB buffer, filled from /dev/zero, does not fit under a 16 MiB limit.
+    cluster.create_pod(
+        "hog",
+        serde_json::json!({"restartPolicy": "Never", "containers": [{
+            "name": "main", "image": BUSYBOX,
+            "command": ["/bin/busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],
+            "resources": {"limits": {"memory": "16Mi"}},
+        }]}),
+    );
+    let pod = cluster.wait_phase("hog", "Failed", 60);
+    let terminated = &container_state(&pod)["terminated"];
+    assert_eq!(terminated["reason"], "OOMKilled", "{pod}");
+    assert_eq!(terminated["exitCode"], 137);
+    assert_eq!(terminated["signal"], 9);
+}

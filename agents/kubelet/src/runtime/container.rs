@@ -196,6 +196,8 @@ pub async fn start(
     };
     let rt = rt.clone();
     let name = c.name.clone();
+    let pod_cgroup = sandbox.cgroup.clone();
+    let pod_ooms = rt.cgroups.oom_kills(&pod_cgroup);
     tokio::spawn(async move {
         let status = shim.wait().await;
         let record = ExitRecord::read(&dir.join("exit.json")).unwrap_or_else(|| ExitRecord {
@@ -205,7 +207,10 @@ pub async fn start(
             finished_at: crate::time::now_rfc3339(),
         });
         rt.set_live(&log_path, false);
-        let oom_killed = record.signal == Some(9) && rt.cgroups.oom_kills(&cgroup) > 0;
+        // The kernel counts the kill where the limit was hit: the container's cgroup or,
+        // with equal limits, possibly the pod's.
+        let oom_killed = record.signal == Some(9)
+            && (rt.cgroups.oom_kills(&cgroup) > 0 || rt.cgroups.oom_kills(&pod_cgroup) > pod_ooms);
         // The rootfs was mounted only in the container's own mount namespace, gone now.
         let _ = std::fs::remove_dir_all(&dir);
         // The container's PID namespace went with its PID 1; its cgroup empties as the
