@@ -43,7 +43,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("crud/certificatesigningrequests-deletecollection", "certificates.k8s.io is not served"),
     ("table/not-implemented", "authorization.k8s.io is not served (upstream: 406 for a Table of a review)"),
     ("pods/runtimeclass-admission", "no RuntimeClass admission: a pod naming a missing RuntimeClass is created"),
-    ("pods/limitrange-defaults", "no LimitRanger admission: LimitRange defaults are not applied to pods"),
     ("services/kubernetes-endpoints", "default/kubernetes has no Endpoints or EndpointSlice"),
     ("validation/strict-patch", "an unknown field in a Strict merge patch: 422 with the patched object instead of 400 strict decoding error"),
 ];

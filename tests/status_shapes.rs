@@ -1,6 +1,6 @@
 //! The Status bodies of errors, whole, as upstream writes them (messages from
 //! k8s.io/apimachinery/pkg/api/errors, the handlers under k8s.io/apiserver/pkg/endpoints
-//! and the NamespaceLifecycle admission plugin, v1.33).
+//! and the NamespaceLifecycle, ResourceQuota and LimitRanger admission plugins, v1.33).
 
 mod common;
 mod wire;
@@ -520,6 +520,61 @@ fn forbidden_in_a_terminating_namespace() {
                 "causes": [{"reason": "NamespaceTerminating",
                             "message": "namespace doomed is being terminated",
                             "field": "metadata.namespace"}]})),
+        ),
+    );
+}
+
+#[test]
+fn forbidden_by_a_quota_and_a_limit_range() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    c.create(
+        "/api/v1/namespaces",
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "limited"}}),
+    );
+    let quota = c.create(
+        "/api/v1/namespaces/limited/resourcequotas",
+        &json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "one"},
+                "spec": {"hard": {"configmaps": "1"}}}),
+    );
+    // Status starts empty: the controller (or the first charge) fills it in.
+    assert_eq!(quota["status"], json!({}), "{quota}");
+    c.create("/api/v1/namespaces/limited/configmaps", &configmap("first"));
+    let (_, charged) = c.json(
+        "GET",
+        "/api/v1/namespaces/limited/resourcequotas/one",
+        &Value::Null,
+    );
+    assert_eq!(
+        charged["status"],
+        json!({"hard": {"configmaps": "1"}, "used": {"configmaps": "1"}}),
+        "{charged}"
+    );
+    expect(
+        c.json("POST", "/api/v1/namespaces/limited/configmaps", &configmap("second")),
+        403,
+        failure(
+            403,
+            "Forbidden",
+            "configmaps \"second\" is forbidden: exceeded quota: one, requested: configmaps=1, used: configmaps=1, limited: configmaps=1",
+            Some(json!({"name": "second", "kind": "configmaps"})),
+        ),
+    );
+    c.create(
+        "/api/v1/namespaces/limited/limitranges",
+        &json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
+                "spec": {"limits": [{"type": "Container", "max": {"memory": "1Gi"}}]}}),
+    );
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"limits": {"memory": "2Gi"}}}]}});
+    expect(
+        c.json("POST", "/api/v1/namespaces/limited/pods", &pod),
+        403,
+        failure(
+            403,
+            "Forbidden",
+            "pods \"big\" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi",
+            Some(json!({"name": "big", "kind": "pods"})),
         ),
     );
 }

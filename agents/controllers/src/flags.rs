@@ -14,9 +14,9 @@ pub struct ControllerManagerFlags {
     /// A list of controllers to enable. '*' enables all on-by-default controllers, 'foo'
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
     /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
-    /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction, node-ipam
-    /// (also accepted with upstream's older names: 'endpoint', 'nodelifecycle',
-    /// 'nodeipam', ...).
+    /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction, node-ipam,
+    /// resourcequota (also accepted with upstream's older names: 'endpoint',
+    /// 'nodelifecycle', 'nodeipam', ...).
     #[arg(
         long,
         default_value = "*",
@@ -54,6 +54,14 @@ pub struct ControllerManagerFlags {
     #[arg(long, default_value_t = 100, value_name = "int32", value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub max_endpoints_per_slice: u16,
 
+    /// The number of resource quotas that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5, value_name = "int32")]
+    pub concurrent_resource_quota_syncs: u16,
+
+    /// The period for syncing quota usage status in the system.
+    #[arg(long, default_value = "5m0s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
+    pub resource_quota_sync_period: std::time::Duration,
+
     /// Leader election on the Lease kube-system/kube-controller-manager.
     #[command(flatten)]
     pub leader_election: LeaderElectionFlags,
@@ -75,10 +83,11 @@ pub enum ControllerName {
     NodeLifecycle,
     TaintEviction,
     NodeIpam,
+    ResourceQuota,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 10] = [
+    pub const ALL: [ControllerName; 11] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
@@ -89,6 +98,7 @@ impl ControllerName {
         ControllerName::NodeLifecycle,
         ControllerName::TaintEviction,
         ControllerName::NodeIpam,
+        ControllerName::ResourceQuota,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -108,6 +118,7 @@ impl ControllerName {
                 ["taint-eviction-controller", "taint-eviction-controller"]
             }
             ControllerName::NodeIpam => ["node-ipam-controller", "nodeipam"],
+            ControllerName::ResourceQuota => ["resourcequota-controller", "resourcequota"],
         }
     }
 
@@ -120,7 +131,6 @@ impl ControllerName {
 const NOT_YET: &[&str] = &[
     "garbagecollector",
     "endpointslicemirroring",
-    "resourcequota",
     "serviceaccount-token",
     "daemonset",
     "statefulset",
@@ -216,6 +226,7 @@ mod tests {
                 ControllerName::NodeLifecycle,
                 ControllerName::TaintEviction,
                 ControllerName::NodeIpam,
+                ControllerName::ResourceQuota,
             ]
         );
         assert_eq!(

@@ -18,6 +18,7 @@ mod queue;
 mod replicas;
 mod replicaset;
 mod replication;
+mod resourcequota;
 mod service_index;
 mod service_pods;
 mod serviceaccount;
@@ -99,6 +100,12 @@ async fn run_controllers(
             }
             ControllerName::TaintEviction => taint_eviction::run(client, 8).boxed(),
             ControllerName::NodeIpam => node_ipam::run(client, cluster_cidrs.clone()).boxed(),
+            ControllerName::ResourceQuota => resourcequota::run(
+                client,
+                flags.concurrent_resource_quota_syncs,
+                flags.resource_quota_sync_period,
+            )
+            .boxed(),
         };
         tasks.spawn(async move {
             control_loop.await;

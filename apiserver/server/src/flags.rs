@@ -56,18 +56,21 @@ pub struct ApiserverFlags {
     )]
     pub authorization_mode: Vec<String>,
 
-    /// Deprecated: use --enable-admission-plugins. Ordered list of admission plug-ins.
-    #[arg(
-        long,
-        default_value = "AlwaysAdmit",
-        value_delimiter = ',',
-        value_name = "strings"
-    )]
+    /// Deprecated: use --enable-admission-plugins or --disable-admission-plugins. When
+    /// given, exactly these plug-ins run: AlwaysAdmit alone (the default of the
+    /// documents' era) turns admission off. Implemented: AlwaysAdmit,
+    /// NamespaceLifecycle, LimitRanger, ResourceQuota.
+    #[arg(long, value_delimiter = ',', value_name = "strings")]
     pub admission_control: Vec<String>,
 
-    /// Admission plugins to enable in addition to the default ones.
+    /// Admission plugins to enable in addition to the default ones (NamespaceLifecycle,
+    /// LimitRanger, ResourceQuota).
     #[arg(long, value_delimiter = ',', value_name = "strings")]
     pub enable_admission_plugins: Vec<String>,
+
+    /// Admission plugins to disable although they are in the default plugins list.
+    #[arg(long, value_delimiter = ',', value_name = "strings")]
+    pub disable_admission_plugins: Vec<String>,
 
     /// If true, allow privileged containers.
     #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]

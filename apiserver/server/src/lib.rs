@@ -1,5 +1,6 @@
 //! The rkube apiserver: the Kubernetes REST API over the embedded store.
 
+mod admission;
 mod clock;
 pub mod codec;
 pub mod discovery;
@@ -111,10 +112,17 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
     let cidr = flags::Cidr::parse(&flags.service_cluster_ip_range).map_err(anyhow::Error::msg)?;
     let ports =
         flags::parse_port_range(&flags.service_node_port_range).map_err(anyhow::Error::msg)?;
+    let admission = admission::Admission::from_flags(
+        &flags.admission_control,
+        &flags.enable_admission_plugins,
+        &flags.disable_admission_plugins,
+    )
+    .map_err(anyhow::Error::msg)?;
     let registry = Arc::new(Registry::new(
         store,
         &flags.etcd_prefix,
         ServiceAllocator::new(cidr, ports),
+        admission,
     ));
     let services = rkube_api::resources::find("", "v1", "services").expect("services are served");
     let listed = registry

@@ -151,12 +151,18 @@ impl Quantity {
         }
     }
 
+    /// The sum, in this quantity's format (a zero takes the other's, as upstream's
+    /// `Quantity.Add` does: `0 + 512Mi` prints `512Mi`).
     pub fn add(&self, other: &Quantity) -> Quantity {
         let scale = self.scale.max(other.scale);
         Quantity {
             num: self.cmp_key(scale).saturating_add(other.cmp_key(scale)),
             scale,
-            format: self.format,
+            format: if self.num == 0 {
+                other.format
+            } else {
+                self.format
+            },
         }
     }
 

@@ -25,6 +25,7 @@ pub struct Registry {
     pub store: Store,
     prefix: String,
     pub services: alloc::ServiceAllocator,
+    pub admission: crate::admission::Admission,
 }
 
 pub fn qualified(r: &Resource) -> Qualified<'static> {
@@ -93,11 +94,17 @@ pub fn decode_stored(kv: &KeyValue) -> Result<Value, ApiError> {
 }
 
 impl Registry {
-    pub fn new(store: Store, prefix: &str, services: alloc::ServiceAllocator) -> Registry {
+    pub fn new(
+        store: Store,
+        prefix: &str,
+        services: alloc::ServiceAllocator,
+        admission: crate::admission::Admission,
+    ) -> Registry {
         Registry {
             store,
             prefix: prefix.trim_end_matches('/').to_string(),
             services,
+            admission,
         }
     }
 

@@ -1,5 +1,8 @@
 //! Create, update and patch: the generic write path.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bytes::Bytes;
 use rkube_api::{ApiError, Cause, Resource};
 use rkube_storage::{KeyValue, Storage as _, StorageError};
@@ -7,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::meta::{self, meta_str};
 use super::{convert, decode_stored, qualified, render, storage_error, Registry};
+use crate::admission::QuotaCharge;
 use crate::clock;
 use crate::strategy;
 
@@ -140,15 +144,24 @@ impl Registry {
         let now = clock::now();
         meta::prepare_create(&mut obj, &uid, &now);
         strategy::prepare_create(r, &mut obj, &uid);
+        let ns = meta_str(&obj, "namespace").unwrap_or_default().to_string();
         if r.namespaced {
-            self.admit_namespace(r, meta_str(&obj, "namespace").unwrap_or_default(), &name)
-                .await?;
+            self.admit_namespace(r, &ns, &name).await?;
+            self.apply_limit_range_defaults(r, &ns, &mut obj).await?;
         }
         let release = self.services.allocate_for(r, &mut obj, None)?;
-        if let Err(e) = strategy::validate(r, &obj, None) {
-            release.release_now(&self.services);
-            return Err(e);
-        }
+        let admitted = match strategy::validate(r, &obj, None) {
+            Ok(()) if r.namespaced => self.admit_validating(r, &ns, &name, &obj, None, opts).await,
+            Ok(()) => Ok(QuotaCharge::default()),
+            Err(e) => Err(e),
+        };
+        let charge = match admitted {
+            Ok(charge) => charge,
+            Err(e) => {
+                release.release_now(&self.services);
+                return Err(e);
+            }
+        };
         strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now);
         strategy::admit_create(r, &mut obj);
         let obj = meta::canonicalize(obj);
@@ -170,9 +183,31 @@ impl Registry {
             }
             Err(e) => {
                 release.release_now(&self.services);
+                self.refund_quotas(charge).await;
                 Err(storage_error(r, &name, e))
             }
         }
+    }
+
+    /// The validating admission plugins: LimitRanger's bounds, then ResourceQuota's
+    /// charge (last, so nothing refuses the write after it was charged). Boxed: the
+    /// charge writes a quota's status through the same write path.
+    fn admit_validating<'a>(
+        &'a self,
+        r: &'a Resource,
+        ns: &'a str,
+        name: &'a str,
+        obj: &'a Value,
+        old: Option<&'a Value>,
+        opts: &'a WriteOptions,
+    ) -> Pin<Box<dyn Future<Output = Result<QuotaCharge, ApiError>> + Send + 'a>> {
+        Box::pin(async move {
+            if old.is_none() || r.plural == "persistentvolumeclaims" {
+                self.validate_limit_ranges(r, ns, name, obj).await?;
+            }
+            self.charge_quotas(r, ns, name, obj, old, opts.dry_run)
+                .await
+        })
     }
 
     /// Create an object of `r` (converted to and from its stored form when they differ).
@@ -228,46 +263,6 @@ impl Registry {
         })
     }
 
-    /// Refuse creates in a missing or terminating namespace (NamespaceLifecycle).
-    async fn admit_namespace(&self, r: &Resource, ns: &str, name: &str) -> Result<(), ApiError> {
-        let ns_res =
-            rkube_api::resources::find("", "v1", "namespaces").expect("namespaces are served");
-        let kv = self
-            .store
-            .get(&self.key(ns_res, None, ns))
-            .await
-            .map_err(|e| storage_error(ns_res, ns, e))?;
-        let Some(kv) = kv else {
-            return Err(ApiError::not_found(qualified(ns_res), ns));
-        };
-        // Every create passes here: skip parsing a namespace that cannot be terminating.
-        let contains = |needle: &[u8]| kv.value.windows(needle.len()).any(|w| w == needle);
-        if !contains(b"\"deletionTimestamp\"") && !contains(b"\"Terminating\"") {
-            return Ok(());
-        }
-        let nsobj = decode_stored(&kv)?;
-        if meta::is_deleting(&nsobj)
-            || nsobj.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
-        {
-            let mut e = ApiError::forbidden(
-                qualified(r),
-                name,
-                &format!(
-                    "unable to create new content in namespace {ns} because it is being terminated"
-                ),
-            );
-            if let Some(d) = e.details.as_mut() {
-                d["causes"] = json!([{
-                    "reason": "NamespaceTerminating",
-                    "message": format!("namespace {ns} is being terminated"),
-                    "field": "metadata.namespace",
-                }]);
-            }
-            return Err(e);
-        }
-        Ok(())
-    }
-
     /// Read-modify-write with compare-and-swap, retried when another writer got in
     /// between (upstream's GuaranteedUpdate). `mutate` gets the current object (None if
     /// missing) and returns the desired one; it decides about preconditions.
@@ -302,6 +297,14 @@ impl Registry {
                 return self.create_stored(r, namespace, new, opts).await;
             };
             let new = self.prepare_update(r, name, new, &old, opts)?;
+            let charge = match opts.subresource.as_deref() {
+                None | Some("resize") if r.namespaced && !meta::is_deleting(&new) => {
+                    let ns = meta_str(&old, "namespace").unwrap_or_default().to_string();
+                    self.admit_validating(r, &ns, name, &new, Some(&old), opts)
+                        .await?
+                }
+                _ => QuotaCharge::default(),
+            };
             if meta::is_deleting(&new) && deletion_is_due(r, &new) {
                 // The last finalizer went away: the object goes with it.
                 return self
@@ -326,8 +329,14 @@ impl Registry {
                         created: false,
                     })
                 }
-                Err(StorageError::Conflict { .. }) => continue,
-                Err(e) => return Err(storage_error(r, name, e)),
+                Err(StorageError::Conflict { .. }) => {
+                    self.refund_quotas(charge).await;
+                    continue;
+                }
+                Err(e) => {
+                    self.refund_quotas(charge).await;
+                    return Err(storage_error(r, name, e));
+                }
             }
         }
         Err(ApiError::stale(qualified(r), name))

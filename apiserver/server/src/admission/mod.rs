@@ -1,0 +1,173 @@
+//! Admission: the plugins a write passes after decoding and before storage, chosen with
+//! `--enable-admission-plugins` / `--disable-admission-plugins` (or the deprecated
+//! `--admission-control`, which names the whole list). Mutating plugins run before
+//! validation, validating ones after it, as upstream orders them.
+
+mod limit_ranger;
+mod namespace_lifecycle;
+mod resource_quota;
+
+pub use resource_quota::QuotaCharge;
+
+/// The plugins rkube implements, in upstream's order.
+pub const IMPLEMENTED: &[&str] = &[
+    "AlwaysAdmit",
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "ResourceQuota",
+];
+
+/// Enabled when no flag says otherwise (those of upstream's defaults rkube implements).
+const DEFAULT_ON: &[&str] = &["NamespaceLifecycle", "LimitRanger", "ResourceQuota"];
+
+/// Upstream plugins rkube does not implement yet: naming one to enable is refused,
+/// disabling one is accepted (there is nothing to turn off).
+const NOT_YET: &[&str] = &[
+    "AlwaysDeny",
+    "AlwaysPullImages",
+    "CertificateApproval",
+    "CertificateSigning",
+    "CertificateSubjectRestriction",
+    "ClusterTrustBundleAttest",
+    "DefaultIngressClass",
+    "DefaultStorageClass",
+    "DefaultTolerationSeconds",
+    "DenyServiceExternalIPs",
+    "EventRateLimit",
+    "ExtendedResourceToleration",
+    "ImagePolicyWebhook",
+    "LimitPodHardAntiAffinityTopology",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionWebhook",
+    "NamespaceAutoProvision",
+    "NamespaceExists",
+    "NodeRestriction",
+    "OwnerReferencesPermissionEnforcement",
+    "PersistentVolumeClaimResize",
+    "PodNodeSelector",
+    "PodSecurity",
+    "PodTolerationRestriction",
+    "Priority",
+    "RuntimeClass",
+    "ServiceAccount",
+    "StorageObjectInUseProtection",
+    "TaintNodesByCondition",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionWebhook",
+];
+
+/// Which admission plugins run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub namespace_lifecycle: bool,
+    pub limit_ranger: bool,
+    pub resource_quota: bool,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Admission {
+            namespace_lifecycle: true,
+            limit_ranger: true,
+            resource_quota: true,
+        }
+    }
+}
+
+fn check_name(flag: &str, name: &str, enabling: bool) -> Result<(), String> {
+    if IMPLEMENTED.contains(&name) {
+        return Ok(());
+    }
+    if NOT_YET.contains(&name) {
+        if enabling {
+            return Err(format!(
+                "{flag}: admission plugin {name:?} is not implemented yet (implemented: {})",
+                IMPLEMENTED.join(", ")
+            ));
+        }
+        return Ok(());
+    }
+    Err(format!("{flag}: unknown admission plugin {name:?}"))
+}
+
+impl Admission {
+    /// Upstream's rules: `--admission-control` alone names every plugin that runs; the
+    /// newer flags add to and remove from the defaults; mixing them is an error.
+    pub fn from_flags(
+        admission_control: &[String],
+        enable: &[String],
+        disable: &[String],
+    ) -> Result<Admission, String> {
+        let clean = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let (legacy, enable, disable) = (clean(admission_control), clean(enable), clean(disable));
+        for name in &legacy {
+            check_name("--admission-control", name, true)?;
+        }
+        for name in &enable {
+            check_name("--enable-admission-plugins", name, true)?;
+        }
+        for name in &disable {
+            check_name("--disable-admission-plugins", name, false)?;
+            if enable.contains(name) {
+                return Err(format!(
+                    "{name} is in both --enable-admission-plugins and --disable-admission-plugins"
+                ));
+            }
+        }
+        let on: Vec<&str> = if legacy.is_empty() {
+            DEFAULT_ON
+                .iter()
+                .copied()
+                .chain(enable.iter().map(String::as_str))
+                .filter(|n| !disable.iter().any(|d| d == n))
+                .collect()
+        } else {
+            if !enable.is_empty() || !disable.is_empty() {
+                return Err("--admission-control is deprecated and may not be combined with --enable-admission-plugins or --disable-admission-plugins".into());
+            }
+            legacy.iter().map(String::as_str).collect()
+        };
+        Ok(Admission {
+            namespace_lifecycle: on.contains(&"NamespaceLifecycle"),
+            limit_ranger: on.contains(&"LimitRanger"),
+            resource_quota: on.contains(&"ResourceQuota"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_additions_removals_and_the_legacy_list() {
+        assert_eq!(
+            Admission::from_flags(&[], &[], &[]),
+            Ok(Admission::default())
+        );
+        let no_quota =
+            Admission::from_flags(&[], &[], &v(&["ResourceQuota", "PodSecurity"])).unwrap();
+        assert!(!no_quota.resource_quota && no_quota.limit_ranger);
+        let legacy = Admission::from_flags(&v(&["AlwaysAdmit"]), &[], &[]).unwrap();
+        assert!(!legacy.namespace_lifecycle && !legacy.limit_ranger && !legacy.resource_quota);
+        let legacy =
+            Admission::from_flags(&v(&["NamespaceLifecycle", "ResourceQuota"]), &[], &[]).unwrap();
+        assert!(legacy.namespace_lifecycle && !legacy.limit_ranger && legacy.resource_quota);
+        assert!(Admission::from_flags(&[], &v(&["Bogus"]), &[])
+            .unwrap_err()
+            .contains("unknown"));
+        assert!(Admission::from_flags(&[], &v(&["PodSecurity"]), &[])
+            .unwrap_err()
+            .contains("not implemented"));
+        assert!(Admission::from_flags(&v(&["AlwaysAdmit"]), &v(&["LimitRanger"]), &[]).is_err());
+    }
+}
