@@ -191,6 +191,13 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
     send(
         port,
         "POST",
+        "/api/v1/nodes",
+        json!({"apiVersion": "v1", "kind": "Node",
+               "metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "z1"}}}),
+    );
+    send(
+        port,
+        "POST",
         "/api/v1/namespaces/ep/services",
         json!({"apiVersion": "v1", "kind": "Service",
                "metadata": {"name": "web", "labels": {"tier": "front"}},
@@ -268,6 +275,7 @@ fn endpoints_follow_pod_readiness_named_ports_and_deletion() {
         assert_eq!(slice["ports"][0]["protocol"], "TCP");
         let endpoint = &slice["endpoints"][0];
         assert_eq!(endpoint["nodeName"], "n1");
+        assert_eq!(endpoint["zone"], "z1", "{slice}");
         assert_eq!(endpoint["targetRef"]["kind"], "Pod");
     }
     let trigger = ep["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"]

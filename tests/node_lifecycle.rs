@@ -393,3 +393,70 @@ fn allocating_node_cidrs_needs_a_cluster_cidr() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--cluster-cidr"), "{stderr}");
 }
+
+fn free_port() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string()
+}
+
+fn real_kubelet(api: &Apiserver, name: &str, node_ip: &str) -> common::kubelet::Kubelet {
+    let port = free_port();
+    common::kubelet::Kubelet::start(
+        api,
+        name,
+        &[
+            "--address",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--read-only-port",
+            "0",
+            "--node-ip",
+            node_ip,
+        ],
+    )
+}
+
+/// With real kubelets (10 s Lease renewals): killing one turns its Node Unknown and
+/// unreachable, the other stays Ready and untainted.
+#[test]
+fn a_killed_kubelet_turns_its_node_unknown() {
+    let api = Apiserver::start();
+    let port = api.port;
+    let _a = real_kubelet(&api, "kubelet-a", "10.77.0.10");
+    let mut b = real_kubelet(&api, "kubelet-b", "10.77.0.11");
+    let _cm = ControllerManager::start_with(
+        &api,
+        &[
+            "--node-monitor-grace-period=15s",
+            "--node-monitor-period=1s",
+        ],
+    );
+    for name in ["kubelet-a", "kubelet-b"] {
+        eventually(SECS, &format!("{name} Ready"), || {
+            get(port, &format!("/api/v1/nodes/{name}"))
+                .filter(|n| condition(n, "Ready")["status"] == "True")
+        });
+    }
+    b.kill();
+    let killed = Instant::now();
+    let node = eventually(45, "kubelet-b's node unreachable", || {
+        get(port, "/api/v1/nodes/kubelet-b").filter(|n| {
+            condition(n, "Ready")["status"] == "Unknown"
+                && taints(n).contains(&"node.kubernetes.io/unreachable:NoExecute".to_string())
+        })
+    });
+    assert_eq!(condition(&node, "Ready")["reason"], "NodeStatusUnknown");
+    assert!(
+        killed.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        killed.elapsed()
+    );
+    let a = get(port, "/api/v1/nodes/kubelet-a").unwrap();
+    assert_eq!(condition(&a, "Ready")["status"], "True", "{a}");
+    assert!(!taints(&a).iter().any(|t| t.ends_with(":NoExecute")), "{a}");
+}

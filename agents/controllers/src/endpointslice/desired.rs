@@ -46,7 +46,7 @@ pub fn endpoint_id(endpoint: &Endpoint) -> String {
 }
 
 /// The endpoint of one pod for `service` in `family` (upstream's podToEndpoint).
-fn endpoint(service: &Service, pod: &Pod, address: &str) -> Endpoint {
+fn endpoint(service: &Service, pod: &Pod, address: &str, zone: Option<String>) -> Endpoint {
     let serving = sp::is_ready(pod);
     let terminating = pod.metadata.deletion_timestamp.is_some();
     // A terminating pod is never "ready", unless the Service publishes not-ready pods.
@@ -61,6 +61,7 @@ fn endpoint(service: &Service, pod: &Pod, address: &str) -> Endpoint {
         hostname: sp::hostname(pod, service),
         node_name: sp::node_name(pod),
         target_ref: Some(sp::target_ref(pod)),
+        zone,
         ..Default::default()
     }
 }
@@ -81,7 +82,13 @@ fn ports(service: &Service, pod: &Pod) -> Vec<EndpointPort> {
 }
 
 /// Every selected pod that belongs in the slices of `family`, grouped by ports.
-pub fn compute(service: &Service, pods: &[&Pod], family: &str) -> BTreeMap<PortsKey, Group> {
+/// `zone_of` gives a Node's `topology.kubernetes.io/zone`.
+pub fn compute(
+    service: &Service,
+    pods: &[&Pod],
+    family: &str,
+    zone_of: impl Fn(&str) -> Option<String>,
+) -> BTreeMap<PortsKey, Group> {
     let mut groups: BTreeMap<PortsKey, Group> = BTreeMap::new();
     for pod in pods {
         // Terminating pods stay, with their conditions saying so.
@@ -101,7 +108,10 @@ pub fn compute(service: &Service, pods: &[&Pod], family: &str) -> BTreeMap<Ports
             pod.metadata.namespace.as_deref().unwrap_or(""),
             pod.metadata.name.as_deref().unwrap_or("")
         );
-        group.endpoints.insert(id, endpoint(service, pod, address));
+        let zone = sp::node_name(pod).and_then(|n| zone_of(&n));
+        group
+            .endpoints
+            .insert(id, endpoint(service, pod, address, zone));
     }
     groups
 }
@@ -130,7 +140,8 @@ mod tests {
         let a = pod("a", 80, true, false);
         let b = pod("b", 81, false, false);
         let c = pod("c", 80, true, true);
-        let groups = compute(&svc, &[&a, &b, &c], "IPv4");
+        let zone = |node: &str| (node == "n1").then(|| "z1".to_string());
+        let groups = compute(&svc, &[&a, &b, &c], "IPv4", zone);
         assert_eq!(groups.len(), 2);
         let g80 = groups
             .values()
@@ -148,6 +159,10 @@ mod tests {
                 json!({"ready": false, "serving": true, "terminating": true}),
             ]
         );
-        assert!(compute(&svc, &[&a], "IPv6").is_empty());
+        assert!(g80
+            .endpoints
+            .values()
+            .all(|e| e.zone.as_deref() == Some("z1")));
+        assert!(compute(&svc, &[&a], "IPv6", |_| None).is_empty());
     }
 }

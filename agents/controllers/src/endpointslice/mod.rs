@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{stream, FutureExt, TryStreamExt};
-use k8s_openapi::api::core::v1::{Pod, Service};
+use futures_util::{stream, FutureExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, PostParams, Preconditions};
@@ -34,12 +34,15 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
 const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 const CACHE_LAG_RETRY: Duration = Duration::from_millis(500);
 
 struct Context {
     client: kube::Client,
     pods: Store<Pod>,
     slices: Store<EndpointSlice>,
+    /// For the endpoints' `zone`.
+    nodes: Store<Node>,
     listed: ServicePods,
     trigger_times: TriggerTimes,
     lag: CacheLag,
@@ -58,10 +61,18 @@ pub async fn run(client: kube::Client, concurrency: u16, max_per_slice: u16) {
     .map_ok(|svc| ObjectRef::<Service>::from(&svc));
     let (pods, pod_writer) = reflector::store();
     let (slices, slice_writer) = reflector::store();
+    let (nodes, node_writer) = reflector::store();
+    let node_cache = reflector::reflector(
+        node_writer,
+        watcher(Api::<Node>::all(client.clone()), Default::default()),
+    )
+    .default_backoff()
+    .for_each(|_| async {});
     let context = Arc::new(Context {
         client: client.clone(),
         pods,
         slices,
+        nodes,
         listed: ServicePods::default(),
         trigger_times: TriggerTimes::default(),
         lag: CacheLag::default(),
@@ -107,7 +118,10 @@ pub async fn run(client: kube::Client, concurrency: u16, max_per_slice: u16) {
         ),
         Config::default().concurrency(concurrency),
     );
-    queue::drive("endpointslice-controller", results).await;
+    tokio::join!(
+        queue::drive("endpointslice-controller", results),
+        node_cache
+    );
 }
 
 async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, SyncError> {
@@ -175,7 +189,13 @@ async fn sync(svc: &Service, ctx: &Context) -> Result<Action, SyncError> {
         let mut existing = by_family.remove(family).unwrap_or_default();
         existing.sort_by_key(|s| s.name_any());
         let meta = slice_meta(svc, family);
-        let desired = desired::compute(svc, &pods, family);
+        let desired = desired::compute(svc, &pods, family, |node| {
+            ctx.nodes
+                .get(&ObjectRef::new(node))?
+                .labels()
+                .get(ZONE_LABEL)
+                .cloned()
+        });
         let plan = plan::plan(existing, desired, &meta, ctx.max_per_slice);
         total.create.extend(plan.create);
         total.update.extend(plan.update);
