@@ -1,6 +1,6 @@
 //! Snapshots of what the documented endpoints answer, as a reviewer compares them with
-//! upstream's: discovery, the lists `kubectl get` reads (plain and as a Table), and the
-//! Status of a 404 and a 422. Everything that changes from run to run (uids, resource
+//! upstream's: discovery, the lists `kubectl get` reads (plain and as a Table), a quota's
+//! status and LimitRange defaults, and the Status of a 404 and a 422. Everything that changes from run to run (uids, resource
 //! versions, times, generated names, IPs, the random port) is redacted.
 //!
 //! Review changes with `cargo insta review`, or run with `INSTA_UPDATE=always` and read
@@ -174,6 +174,41 @@ fn pods_as_objects_and_as_a_table() {
     snap(
         "pods_default_table",
         &get_ok(&mut c, &format!("{pods}?limit=500"), Some(TABLE_ACCEPT)),
+    );
+}
+
+/// A quota charged by admission (its status shape and its Table, as `kubectl get quota`
+/// reads it) and a pod with the defaults of a LimitRange.
+#[test]
+fn quota_status_and_limit_range_defaults() {
+    let server = Apiserver::start();
+    let mut c = Conn::new(server.port);
+    let ns = "/api/v1/namespaces/default";
+    c.create(
+        &format!("{ns}/limitranges"),
+        &json!({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "defaults"},
+                "spec": {"limits": [{"type": "Container",
+                    "default": {"cpu": "500m", "memory": "256Mi"},
+                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}}),
+    );
+    c.create(
+        &format!("{ns}/resourcequotas"),
+        &json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "compute"},
+                "spec": {"hard": {"pods": "4", "requests.cpu": "1", "limits.memory": "1Gi", "count/configmaps": "3"}}}),
+    );
+    let created = c.create(
+        &format!("{ns}/pods?fieldManager=kubectl-create"),
+        &pod("limited", &[("nginx", "nginx:1.25")], json!({"app": "web"})),
+    );
+    snap("pod_with_limit_range_defaults", &created);
+    let quotas = format!("{ns}/resourcequotas");
+    snap(
+        "resourcequota_charged",
+        &get_ok(&mut c, &format!("{quotas}/compute"), None),
+    );
+    snap(
+        "resourcequotas_default_table",
+        &get_ok(&mut c, &format!("{quotas}?limit=500"), Some(TABLE_ACCEPT)),
     );
 }
 

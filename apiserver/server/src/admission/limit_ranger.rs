@@ -24,26 +24,31 @@ impl Registry {
     }
 
     /// Mutating phase, on pod creates: fill in the Container defaults. The pod was
-    /// defaulted already; its QoS class follows the new resources.
+    /// defaulted already; its QoS class follows the new resources. Returns the pod as it
+    /// was when something changed.
     pub(crate) async fn apply_limit_range_defaults(
         &self,
         r: &Resource,
         ns: &str,
         obj: &mut Value,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<Value>, ApiError> {
         if !self.admission.limit_ranger || !is_core(r, "pods") {
-            return Ok(());
+            return Ok(None);
         }
         let ranges = self.limit_ranges(ns).await?;
-        if ranges.is_empty() || !limit_range::apply_pod_defaults(obj, &ranges) {
-            return Ok(());
+        if ranges.is_empty() {
+            return Ok(None);
+        }
+        let before = obj.clone();
+        if !limit_range::apply_pod_defaults(obj, &ranges) {
+            return Ok(None);
         }
         rkube_api::defaults::apply(r, obj);
         let qos = rkube_api::defaults::qos_class(obj.get("spec").unwrap_or(&Value::Null));
         if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
             status.insert("qosClass".into(), Value::String(qos.into()));
         }
-        Ok(())
+        Ok(Some(before))
     }
 
     /// Validating phase: pods on create, claims on create and update.

@@ -145,9 +145,10 @@ impl Registry {
         meta::prepare_create(&mut obj, &uid, &now);
         strategy::prepare_create(r, &mut obj, &uid);
         let ns = meta_str(&obj, "namespace").unwrap_or_default().to_string();
+        let mut before_mutation = None;
         if r.namespaced {
             self.admit_namespace(r, &ns, &name).await?;
-            self.apply_limit_range_defaults(r, &ns, &mut obj).await?;
+            before_mutation = self.apply_limit_range_defaults(r, &ns, &mut obj).await?;
         }
         let release = self.services.allocate_for(r, &mut obj, None)?;
         let admitted = match strategy::validate(r, &obj, None) {
@@ -162,7 +163,26 @@ impl Registry {
                 return Err(e);
             }
         };
-        strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now);
+        match before_mutation {
+            // Upstream records the request's fields before mutating admission: what
+            // LimitRanger filled in belongs to no manager.
+            Some(mut before) => {
+                strategy::track_managed_fields(
+                    r,
+                    None,
+                    &mut before,
+                    &opts.field_manager,
+                    None,
+                    &now,
+                );
+                if let Some(fields) = meta::meta_mut(&mut before).remove("managedFields") {
+                    meta::meta_mut(&mut obj).insert("managedFields".into(), fields);
+                }
+            }
+            None => {
+                strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now)
+            }
+        }
         strategy::admit_create(r, &mut obj);
         let obj = meta::canonicalize(obj);
         if opts.dry_run {
