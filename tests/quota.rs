@@ -97,12 +97,8 @@ fn a_quota_of_two_pods_refuses_the_third() {
     create(port, "/api/v1/namespaces/default/pods", nginx("p5"));
 }
 
-#[test]
-fn concurrent_creates_never_exceed_the_quota() {
-    let api = Apiserver::start();
-    let port = api.port;
-    namespace(port, "race");
-    quota(port, "race", "five", json!({"hard": {"pods": "5"}}));
+/// 20 creates at once against `pods: 5` in namespace `race`: the outcomes.
+fn race_twenty_creates(port: u16) -> Vec<(u16, Value)> {
     let start = Arc::new(Barrier::new(20));
     let creates: Vec<_> = (0..20)
         .map(|i| {
@@ -118,7 +114,16 @@ fn concurrent_creates_never_exceed_the_quota() {
             })
         })
         .collect();
-    let results: Vec<(u16, Value)> = creates.into_iter().map(|t| t.join().unwrap()).collect();
+    creates.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn concurrent_creates_never_exceed_the_quota() {
+    let api = Apiserver::start();
+    let port = api.port;
+    namespace(port, "race");
+    quota(port, "race", "five", json!({"hard": {"pods": "5"}}));
+    let results = race_twenty_creates(port);
     let created = results.iter().filter(|(code, _)| *code == 201).count();
     let forbidden: Vec<&Value> = results
         .iter()
@@ -140,6 +145,57 @@ fn concurrent_creates_never_exceed_the_quota() {
     assert_eq!(listed["items"].as_array().unwrap().len(), 5);
     let q = get(port, "/api/v1/namespaces/race/resourcequotas/five");
     assert_eq!(q["status"]["used"]["pods"], "5", "{q}");
+}
+
+#[test]
+fn concurrent_creates_with_the_controller_running() {
+    let api = Apiserver::start();
+    let _cm = ControllerManager::start(&api);
+    let port = api.port;
+    namespace(port, "race");
+    quota(port, "race", "five", json!({"hard": {"pods": "5"}}));
+    let path = "/api/v1/namespaces/race/resourcequotas/five";
+    eventually(20, "the controller's first status", || {
+        (get(port, path)["status"]["used"]["pods"] == "0").then_some(())
+    });
+    let results = race_twenty_creates(port);
+    let created = results.iter().filter(|(code, _)| *code == 201).count();
+    let forbidden = results.iter().filter(|(code, _)| *code == 403).count();
+    assert_eq!((created, forbidden), (5, 15), "{results:?}");
+    // A delete frees one slot, once; the controller's recount agrees with the charges.
+    let victim = get(port, "/api/v1/namespaces/race/pods")["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, out) = json(
+        port,
+        "DELETE",
+        &format!("/api/v1/namespaces/race/pods/{victim}?gracePeriodSeconds=0"),
+        &Value::Null,
+    );
+    assert_eq!(code, 200, "{out}");
+    eventually(20, "usage down to 4", || {
+        (get(port, path)["status"]["used"]["pods"] == "4").then_some(())
+    });
+    let again: Vec<(u16, Value)> = (0..3)
+        .map(|i| {
+            json(
+                port,
+                "POST",
+                "/api/v1/namespaces/race/pods",
+                &nginx(&format!("again{i}")),
+            )
+        })
+        .collect();
+    let codes: Vec<u16> = again.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, vec![201, 403, 403], "{again:?}");
+    assert_eq!(
+        get(port, "/api/v1/namespaces/race/pods")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
 }
 
 #[test]
