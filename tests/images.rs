@@ -196,6 +196,20 @@ fn docker_save_archive_import_shares_layers_with_the_same_image() {
     );
     assert_eq!(out, "hello from docker-archive\n");
 
+    // Another name for the same image.
+    ok(rkube_images(
+        &root,
+        &["tag", "busybox:1.36", "localhost/mine:v2"],
+    ));
+    assert_eq!(layer_dirs(&root, "localhost/mine:v2"), oci_layers);
+    let table = ok(rkube_images(&root, &["ls"]));
+    assert!(table.contains("localhost/mine:v2"), "{table}");
+
+    // A layer deleted behind the store's back is unpacked again from its blob.
+    std::fs::remove_dir_all(&saved_layers[0]).unwrap();
+    assert_eq!(layer_dirs(&root, "busybox:1.36"), oci_layers);
+    assert!(saved_layers[0].join("bin/busybox").is_file());
+
     // Removing one keeps the layer the other uses; removing both frees it.
     ok(rkube_images(
         &root,

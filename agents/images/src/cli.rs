@@ -65,6 +65,13 @@ pub enum ImagesCommand {
         #[arg(long, default_value_t = 120)]
         min_age_seconds: u64,
     },
+    /// Give an image another name (`rkube images tag busybox:1.36 registry.local/busybox:1`).
+    Tag {
+        /// The image: a reference or manifest digest.
+        source: String,
+        /// The new reference.
+        target: String,
+    },
     /// Remove an image (all its references) and the layers no other image uses.
     Rm {
         /// A reference (`busybox:1.36`) or manifest digest (`sha256:…`).
@@ -138,6 +145,12 @@ pub async fn run(args: ImagesArgs) -> Result<(), ImageError> {
             }
             println!("freed {} bytes", report.bytes_freed);
         }
+        ImagesCommand::Tag { source, target } => {
+            let image = store.lookup(&source)?.ok_or(ImageError::NotFound(source))?;
+            store.tag(&image, &target)?;
+            let tagged = store.lookup(&target)?.ok_or(ImageError::NotFound(target))?;
+            println!("tagged {} {}", names(&tagged), tagged.digest);
+        }
         ImagesCommand::Rm { reference } => {
             let image = store
                 .lookup(&reference)?
@@ -190,10 +203,18 @@ fn print_table(images: &[Image]) {
     let rows: Vec<(String, String, String)> = images
         .iter()
         .flat_map(|image| {
-            let refs = if image.references.is_empty() {
-                vec!["<none>".to_string()]
-            } else {
-                image.references.clone()
+            // Tags; `name@digest` references only for an image without tags (the digest
+            // column already says which content it is).
+            let tagged: Vec<String> = image
+                .references
+                .iter()
+                .filter(|r| !r.contains('@'))
+                .cloned()
+                .collect();
+            let refs = match (tagged.is_empty(), image.references.is_empty()) {
+                (false, _) => tagged,
+                (true, false) => image.references.clone(),
+                (true, true) => vec!["<none>".to_string()],
             };
             refs.into_iter()
                 .map(|r| (r, image.digest.clone(), human_size(image.size)))

@@ -49,8 +49,10 @@ impl FilesystemUsage {
 
 impl ImageStore {
     /// Frees at least `bytes_to_free` if it can: first leftovers no image references,
-    /// then images not in `in_use` (references, normalized, or manifest digests) and not
-    /// used for `min_age`, least recently used first. Stops as soon as enough is freed.
+    /// then images not in `in_use` and not used for `min_age`, least recently used first.
+    /// Stops as soon as enough is freed. `in_use` holds references (normalized here) or
+    /// manifest digests; for running containers pass [`Image::digest`]: a tag may since
+    /// have moved to another image.
     pub fn garbage_collect(
         &self,
         in_use: &[String],

@@ -111,6 +111,13 @@ impl ImageStore {
         Ok(dirs)
     }
 
+    /// Adds `reference` (normalized) as a name of `image`, moving it off any other image.
+    pub fn tag(&self, image: &Image, reference: &str) -> Result<(), ImageError> {
+        let reference = Reference::parse(reference)?.to_string();
+        self.index
+            .update(|index| index.add(&image.digest, &[reference]))
+    }
+
     /// Records that a container uses `image` now (garbage collection removes the least
     /// recently used first).
     pub fn mark_used(&self, image: &Image) -> Result<(), ImageError> {
