@@ -544,3 +544,65 @@ fn a_memory_hog_is_oom_killed() {
     assert_eq!(terminated["exitCode"], 137);
     assert_eq!(terminated["signal"], 9);
 }
+
+#[test]
+fn probes_drive_readiness_and_restart_unhealthy_containers() {
+    let cluster = NodeCluster::start();
+    // Ready only between 3 s and 8 s after start: /www/ready exists then.
+    cluster.create_pod(
+        "web",
+        serde_json::json!({"containers": [{
+            "name": "httpd", "image": BUSYBOX,
+            "command": ["sh", "-c", "mkdir -p /www; (sleep 3; echo ok > /www/ready; sleep 5; rm /www/ready) & exec /bin/busybox httpd -f -p 8080 -h /www"],
+            "ports": [{"name": "http", "containerPort": 8080}],
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "periodSeconds": 1, "failureThreshold": 1},
+            "livenessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},
+        }]}),
+    );
+    // The exec liveness probe fails once /tmp/alive is gone: the container is restarted.
+    cluster.create_pod(
+        "flaky",
+        serde_json::json!({"containers": [{
+            "name": "main", "image": BUSYBOX,
+            "command": ["sh", "-c", "echo > /tmp/alive; (sleep 2; rm /tmp/alive) & exec sleep 3600"],
+            "livenessProbe": {"exec": {"command": ["cat", "/tmp/alive"]}, "periodSeconds": 1, "failureThreshold": 2},
+        }]}),
+    );
+    let ready = |pod: &Value| condition(pod, "Ready").map(|c| c["status"].clone());
+    let running = cluster.wait_phase("web", "Running", 60);
+    assert_eq!(
+        ready(&running),
+        Some(serde_json::json!("False")),
+        "not ready before its probe passes"
+    );
+    assert_eq!(running["status"]["containerStatuses"][0]["ready"], false);
+    eventually(15, "web Ready", || {
+        let pod = cluster.pod("web")?;
+        (ready(&pod)? == "True" && pod["status"]["containerStatuses"][0]["ready"] == true)
+            .then_some(())
+    });
+    let unready = eventually(15, "web not Ready once the probe fails", || {
+        let pod = cluster.pod("web")?;
+        (ready(&pod)? == "False").then_some(pod)
+    });
+    assert_eq!(
+        condition(&unready, "ContainersReady").unwrap()["status"],
+        "False"
+    );
+    let c = &unready["status"]["containerStatuses"][0];
+    assert_eq!(
+        (c["restartCount"].clone(), c["state"]["running"].is_object()),
+        (serde_json::json!(0), true),
+        "readiness never restarts: {c}"
+    );
+
+    let restarted = eventually(30, "flaky restarted by its liveness probe", || {
+        let pod = cluster.pod("flaky")?;
+        let c = pod["status"]["containerStatuses"][0].clone();
+        (c["restartCount"].as_u64()? >= 1).then_some(c)
+    });
+    assert_eq!(
+        restarted["lastState"]["terminated"]["exitCode"], 137,
+        "{restarted}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The pods bound to this node: a reflector keeps them in a local cache (LIST+WATCH with
 //! `spec.nodeName=<node>`), and every pod gets a worker that converges it.
 
+mod probe;
 mod state;
 mod status;
 mod worker;

@@ -40,6 +40,15 @@ pub struct ContainerSlot {
     pub not_before: Option<Instant>,
     /// The run number of the next start (the log file's name).
     pub starts: u32,
+    /// Whether the running container passes its readiness probe (or has none).
+    pub ready: bool,
+    probes: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for ContainerSlot {
+    fn drop(&mut self) {
+        self.stop_probes();
+    }
 }
 
 /// Whether a container that exited with `exit_code` runs again under `policy`.
@@ -53,14 +62,16 @@ pub fn restarts(policy: &str, exit_code: i32) -> bool {
 
 impl ContainerSlot {
     pub fn new(name: &str) -> ContainerSlot {
-        ContainerSlot {
-            name: name.to_string(),
-            waiting: Some(("ContainerCreating".into(), String::new())),
-            ..Default::default()
-        }
+        let mut slot = ContainerSlot::default();
+        slot.name = name.to_string();
+        slot.waiting = Some(("ContainerCreating".into(), String::new()));
+        slot
     }
 
-    pub fn started(&mut self, container: RunningContainer) {
+    /// A new run; `ready` is false until a readiness probe passes, if it has one.
+    pub fn started(&mut self, container: RunningContainer, ready: bool) {
+        self.stop_probes();
+        self.ready = ready;
         if self.starts > 0 {
             self.restart_count += 1;
         }
@@ -94,6 +105,8 @@ impl ContainerSlot {
         let Some(running) = self.running.take_if(|r| r.id == exit.id) else {
             return false;
         };
+        self.stop_probes();
+        self.ready = false;
         let ExitRecord {
             exit_code,
             signal,
@@ -129,6 +142,23 @@ impl ContainerSlot {
             self.schedule_retry(Instant::now());
         }
         true
+    }
+
+    /// The probe tasks of the current run.
+    pub fn set_probes(&mut self, probes: Vec<tokio::task::JoinHandle<()>>) {
+        self.stop_probes();
+        self.probes = probes;
+    }
+
+    fn stop_probes(&mut self) {
+        for probe in self.probes.drain(..) {
+            probe.abort();
+        }
+    }
+
+    /// Running and ready.
+    pub fn is_ready(&self) -> bool {
+        self.running.is_some() && self.ready
     }
 
     fn schedule_retry(&mut self, now: Instant) {
@@ -215,14 +245,14 @@ mod tests {
         let mut slot = ContainerSlot::new("c");
         let now = Instant::now();
         assert!(slot.wants_start("Always", now));
-        slot.started(running("a"));
+        slot.started(running("a"), true);
         assert_eq!(slot.restart_count, 0);
         assert!(!slot.exited(&exit("other", 1, false), "Always"));
         assert!(slot.exited(&exit("a", 1, false), "Always"));
         assert_eq!(slot.last.as_ref().unwrap().reason, "Error");
         // The first restart is at once, the next after 10 s.
         assert!(slot.wants_start("Always", Instant::now()));
-        slot.started(running("b"));
+        slot.started(running("b"), true);
         assert_eq!(slot.restart_count, 1);
         slot.exited(&exit("b", 137, true), "Always");
         assert_eq!(slot.last.as_ref().unwrap().reason, "OOMKilled");
@@ -246,11 +276,11 @@ mod tests {
     #[test]
     fn never_and_on_failure_finish() {
         let mut slot = ContainerSlot::new("c");
-        slot.started(running("a"));
+        slot.started(running("a"), true);
         slot.exited(&exit("a", 3, false), "Never");
         assert!(slot.finished("Never") && !slot.wants_start("Never", Instant::now()));
         let mut ok = ContainerSlot::new("c");
-        ok.started(running("a"));
+        ok.started(running("a"), true);
         ok.exited(&exit("a", 0, false), "OnFailure");
         assert!(ok.finished("OnFailure"));
         assert_eq!(ok.last.as_ref().unwrap().reason, "Completed");

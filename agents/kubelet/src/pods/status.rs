@@ -95,7 +95,7 @@ pub fn container_status(slot: &ContainerSlot, spec_image: &str, policy: &str, po
         "name": slot.name,
         "state": state,
         "lastState": last_state,
-        "ready": slot.running.is_some(),
+        "ready": slot.is_ready(),
         "restartCount": slot.restart_count,
         "image": spec_image,
         "imageID": image_id,
@@ -125,7 +125,7 @@ pub fn pod_status(view: &PodView, previous: Option<&Value>, now: &str) -> Value 
     let unready: Vec<&str> = view
         .slots
         .iter()
-        .filter(|s| s.running.is_none())
+        .filter(|s| !s.is_ready())
         .map(|s| s.name.as_str())
         .collect();
     let ready = unready.is_empty();
@@ -198,12 +198,15 @@ mod tests {
     use crate::runtime::container::{ContainerExit, RunningContainer};
 
     fn run(slot: &mut ContainerSlot, id: &str) {
-        slot.started(RunningContainer {
-            id: id.into(),
-            pid: 2,
-            started_at: "2026-01-01T00:00:00Z".into(),
-            image_id: "docker.io/library/busybox@sha256:ab".into(),
-        });
+        slot.started(
+            RunningContainer {
+                id: id.into(),
+                pid: 2,
+                started_at: "2026-01-01T00:00:00Z".into(),
+                image_id: "docker.io/library/busybox@sha256:ab".into(),
+            },
+            true,
+        );
     }
 
     fn exit(slot: &mut ContainerSlot, id: &str, code: i32, policy: &str) {

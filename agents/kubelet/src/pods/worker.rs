@@ -13,6 +13,7 @@ use rkube_images::RegistryAuth;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
+use super::probe::{self, ProbeEvent, ProbeKind};
 use super::state::ContainerSlot;
 use super::status::{self, PodView};
 use crate::runtime::container::{self, ContainerExit};
@@ -45,6 +46,8 @@ pub struct PodWorker {
     slots: Vec<ContainerSlot>,
     exits_tx: mpsc::Sender<ContainerExit>,
     exits_rx: mpsc::Receiver<ContainerExit>,
+    probes_tx: mpsc::Sender<ProbeEvent>,
+    probes_rx: mpsc::Receiver<ProbeEvent>,
     start_time: String,
     pod_ip: Option<IpAddr>,
     qos: &'static str,
@@ -57,6 +60,7 @@ impl PodWorker {
     pub fn new(pod: &Pod, rt: Arc<Runtime>, client: kube::Client, store: Store<Pod>) -> PodWorker {
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
         let (exits_tx, exits_rx) = mpsc::channel(16);
+        let (probes_tx, probes_rx) = mpsc::channel(16);
         let status = pod.status.as_ref();
         let terminal = status
             .and_then(|s| s.phase.as_deref())
@@ -79,6 +83,8 @@ impl PodWorker {
                 .collect(),
             exits_tx,
             exits_rx,
+            probes_tx,
+            probes_rx,
             start_time: status
                 .and_then(|s| s.start_time.as_ref())
                 .map(|t| crate::time::rfc3339(t.0))
@@ -114,6 +120,7 @@ impl PodWorker {
             tokio::select! {
                 _ = wake.notified() => {}
                 Some(exit) = self.exits_rx.recv() => self.on_exit(exit),
+                Some(event) = self.probes_rx.recv() => self.on_probe(event),
                 _ = tokio::time::sleep(timeout) => {}
             }
         }
@@ -140,6 +147,23 @@ impl PodWorker {
                     "container exited"
                 );
             }
+        }
+    }
+
+    fn on_probe(&mut self, event: ProbeEvent) {
+        let Some(slot) = self.slots.iter_mut().find(|s| s.name == event.container) else {
+            return;
+        };
+        let Some(running) = slot.running.as_ref().filter(|r| r.id == event.id) else {
+            return;
+        };
+        match (event.kind, event.healthy) {
+            (ProbeKind::Readiness, ready) => slot.ready = ready,
+            (ProbeKind::Liveness | ProbeKind::Startup, false) => {
+                tracing::info!(pod = self.name, container = event.container, probe = ?event.kind, "probe failed: killing the container");
+                container::signal(running.pid, Signal::SIGKILL);
+            }
+            _ => {}
         }
     }
 
@@ -214,7 +238,14 @@ impl PodWorker {
                         pid = running.pid,
                         "container started"
                     );
-                    slot.started(running);
+                    let target = probe::Target {
+                        container: c.name.clone(),
+                        id: running.id.clone(),
+                        pod_ip: self.pod_ip,
+                        pid: running.pid,
+                    };
+                    slot.started(running, c.readiness_probe.is_none());
+                    slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(

@@ -1,0 +1,238 @@
+//! Container probes (liveness, readiness, startup) with their timing fields: httpGet and
+//! tcpSocket from the kubelet's network namespace to the pod's IP, exec inside the
+//! container's namespaces (util-linux nsenter into its PID 1's namespaces and root).
+//! One task per probe and container run reports changes to the pod's worker.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    Startup,
+    Liveness,
+    Readiness,
+}
+
+/// What a probe task tells the worker.
+#[derive(Debug, Clone)]
+pub struct ProbeEvent {
+    pub container: String,
+    /// The container run it is about (its container ID).
+    pub id: String,
+    pub kind: ProbeKind,
+    pub healthy: bool,
+}
+
+/// Where a probe reaches its container.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub container: String,
+    pub id: String,
+    pub pod_ip: Option<IpAddr>,
+    pub pid: u32,
+}
+
+/// Starts the container's probes. Readiness and liveness wait for the startup probe.
+pub fn start(
+    c: &Container,
+    target: Target,
+    events: mpsc::Sender<ProbeEvent>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let (started_tx, started_rx) = tokio::sync::watch::channel(c.startup_probe.is_none());
+    let mut tasks = Vec::new();
+    if let Some(p) = &c.startup_probe {
+        tasks.push(tokio::spawn(run(
+            ProbeKind::Startup,
+            p.clone(),
+            c.clone(),
+            target.clone(),
+            events.clone(),
+            started_rx.clone(),
+            Some(started_tx),
+        )));
+    }
+    for (kind, probe) in [
+        (ProbeKind::Liveness, &c.liveness_probe),
+        (ProbeKind::Readiness, &c.readiness_probe),
+    ] {
+        if let Some(p) = probe {
+            tasks.push(tokio::spawn(run(
+                kind,
+                p.clone(),
+                c.clone(),
+                target.clone(),
+                events.clone(),
+                started_rx.clone(),
+                None,
+            )));
+        }
+    }
+    tasks
+}
+
+fn seconds(value: Option<i32>, default: i32) -> Duration {
+    Duration::from_secs(value.unwrap_or(default).max(0) as u64)
+}
+
+async fn run(
+    kind: ProbeKind,
+    probe: Probe,
+    c: Container,
+    target: Target,
+    events: mpsc::Sender<ProbeEvent>,
+    mut started: tokio::sync::watch::Receiver<bool>,
+    started_tx: Option<tokio::sync::watch::Sender<bool>>,
+) {
+    if kind != ProbeKind::Startup && started.wait_for(|s| *s).await.is_err() {
+        return;
+    }
+    let period = seconds(probe.period_seconds, 10).max(Duration::from_secs(1));
+    let timeout = seconds(probe.timeout_seconds, 1).max(Duration::from_secs(1));
+    let success_threshold = probe.success_threshold.unwrap_or(1).max(1);
+    let failure_threshold = probe.failure_threshold.unwrap_or(3).max(1);
+    tokio::time::sleep(seconds(probe.initial_delay_seconds, 0)).await;
+    let (mut successes, mut failures) = (0, 0);
+    let mut reported: Option<bool> = None;
+    loop {
+        let ok = match tokio::time::timeout(timeout, check(&probe, &c, &target)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(why)) => {
+                tracing::debug!(container = target.container, ?kind, "probe failed: {why}");
+                false
+            }
+            Err(_) => false,
+        };
+        if ok {
+            successes += 1;
+            failures = 0;
+        } else {
+            failures += 1;
+            successes = 0;
+        }
+        let verdict = if successes >= success_threshold {
+            Some(true)
+        } else if failures >= failure_threshold {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(healthy) = verdict.filter(|v| reported != Some(*v)) {
+            reported = Some(healthy);
+            if kind == ProbeKind::Startup && healthy {
+                if let Some(tx) = &started_tx {
+                    let _ = tx.send(true);
+                }
+            }
+            let event = ProbeEvent {
+                container: target.container.clone(),
+                id: target.id.clone(),
+                kind,
+                healthy,
+            };
+            if events.send(event).await.is_err() {
+                return;
+            }
+            // A failed liveness or startup probe ends this run of the container.
+            if !healthy && kind != ProbeKind::Readiness {
+                return;
+            }
+            if healthy && kind == ProbeKind::Startup {
+                return;
+            }
+        }
+        tokio::time::sleep(period).await;
+    }
+}
+
+/// A named or numbered container port.
+fn port(c: &Container, port: &IntOrString) -> Result<u16, String> {
+    match port {
+        IntOrString::Int(n) => u16::try_from(*n).map_err(|_| format!("bad port {n}")),
+        IntOrString::String(name) => c
+            .ports
+            .iter()
+            .flatten()
+            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .and_then(|p| u16::try_from(p.container_port).ok())
+            .ok_or_else(|| format!("no container port named {name:?}")),
+    }
+}
+
+async fn check(probe: &Probe, c: &Container, target: &Target) -> Result<(), String> {
+    let pod_ip = || target.pod_ip.ok_or_else(|| "the pod has no IP".to_string());
+    if let Some(http) = &probe.http_get {
+        if http.scheme.as_deref() == Some("HTTPS") {
+            return Err("HTTPS probes are not supported yet".into());
+        }
+        let host = match &http.host {
+            Some(h) if !h.is_empty() => h.clone(),
+            _ => pod_ip()?.to_string(),
+        };
+        let path = http.path.clone().unwrap_or_else(|| "/".into());
+        let uri: http::Uri = format!("http://{host}:{}{path}", port(c, &http.port)?)
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Empty<bytes::Bytes>>();
+        let mut request = http::Request::get(uri);
+        for header in http.http_headers.iter().flatten() {
+            request = request.header(header.name.as_str(), header.value.as_str());
+        }
+        let request = request
+            .body(http_body_util::Empty::new())
+            .map_err(|e| e.to_string())?;
+        let status = client
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?
+            .status();
+        return if (200..400).contains(&status.as_u16()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "HTTP probe failed with statuscode: {}",
+                status.as_u16()
+            ))
+        };
+    }
+    if let Some(tcp) = &probe.tcp_socket {
+        let host = match &tcp.host {
+            Some(h) if !h.is_empty() => h.parse::<IpAddr>().map_err(|e| e.to_string())?,
+            _ => pod_ip()?,
+        };
+        return tokio::net::TcpStream::connect((host, port(c, &tcp.port)?))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    if let Some(exec) = &probe.exec {
+        let command = exec.command.clone().unwrap_or_default();
+        if command.is_empty() || target.pid == 0 {
+            return Err("no command".into());
+        }
+        let status = tokio::process::Command::new("nsenter")
+            .arg(format!("--target={}", target.pid))
+            .args([
+                "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd",
+            ])
+            .args(&command)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .status()
+            .await
+            .map_err(|e| e.to_string())?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(format!("command exited with {status}"))
+        };
+    }
+    Err("the probe names no handler this kubelet supports (grpc is not yet)".into())
+}
