@@ -20,8 +20,8 @@ enum Command {
     /// Benchmark a component against real processes (`rkube bench apiserver`).
     Bench(rkube_bench::BenchArgs),
     /// Run the controller-manager: namespace, serviceaccount, replication, replicaset,
-    /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction and node-ipam
-    /// controllers.
+    /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction, node-ipam,
+    /// resourcequota and garbage-collector controllers.
     ControllerManager(rkube_controllers::ControllerManagerFlags),
     /// Manage the node's image store (pull, import archives, list, inspect, remove) on the kubelet's root dir.
     Images(rkube_images::cli::ImagesArgs),

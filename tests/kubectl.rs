@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{kubectl_versions, Apiserver};
+use common::{kubectl_versions, Apiserver, ControllerManager};
 
 struct Run<'a> {
     server: &'a Apiserver,
@@ -252,7 +252,9 @@ fn apply_and_cascade(k: &Run) {
         "3"
     );
 
-    // Cascading deletes through ownerReferences.
+    // Cascading deletes through ownerReferences (the controller-manager's garbage
+    // collector does the work; kubectl waits for the owner to go). A foreground
+    // deletion waits for dependents that block it (blockOwnerDeletion).
     for (policy, dependent_survives) in [
         ("orphan", true),
         ("foreground", false),
@@ -266,7 +268,7 @@ fn apply_and_cascade(k: &Run) {
             k,
             &dep,
             &format!(
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {dep}\n  ownerReferences:\n  - apiVersion: v1\n    kind: ConfigMap\n    name: {owner}\n    uid: {uid}\n"
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {dep}\n  ownerReferences:\n  - apiVersion: v1\n    kind: ConfigMap\n    name: {owner}\n    uid: {uid}\n    blockOwnerDeletion: true\n"
             ),
         );
         k.ok(&["create", "-f", &path]);
@@ -285,6 +287,19 @@ fn apply_and_cascade(k: &Run) {
             );
         } else if policy == "foreground" {
             assert!(k.fails(&["get", "cm", &dep]).contains("not found"));
+        } else {
+            // Background: the owner goes at once, its dependent after it.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            let mut args = vec!["get", "cm", &dep, "-n", &k.ns];
+            args.push("--ignore-not-found");
+            while !k.server.kubectl(k.bin, &args).1.is_empty() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{}: {dep} outlived its owner",
+                    k.bin
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
         }
     }
 }
@@ -333,6 +348,7 @@ fn watch_events(k: &Run) {
 #[test]
 fn kubectl_every_version() {
     let server = Apiserver::start();
+    let _gc = ControllerManager::start_with(&server, &["--controllers=garbagecollector"]);
     for bin in kubectl_versions() {
         let tag = bin.rsplit('/').next().unwrap().replace('.', "-");
         exercise(&server, &bin, &tag);

@@ -15,8 +15,8 @@ pub struct ControllerManagerFlags {
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
     /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
     /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction, node-ipam,
-    /// resourcequota (also accepted with upstream's older names: 'endpoint',
-    /// 'nodelifecycle', 'nodeipam', ...).
+    /// resourcequota, garbagecollector (also accepted with upstream's older names:
+    /// 'endpoint', 'nodelifecycle', 'nodeipam', ...).
     #[arg(
         long,
         default_value = "*",
@@ -36,6 +36,10 @@ pub struct ControllerManagerFlags {
     /// The number of deployment objects that are allowed to sync concurrently.
     #[arg(long, default_value_t = 5, value_name = "int32")]
     pub concurrent_deployment_syncs: u16,
+
+    /// The number of garbage collector workers that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 20, value_name = "int32")]
+    pub concurrent_gc_syncs: u16,
 
     /// The number of namespace objects that are allowed to sync concurrently.
     #[arg(long, default_value_t = 10, value_name = "int32")]
@@ -84,10 +88,11 @@ pub enum ControllerName {
     TaintEviction,
     NodeIpam,
     ResourceQuota,
+    GarbageCollector,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 11] = [
+    pub const ALL: [ControllerName; 12] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
@@ -99,6 +104,7 @@ impl ControllerName {
         ControllerName::TaintEviction,
         ControllerName::NodeIpam,
         ControllerName::ResourceQuota,
+        ControllerName::GarbageCollector,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -119,6 +125,9 @@ impl ControllerName {
             }
             ControllerName::NodeIpam => ["node-ipam-controller", "nodeipam"],
             ControllerName::ResourceQuota => ["resourcequota-controller", "resourcequota"],
+            ControllerName::GarbageCollector => {
+                ["garbage-collector-controller", "garbagecollector"]
+            }
         }
     }
 
@@ -129,7 +138,6 @@ impl ControllerName {
 
 /// Upstream controllers this process does not run yet: naming one is refused, not ignored.
 const NOT_YET: &[&str] = &[
-    "garbagecollector",
     "endpointslicemirroring",
     "serviceaccount-token",
     "daemonset",
@@ -227,6 +235,7 @@ mod tests {
                 ControllerName::TaintEviction,
                 ControllerName::NodeIpam,
                 ControllerName::ResourceQuota,
+                ControllerName::GarbageCollector,
             ]
         );
         assert_eq!(

@@ -10,6 +10,7 @@ mod deployment;
 mod endpoints;
 mod endpointslice;
 mod flags;
+mod garbagecollector;
 mod namespace;
 mod node_flags;
 mod node_ipam;
@@ -106,6 +107,9 @@ async fn run_controllers(
                 flags.resource_quota_sync_period,
             )
             .boxed(),
+            ControllerName::GarbageCollector => {
+                garbagecollector::run(client, flags.concurrent_gc_syncs).boxed()
+            }
         };
         tasks.spawn(async move {
             control_loop.await;

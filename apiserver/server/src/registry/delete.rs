@@ -85,22 +85,25 @@ fn tombstone(rev: Revision, prev: &Bytes) -> Bytes {
     }
 }
 
-/// Kinds whose objects own others in a cluster (workloads own ReplicaSets, Pods, Jobs;
-/// Services own EndpointSlices). Background cleanup scans storage, so it is limited to
-/// these; Foreground and Orphan deletes always look for dependents.
-fn owns_dependents(r: &Resource) -> bool {
-    matches!(
-        r.kind,
-        "Deployment"
-            | "ReplicaSet"
-            | "ReplicationController"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "Job"
-            | "CronJob"
-            | "Service"
-    )
+/// The garbage collector's finalizers after a DELETE (upstream's
+/// deletionFinalizersForGarbageCollection): Orphan asks the collector to strip the owner
+/// from its dependents first (`orphan`), Foreground to delete them first
+/// (`foregroundDeletion`), Background neither; with no policy, a finalizer the object
+/// already has decides. The controller-manager's garbage collector does the rest.
+fn finalizers_for_propagation(mut finalizers: Vec<String>, policy: Option<&str>) -> Vec<String> {
+    let wanted = match policy {
+        Some("Orphan") => Some(GC_ORPHAN),
+        Some("Foreground") => Some(GC_FOREGROUND),
+        Some(_) => None,
+        None => return finalizers,
+    };
+    finalizers.retain(|f| f != GC_ORPHAN && f != GC_FOREGROUND);
+    finalizers.extend(wanted.map(str::to_string));
+    finalizers
 }
+
+const GC_ORPHAN: &str = "orphan";
+const GC_FOREGROUND: &str = "foregroundDeletion";
 
 /// A pod that a kubelet may still be running gets a grace period.
 fn pod_needs_grace(obj: &Value) -> bool {
@@ -214,17 +217,8 @@ impl Registry {
         opts: &DeleteOptions,
     ) -> Result<Bytes, ApiError> {
         let now = clock::now();
-        let finalizers = meta::finalizers(&obj);
-        let uid = meta_str(&obj, "uid").unwrap_or("").to_string();
-        // No garbage collector runs yet: the owner settles its dependents itself, which
-        // is what the GC would do once it saw the orphan or foregroundDeletion finalizer.
-        if !opts.dry_run && !uid.is_empty() {
-            match opts.propagation_policy.as_deref() {
-                Some("Orphan") => self.orphan_dependents(&uid).await?,
-                Some("Foreground") => self.delete_dependents(&uid, "Foreground").await?,
-                _ => {}
-            }
-        }
+        let finalizers =
+            finalizers_for_propagation(meta::finalizers(&obj), opts.propagation_policy.as_deref());
         let namespace_finalizers = r.plural == "namespaces"
             && obj
                 .pointer("/spec/finalizers")
@@ -241,18 +235,7 @@ impl Registry {
             0
         };
         if finalizers.is_empty() && !namespace_finalizers && grace == 0 {
-            let removed = self.remove(r, namespace, name, rev, opts.dry_run).await?;
-            if !opts.dry_run
-                && !uid.is_empty()
-                && owns_dependents(r)
-                && matches!(
-                    opts.propagation_policy.as_deref(),
-                    None | Some("Background")
-                )
-            {
-                self.delete_dependents(&uid, "Background").await?;
-            }
-            return Ok(removed);
+            return self.remove(r, namespace, name, rev, opts.dry_run).await;
         }
         // Graceful: mark it and let the owner of the finalizers (or the kubelet) finish.
         let already = meta::is_deleting(&obj);
@@ -353,5 +336,29 @@ impl Registry {
         // A terminating namespace whose finalizers are now all gone was removed by the
         // update itself (see `deletion_is_due`).
         Ok(written.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::finalizers_for_propagation as gc;
+
+    fn v(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn propagation_policy_sets_the_collectors_finalizers() {
+        assert_eq!(gc(v(&["a"]), Some("Orphan")), v(&["a", "orphan"]));
+        assert_eq!(
+            gc(v(&["orphan"]), Some("Foreground")),
+            v(&["foregroundDeletion"])
+        );
+        assert_eq!(
+            gc(v(&["a", "foregroundDeletion"]), Some("Background")),
+            v(&["a"])
+        );
+        assert_eq!(gc(v(&["orphan"]), None), v(&["orphan"]));
+        assert!(gc(Vec::new(), None).is_empty());
     }
 }

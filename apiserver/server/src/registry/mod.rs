@@ -4,7 +4,6 @@
 pub mod alloc;
 pub mod convert;
 mod delete;
-pub mod gc;
 pub mod list;
 pub mod meta;
 pub mod write;
