@@ -12,10 +12,12 @@ pub mod load;
 pub mod objects;
 pub mod procs;
 pub mod report;
+mod scheduler;
 pub mod stats;
 pub mod watch;
 
 pub use apiserver::ApiserverBenchFlags;
+pub use scheduler::SchedulerBenchFlags;
 
 /// `rkube bench <target>`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +31,9 @@ pub enum BenchTarget {
     /// Benchmark `rkube apiserver` (GET, CREATE, LIST, WATCH, memory, start-up) against
     /// etcd 3.4's JSON gateway and the embedded store.
     Apiserver(ApiserverBenchFlags),
+    /// Benchmark `rkube scheduler`: pods bound per second with 1,000 Node objects and
+    /// 10,000 pending pods, against the raw rate of binding calls.
+    Scheduler(SchedulerBenchFlags),
 }
 
 /// Run a benchmark. On SIGINT or SIGTERM the benchmark is dropped, which kills its child
@@ -37,6 +42,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let bench = async {
         match args.target {
             BenchTarget::Apiserver(flags) => apiserver::run(flags).await,
+            BenchTarget::Scheduler(flags) => scheduler::run(flags).await,
         }
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
