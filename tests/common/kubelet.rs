@@ -12,6 +12,8 @@ pub struct Kubelet {
     pub dir: tempfile::TempDir,
     /// Where a test built the images it imported.
     pub image_dir: Option<tempfile::TempDir>,
+    /// The program and arguments it was started with, for [`Kubelet::restart`].
+    argv: Vec<std::ffi::OsString>,
 }
 
 impl Kubelet {
@@ -40,7 +42,7 @@ impl Kubelet {
         args: &[&str],
         dir: tempfile::TempDir,
     ) -> Kubelet {
-        let child = command
+        command
             .arg("kubelet")
             .arg("--kubeconfig")
             .arg(&apiserver.kubeconfig)
@@ -49,13 +51,14 @@ impl Kubelet {
             .arg(dir.path().join("root"))
             .arg("--pod-logs-dir")
             .arg(dir.path().join("pods-logs"))
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn rkube kubelet");
+            .args(args);
+        let argv: Vec<std::ffi::OsString> = std::iter::once(command.get_program())
+            .chain(command.get_args())
+            .map(|a| a.to_os_string())
+            .collect();
+        let child = spawn(&argv);
         Kubelet {
+            argv,
             child: Some(child),
             node_name: node_name.to_string(),
             dir,
@@ -90,6 +93,12 @@ impl Kubelet {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
+    /// SIGKILL, then the same command again.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = Some(spawn(&self.argv));
+    }
+
     /// SIGKILL and reap.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -101,6 +110,16 @@ impl Kubelet {
     pub fn path(&self, rel: &str) -> PathBuf {
         Path::new(self.dir.path()).join(rel)
     }
+}
+
+fn spawn(argv: &[std::ffi::OsString]) -> Child {
+    Command::new(&argv[0])
+        .args(&argv[1..])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn rkube kubelet")
 }
 
 impl Drop for Kubelet {

@@ -126,6 +126,37 @@ impl Cgroups {
         pids
     }
 
+    /// The PIDs in `rel` and every cgroup below it.
+    pub fn pids_below(&self, rel: &str) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for (_, dir) in self.dirs(rel) {
+            walk(&dir, &mut |d| {
+                let procs = std::fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+                pids.extend(procs.lines().filter_map(|l| l.trim().parse::<u32>().ok()));
+            });
+        }
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+
+    /// Removes `rel` and every cgroup below it (they must hold no process).
+    pub fn remove_tree(&self, rel: &str) -> Result<(), CgroupError> {
+        for (_, dir) in self.dirs(rel) {
+            let mut dirs = Vec::new();
+            walk(&dir, &mut |d| dirs.push(d.to_path_buf()));
+            // Deepest first.
+            for d in dirs.iter().rev() {
+                match std::fs::remove_dir(d) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(d)(e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// How many times the kernel's OOM killer killed a process of `rel`.
     pub fn oom_kills(&self, rel: &str) -> u64 {
         let (file, key) = match &self.hierarchy {
@@ -166,6 +197,19 @@ impl Cgroups {
                 readonly: true,
             })
             .collect()
+    }
+}
+
+/// Calls `visit` on `dir` and then on every directory below it (parents first).
+fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) {
+    if !dir.is_dir() {
+        return;
+    }
+    visit(dir);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(&entry.path(), visit);
+        }
     }
 }
 
@@ -225,6 +269,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cgroups.oom_kills("kubepods/burstable/pod1"), 2);
+        cgroups
+            .create("kubepods/burstable/pod1/c1", &Limits::default())
+            .unwrap();
+        std::fs::write(
+            dir.path().join(format!("memory/{pod}/c1/cgroup.procs")),
+            "7\n",
+        )
+        .unwrap();
+        assert_eq!(cgroups.pids_below("kubepods/burstable/pod1"), vec![7]);
         let views = cgroups.views("kubepods/burstable/pod1");
         assert_eq!(views[1].target, "/sys/fs/cgroup/memory");
     }

@@ -64,6 +64,7 @@ impl Sandbox {
         std::fs::create_dir_all(&dir).map_err(|e| RuntimeError::io(dir.display(), e))?;
         let qos = spec::qos_class(pod);
         let cgroup = qos.pod_cgroup(&uid);
+        clear_leftovers(rt, &uid, &cgroup).await;
         rt.cgroups.create(&cgroup, &spec::pod_limits(pod, qos))?;
 
         let mut command = tokio::process::Command::new(&rt.exe);
@@ -232,6 +233,38 @@ impl Sandbox {
             tracing::warn!(pod = self.uid, "removing {}: {e}", self.dir.display());
         }
     }
+}
+
+/// What an earlier kubelet run left of this pod (its processes outlive the kubelet): until
+/// re-adoption is written, they are killed and the pod starts afresh, so nothing leaks.
+async fn clear_leftovers(rt: &Runtime, uid: &str, cgroup: &str) {
+    let stale = rt.cgroups.pids_below(cgroup);
+    if stale.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        pod = uid,
+        processes = stale.len(),
+        "killing what an earlier kubelet run left of the pod"
+    );
+    for pid in &stale {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    for _ in 0..100 {
+        if rt.cgroups.pids_below(cgroup).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    link::detach(&link::veth_name(uid)).await;
+    if let Err(e) = rt.cgroups.remove_tree(cgroup) {
+        tracing::warn!(pod = uid, "removing the pod's old cgroups: {e}");
+    }
+    let dir = rt.pod_dir(uid).join("containers");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Upstream's dnsPolicy: ClusterFirst uses the cluster DNS when there is one (and the pod
