@@ -32,7 +32,8 @@ pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str) {
 }
 
 /// The mutating admission upstream runs on create after managedFields are recorded (so
-/// what it adds is owned by no manager): DefaultTolerationSeconds for pods.
+/// what it adds is owned by no manager): DefaultTolerationSeconds for pods, when that
+/// admission plugin is enabled.
 pub fn admit_create(r: &Resource, obj: &mut Value) {
     if r.group.is_empty() && r.kind == "Pod" {
         rkube_api::defaults::default_toleration_seconds(obj);

@@ -14,11 +14,17 @@ pub const IMPLEMENTED: &[&str] = &[
     "AlwaysAdmit",
     "NamespaceLifecycle",
     "LimitRanger",
+    "DefaultTolerationSeconds",
     "ResourceQuota",
 ];
 
 /// Enabled when no flag says otherwise (those of upstream's defaults rkube implements).
-const DEFAULT_ON: &[&str] = &["NamespaceLifecycle", "LimitRanger", "ResourceQuota"];
+const DEFAULT_ON: &[&str] = &[
+    "NamespaceLifecycle",
+    "LimitRanger",
+    "DefaultTolerationSeconds",
+    "ResourceQuota",
+];
 
 /// Upstream plugins rkube does not implement yet: naming one to enable is refused,
 /// disabling one is accepted (there is nothing to turn off).
@@ -31,7 +37,6 @@ const NOT_YET: &[&str] = &[
     "ClusterTrustBundleAttest",
     "DefaultIngressClass",
     "DefaultStorageClass",
-    "DefaultTolerationSeconds",
     "DenyServiceExternalIPs",
     "EventRateLimit",
     "ExtendedResourceToleration",
@@ -61,6 +66,8 @@ const NOT_YET: &[&str] = &[
 pub struct Admission {
     pub namespace_lifecycle: bool,
     pub limit_ranger: bool,
+    /// Pods get 300 s not-ready / unreachable NoExecute tolerations unless they have some.
+    pub default_toleration_seconds: bool,
     pub resource_quota: bool,
 }
 
@@ -69,6 +76,7 @@ impl Default for Admission {
         Admission {
             namespace_lifecycle: true,
             limit_ranger: true,
+            default_toleration_seconds: true,
             resource_quota: true,
         }
     }
@@ -135,6 +143,7 @@ impl Admission {
         Ok(Admission {
             namespace_lifecycle: on.contains(&"NamespaceLifecycle"),
             limit_ranger: on.contains(&"LimitRanger"),
+            default_toleration_seconds: on.contains(&"DefaultTolerationSeconds"),
             resource_quota: on.contains(&"ResourceQuota"),
         })
     }
@@ -157,6 +166,10 @@ mod tests {
         let no_quota =
             Admission::from_flags(&[], &[], &v(&["ResourceQuota", "PodSecurity"])).unwrap();
         assert!(!no_quota.resource_quota && no_quota.limit_ranger);
+        assert!(no_quota.default_toleration_seconds);
+        let no_tolerations =
+            Admission::from_flags(&[], &[], &v(&["DefaultTolerationSeconds"])).unwrap();
+        assert!(!no_tolerations.default_toleration_seconds && no_tolerations.limit_ranger);
         let legacy = Admission::from_flags(&v(&["AlwaysAdmit"]), &[], &[]).unwrap();
         assert!(!legacy.namespace_lifecycle && !legacy.limit_ranger && !legacy.resource_quota);
         let legacy =

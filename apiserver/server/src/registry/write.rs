@@ -183,7 +183,9 @@ impl Registry {
                 strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now)
             }
         }
-        strategy::admit_create(r, &mut obj);
+        if self.admission.default_toleration_seconds {
+            strategy::admit_create(r, &mut obj);
+        }
         let obj = meta::canonicalize(obj);
         if opts.dry_run {
             release.release_now(&self.services);
