@@ -644,3 +644,72 @@ fn a_restarted_kubelet_converges_its_pods_and_leaks_nothing() {
         (cluster.leftovers() == before).then_some(())
     });
 }
+
+#[test]
+fn init_containers_run_in_order_to_success_before_the_app() {
+    let cluster = NodeCluster::start();
+    cluster.create_pod(
+        "staged",
+        serde_json::json!({
+            "initContainers": [
+                {"name": "first", "image": BUSYBOX, "command": ["sh", "-c", "sleep 2; echo one"]},
+                {"name": "second", "image": BUSYBOX, "command": ["sh", "-c", "echo two"]},
+            ],
+            "containers": [{"name": "app", "image": BUSYBOX, "command": ["sh", "-c", "echo app; exec sleep 3600"]}],
+        }),
+    );
+    cluster.create_pod(
+        "blocked",
+        serde_json::json!({
+            "restartPolicy": "Never",
+            "initContainers": [{"name": "setup", "image": BUSYBOX, "command": ["sh", "-c", "exit 7"]}],
+            "containers": [{"name": "app", "image": BUSYBOX, "command": ["true"]}],
+        }),
+    );
+    let initializing = eventually(30, "staged initializing", || {
+        let pod = cluster.pod("staged")?;
+        pod["status"]["initContainerStatuses"][0]["state"]["running"]
+            .is_object()
+            .then_some(pod)
+    });
+    assert_eq!(initializing["status"]["phase"], "Pending");
+    assert_eq!(
+        condition(&initializing, "Initialized").unwrap()["status"],
+        "False"
+    );
+    assert_eq!(
+        initializing["status"]["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "ContainerCreating"
+    );
+    let pod = cluster.wait_phase("staged", "Running", 60);
+    assert_eq!(condition(&pod, "Initialized").unwrap()["status"], "True");
+    for (i, name) in ["first", "second"].iter().enumerate() {
+        let s = &pod["status"]["initContainerStatuses"][i];
+        assert_eq!(s["name"], *name);
+        assert_eq!(s["state"]["terminated"]["reason"], "Completed", "{s}");
+    }
+    // Order: the second init container wrote after the first finished, the app after both.
+    let first_time = |container: &str| -> String {
+        cluster
+            .log(&pod, container, 0)
+            .split(' ')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let (one, two, app) = (first_time("first"), first_time("second"), first_time("app"));
+    assert!(
+        !one.is_empty() && one < two && two < app,
+        "{one} {two} {app}"
+    );
+
+    let blocked = cluster.wait_phase("blocked", "Failed", 60);
+    assert_eq!(
+        blocked["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"],
+        7
+    );
+    assert!(
+        blocked["status"]["containerStatuses"][0]["state"]["waiting"].is_object(),
+        "{blocked}"
+    );
+}

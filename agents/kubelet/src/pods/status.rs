@@ -111,8 +111,12 @@ pub fn container_status(slot: &ContainerSlot, spec_image: &str, policy: &str, po
 pub struct PodView<'a> {
     pub name: &'a str,
     pub policy: &'a str,
+    pub phase: &'a str,
     pub slots: &'a [ContainerSlot],
     pub images: Vec<String>,
+    pub init_slots: &'a [ContainerSlot],
+    pub init_images: Vec<String>,
+    pub initialized: bool,
     pub pod_ip: Option<IpAddr>,
     pub host_ip: Option<IpAddr>,
     pub start_time: &'a str,
@@ -121,7 +125,20 @@ pub struct PodView<'a> {
 }
 
 pub fn pod_status(view: &PodView, previous: Option<&Value>, now: &str) -> Value {
-    let phase = phase(view.slots, view.policy);
+    let phase = view.phase;
+    let incomplete: Vec<&str> = view
+        .init_slots
+        .iter()
+        .filter(|s| s.running.is_some() || s.last.as_ref().is_none_or(|l| l.exit_code != 0))
+        .map(|s| s.name.as_str())
+        .collect();
+    let init_message = (!view.initialized).then(|| {
+        format!(
+            "containers with incomplete status: [{}]",
+            incomplete.join(" ")
+        )
+    });
+    let init_reason = (!view.initialized).then_some("ContainersNotInitialized");
     let unready: Vec<&str> = view
         .slots
         .iter()
@@ -144,7 +161,7 @@ pub fn pod_status(view: &PodView, previous: Option<&Value>, now: &str) -> Value 
     };
     let conditions: Vec<Value> = [
         ("PodReadyToStartContainers", view.sandbox_ready, None, None),
-        ("Initialized", true, None, None),
+        ("Initialized", view.initialized, init_reason, init_message),
         ("Ready", ready, reason, message.clone()),
         ("ContainersReady", ready, reason, message),
         ("PodScheduled", true, None, None),
@@ -173,6 +190,17 @@ pub fn pod_status(view: &PodView, previous: Option<&Value>, now: &str) -> Value 
         .zip(&view.images)
         .map(|(slot, image)| container_status(slot, image, view.policy, view.name))
         .collect();
+    let init_policy = if view.policy == "Never" {
+        "Never"
+    } else {
+        "OnFailure"
+    };
+    let init_statuses: Vec<Value> = view
+        .init_slots
+        .iter()
+        .zip(&view.init_images)
+        .map(|(slot, image)| container_status(slot, image, init_policy, view.name))
+        .collect();
     let mut status = json!({
         "phase": phase,
         "conditions": conditions,
@@ -180,6 +208,9 @@ pub fn pod_status(view: &PodView, previous: Option<&Value>, now: &str) -> Value 
         "qosClass": view.qos,
         "containerStatuses": statuses,
     });
+    if !init_statuses.is_empty() {
+        status["initContainerStatuses"] = json!(init_statuses);
+    }
     if let Some(ip) = view.host_ip {
         status["hostIP"] = json!(ip.to_string());
         status["hostIPs"] = json!([{"ip": ip.to_string()}]);
@@ -281,6 +312,10 @@ mod tests {
         let view = PodView {
             name: "p",
             policy: "Always",
+            phase: "Running",
+            init_slots: &[],
+            init_images: vec![],
+            initialized: true,
             slots: &slots,
             images: vec!["busybox".into()],
             pod_ip: Some("10.0.0.2".parse().unwrap()),

@@ -44,6 +44,8 @@ pub struct PodWorker {
     store: Store<Pod>,
     sandbox: Option<Sandbox>,
     slots: Vec<ContainerSlot>,
+    /// The init containers', run one at a time, in order, each to success.
+    init_slots: Vec<ContainerSlot>,
     exits_tx: mpsc::Sender<ContainerExit>,
     exits_rx: mpsc::Receiver<ContainerExit>,
     probes_tx: mpsc::Sender<ProbeEvent>,
@@ -75,6 +77,12 @@ impl PodWorker {
             rt,
             store,
             sandbox: None,
+            init_slots: pod
+                .spec
+                .iter()
+                .flat_map(|s| s.init_containers.iter().flatten())
+                .map(|c| ContainerSlot::new(&c.name))
+                .collect(),
             slots: pod
                 .spec
                 .iter()
@@ -138,8 +146,19 @@ impl PodWorker {
             .current()
             .map(|p| Self::policy(&p))
             .unwrap_or_else(|| "Never".into());
-        if let Some(slot) = self.slots.iter_mut().find(|s| s.name == exit.name) {
-            if slot.exited(&exit, &policy) {
+        let init = self.init_slots.iter().any(|s| s.name == exit.name);
+        let policy = if init {
+            init_policy(&policy)
+        } else {
+            policy.as_str()
+        };
+        if let Some(slot) = self
+            .slots
+            .iter_mut()
+            .chain(self.init_slots.iter_mut())
+            .find(|s| s.name == exit.name)
+        {
+            if slot.exited(&exit, policy) {
                 tracing::info!(
                     pod = self.name,
                     container = exit.name,
@@ -151,7 +170,12 @@ impl PodWorker {
     }
 
     fn on_probe(&mut self, event: ProbeEvent) {
-        let Some(slot) = self.slots.iter_mut().find(|s| s.name == event.container) else {
+        let Some(slot) = self
+            .slots
+            .iter_mut()
+            .chain(self.init_slots.iter_mut())
+            .find(|s| s.name == event.container)
+        else {
             return;
         };
         let Some(running) = slot.running.as_ref().filter(|r| r.id == event.id) else {
@@ -210,56 +234,37 @@ impl PodWorker {
             .as_ref()
             .map(|s| s.containers.clone())
             .unwrap_or_default();
+        let init_containers = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.init_containers.clone())
+            .unwrap_or_default();
         let mut auth = None;
-        for (slot, c) in self.slots.iter_mut().zip(&containers) {
-            if !slot.wants_start(&policy, Instant::now()) {
+        let mut initialized = true;
+        // Indices, not iterators: starting a container borrows the worker mutably.
+        for (i, c) in init_containers
+            .iter()
+            .enumerate()
+            .take(self.init_slots.len())
+        {
+            let slot = &self.init_slots[i];
+            if slot.running.is_none() && slot.last.as_ref().is_some_and(|l| l.exit_code == 0) {
                 continue;
             }
-            let Some(sandbox) = &self.sandbox else { break };
-            if auth.is_none() {
-                auth = Some(pull_secrets(&self.secrets, pod).await);
+            initialized = false;
+            if slot.wants_start(init_policy(&policy), Instant::now()) {
+                self.start_one(pod, c, true, i, &mut auth).await;
             }
-            let auth = auth.as_ref().unwrap_or(&self.no_auth);
-            match container::start(
-                &self.rt,
-                pod,
-                c,
-                sandbox,
-                slot.starts,
-                auth,
-                self.exits_tx.clone(),
-            )
-            .await
-            {
-                Ok(running) => {
-                    tracing::info!(
-                        pod = self.name,
-                        container = c.name,
-                        pid = running.pid,
-                        "container started"
-                    );
-                    let target = probe::Target {
-                        container: c.name.clone(),
-                        id: running.id.clone(),
-                        pod_ip: self.pod_ip,
-                        pid: running.pid,
-                    };
-                    slot.started(running, c.readiness_probe.is_none());
-                    slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
-                }
-                Err(e) => {
-                    tracing::warn!(
-                        pod = self.name,
-                        container = c.name,
-                        "{}: {}",
-                        e.reason,
-                        e.message
-                    );
-                    slot.start_failed(e.reason, e.message);
+            break;
+        }
+        if initialized {
+            for (i, c) in containers.iter().enumerate().take(self.slots.len()) {
+                if self.slots[i].wants_start(&policy, Instant::now()) {
+                    self.start_one(pod, c, false, i, &mut auth).await;
                 }
             }
         }
-        let phase = status::phase(&self.slots, &policy);
+        let phase = self.phase(&policy);
         if phase == "Succeeded" || phase == "Failed" {
             self.terminal = true;
             if let Some(sandbox) = self.sandbox.take() {
@@ -270,11 +275,97 @@ impl PodWorker {
         let wake = self
             .slots
             .iter()
+            .chain(&self.init_slots)
             .filter(|s| s.running.is_none())
             .filter_map(|s| s.not_before)
             .min()
             .map(|t| t.saturating_duration_since(Instant::now()) + Duration::from_millis(10));
         Next::Wait(wake)
+    }
+
+    /// Starts one container (init or app, by index) and records the outcome in its slot.
+    async fn start_one(
+        &mut self,
+        pod: &Pod,
+        c: &k8s_openapi::api::core::v1::Container,
+        init: bool,
+        index: usize,
+        auth: &mut Option<RegistryAuth>,
+    ) {
+        let Some(sandbox) = &self.sandbox else {
+            return;
+        };
+        if auth.is_none() {
+            *auth = Some(pull_secrets(&self.secrets, pod).await);
+        }
+        let auth = auth.as_ref().unwrap_or(&self.no_auth);
+        let slot = if init {
+            &mut self.init_slots[index]
+        } else {
+            &mut self.slots[index]
+        };
+        match container::start(
+            &self.rt,
+            pod,
+            c,
+            sandbox,
+            slot.starts,
+            auth,
+            self.exits_tx.clone(),
+        )
+        .await
+        {
+            Ok(running) => {
+                tracing::info!(
+                    pod = self.name,
+                    container = c.name,
+                    pid = running.pid,
+                    "container started"
+                );
+                let target = probe::Target {
+                    container: c.name.clone(),
+                    id: running.id.clone(),
+                    pod_ip: self.pod_ip,
+                    pid: running.pid,
+                };
+                slot.started(running, init || c.readiness_probe.is_none());
+                if !init {
+                    slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    pod = self.name,
+                    container = c.name,
+                    "{}: {}",
+                    e.reason,
+                    e.message
+                );
+                slot.start_failed(e.reason, e.message);
+            }
+        }
+    }
+
+    /// Whether every init container has succeeded.
+    fn initialized(&self) -> bool {
+        self.init_slots
+            .iter()
+            .all(|s| s.running.is_none() && s.last.as_ref().is_some_and(|l| l.exit_code == 0))
+    }
+
+    /// The pod's phase: Pending while initializing (Failed if an init container failed
+    /// for good), then upstream's rules over the app containers.
+    fn phase(&self, policy: &str) -> &'static str {
+        if self.initialized() {
+            return status::phase(&self.slots, policy);
+        }
+        if self.init_slots.iter().any(|s| {
+            s.finished(init_policy(policy)) && s.last.as_ref().is_some_and(|l| l.exit_code != 0)
+        }) {
+            "Failed"
+        } else {
+            "Pending"
+        }
     }
 
     /// SIGTERM to every container, SIGKILL to those still running after `grace` seconds,
@@ -291,13 +382,19 @@ impl PodWorker {
         } else {
             Signal::SIGKILL
         };
-        for pid in running(&self.slots) {
+        for pid in running(&self.slots)
+            .into_iter()
+            .chain(running(&self.init_slots))
+        {
             container::signal(pid, signal);
         }
         let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
         self.wait_for_exits(deadline).await;
-        if !running(&self.slots).is_empty() {
-            for pid in running(&self.slots) {
+        if !running(&self.slots).is_empty() || !running(&self.init_slots).is_empty() {
+            for pid in running(&self.slots)
+                .into_iter()
+                .chain(running(&self.init_slots))
+            {
                 container::signal(pid, Signal::SIGKILL);
             }
             self.wait_for_exits(Instant::now() + KILL_WAIT).await;
@@ -308,7 +405,12 @@ impl PodWorker {
     }
 
     async fn wait_for_exits(&mut self, deadline: Instant) {
-        while self.slots.iter().any(|s| s.running.is_some()) {
+        while self
+            .slots
+            .iter()
+            .chain(&self.init_slots)
+            .any(|s| s.running.is_some())
+        {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return;
@@ -317,7 +419,12 @@ impl PodWorker {
                 Ok(Some(exit)) => {
                     // Killed for deletion: never restarted.
                     let policy = "Never";
-                    if let Some(slot) = self.slots.iter_mut().find(|s| s.name == exit.name) {
+                    if let Some(slot) = self
+                        .slots
+                        .iter_mut()
+                        .chain(self.init_slots.iter_mut())
+                        .find(|s| s.name == exit.name)
+                    {
                         slot.exited(&exit, policy);
                     }
                 }
@@ -335,11 +442,21 @@ impl PodWorker {
             .flat_map(|s| s.containers.iter())
             .map(|c| c.image.clone().unwrap_or_default())
             .collect();
+        let init_images = pod
+            .spec
+            .iter()
+            .flat_map(|s| s.init_containers.iter().flatten())
+            .map(|c| c.image.clone().unwrap_or_default())
+            .collect();
         let view = PodView {
             name: &self.name,
             policy: &policy,
+            phase: self.phase(&policy),
             slots: &self.slots,
             images,
+            init_slots: &self.init_slots,
+            init_images,
+            initialized: self.initialized(),
             pod_ip: self.pod_ip,
             host_ip: self.rt.node_ip,
             start_time: &self.start_time,
@@ -407,4 +524,13 @@ async fn pull_secrets(secrets: &Api<Secret>, pod: &Pod) -> RegistryAuth {
         }
     }
     auth
+}
+
+/// Init containers run again only when they fail (Never: not at all).
+fn init_policy(policy: &str) -> &'static str {
+    if policy == "Never" {
+        "Never"
+    } else {
+        "OnFailure"
+    }
 }
