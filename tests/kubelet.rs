@@ -297,6 +297,8 @@ fn deletion_sends_sigterm_then_sigkill_after_the_grace_period() {
         serde_json::json!({"terminationGracePeriodSeconds": 20, "containers": [{
             "name": "main", "image": BUSYBOX,
             "command": ["sh", "-c", "trap 'echo got TERM; exit 0' TERM; echo up; while true; do sleep 0.1; done"],
+            // Runs inside the container before SIGTERM; writes to the container's stdout.
+            "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", "echo pre-stop > /proc/1/fd/1"]}}},
         }]}),
     );
     cluster.create_pod(
@@ -318,12 +320,15 @@ fn deletion_sends_sigterm_then_sigkill_after_the_grace_period() {
             .kubectl("kubectl", &["delete", "pod", name, "--wait=false"]);
         assert!(ok, "{err}");
     }
-    eventually(10, "polite saw SIGTERM", || {
-        cluster
-            .log(&polite, "main", 0)
-            .contains("stdout F got TERM")
-            .then_some(())
+    let log = eventually(10, "polite saw SIGTERM", || {
+        let log = cluster.log(&polite, "main", 0);
+        log.contains("stdout F got TERM").then_some(log)
     });
+    let hook = log.find("stdout F pre-stop").expect("the preStop hook ran");
+    assert!(
+        hook < log.find("stdout F got TERM").unwrap(),
+        "preStop before SIGTERM: {log}"
+    );
     eventually(10, "polite removed well before its 20 s grace", || {
         cluster.pod("polite").is_none().then_some(())
     });

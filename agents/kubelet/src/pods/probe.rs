@@ -148,6 +148,26 @@ async fn run(
     }
 }
 
+/// Runs a lifecycle hook (preStop, postStart) to completion: exec, httpGet, tcpSocket or
+/// sleep, as a probe runs them.
+pub async fn run_hook(
+    hook: &k8s_openapi::api::core::v1::LifecycleHandler,
+    c: &Container,
+    target: &Target,
+) -> Result<(), String> {
+    if let Some(sleep) = &hook.sleep {
+        tokio::time::sleep(Duration::from_secs(sleep.seconds.max(0) as u64)).await;
+        return Ok(());
+    }
+    let probe = Probe {
+        exec: hook.exec.clone(),
+        http_get: hook.http_get.clone(),
+        tcp_socket: hook.tcp_socket.clone(),
+        ..Default::default()
+    };
+    check(&probe, c, target).await
+}
+
 /// A named or numbered container port.
 fn port(c: &Container, port: &IntOrString) -> Result<u16, String> {
     match port {

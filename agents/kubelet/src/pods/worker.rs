@@ -116,7 +116,7 @@ impl PodWorker {
         loop {
             let next = match self.current() {
                 None => {
-                    self.terminate(0).await;
+                    self.terminate(0, None).await;
                     Next::Done
                 }
                 Some(pod) => self.sync(&pod).await,
@@ -193,7 +193,7 @@ impl PodWorker {
 
     async fn sync(&mut self, pod: &Pod) -> Next {
         if let Some(grace) = deletion_grace(pod) {
-            self.terminate(grace).await;
+            self.terminate(grace, Some(pod)).await;
             self.report(pod).await;
             let params = DeleteParams {
                 grace_period_seconds: Some(0),
@@ -370,13 +370,17 @@ impl PodWorker {
 
     /// SIGTERM to every container, SIGKILL to those still running after `grace` seconds,
     /// then the sandbox goes.
-    async fn terminate(&mut self, grace: i64) {
+    async fn terminate(&mut self, grace: i64, pod: Option<&Pod>) {
         let running = |slots: &[ContainerSlot]| -> Vec<u32> {
             slots
                 .iter()
                 .filter_map(|s| s.running.as_ref().map(|r| r.pid))
                 .collect()
         };
+        let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
+        if grace > 0 {
+            self.run_pre_stop_hooks(pod, deadline).await;
+        }
         let signal = if grace > 0 {
             Signal::SIGTERM
         } else {
@@ -388,7 +392,6 @@ impl PodWorker {
         {
             container::signal(pid, signal);
         }
-        let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
         self.wait_for_exits(deadline).await;
         if !running(&self.slots).is_empty() || !running(&self.init_slots).is_empty() {
             for pid in running(&self.slots)
@@ -402,6 +405,31 @@ impl PodWorker {
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.destroy(&self.rt).await;
         }
+    }
+
+    /// The running containers' preStop hooks, together, within the grace period.
+    async fn run_pre_stop_hooks(&self, pod: Option<&Pod>, deadline: Instant) {
+        let Some(spec) = pod.and_then(|p| p.spec.as_ref()) else {
+            return;
+        };
+        let hooks = spec.containers.iter().filter_map(|c| {
+            let hook = c.lifecycle.as_ref()?.pre_stop.as_ref()?;
+            let slot = self.slots.iter().find(|s| s.name == c.name)?;
+            let running = slot.running.as_ref()?;
+            let target = probe::Target {
+                container: c.name.clone(),
+                id: running.id.clone(),
+                pod_ip: self.pod_ip,
+                pid: running.pid,
+            };
+            Some(async move {
+                if let Err(e) = probe::run_hook(hook, c, &target).await {
+                    tracing::warn!(container = c.name, "the preStop hook failed: {e}");
+                }
+            })
+        });
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = tokio::time::timeout(left, futures_util::future::join_all(hooks)).await;
     }
 
     async fn wait_for_exits(&mut self, deadline: Instant) {
