@@ -702,6 +702,9 @@ fn init_containers_run_in_order_to_success_before_the_app() {
             .unwrap_or("")
             .to_string()
     };
+    eventually(10, "the app's first line", || {
+        (!first_time("app").is_empty()).then_some(())
+    });
     let (one, two, app) = (first_time("first"), first_time("second"), first_time("app"));
     assert!(
         !one.is_empty() && one < two && two < app,
