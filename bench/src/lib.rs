@@ -11,12 +11,14 @@ pub mod http;
 pub mod load;
 pub mod objects;
 pub mod procs;
+mod proxy;
 pub mod report;
 mod scheduler;
 pub mod stats;
 pub mod watch;
 
 pub use apiserver::ApiserverBenchFlags;
+pub use proxy::ProxyBenchFlags;
 pub use scheduler::SchedulerBenchFlags;
 
 /// `rkube bench <target>`.
@@ -34,6 +36,9 @@ pub enum BenchTarget {
     /// Benchmark `rkube scheduler`: pods bound per second with 1,000 Node objects and
     /// 10,000 pending pods, against the raw rate of binding calls.
     Scheduler(SchedulerBenchFlags),
+    /// Benchmark `rkube proxy`: full and one-service syncs at 1,000 and 10,000 services
+    /// beside `iptables-restore` alone, and network programming latency, in a netns.
+    Proxy(ProxyBenchFlags),
 }
 
 /// Run a benchmark. On SIGINT or SIGTERM the benchmark is dropped, which kills its child
@@ -43,6 +48,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         match args.target {
             BenchTarget::Apiserver(flags) => apiserver::run(flags).await,
             BenchTarget::Scheduler(flags) => scheduler::run(flags).await,
+            BenchTarget::Proxy(flags) => proxy::run(flags).await,
         }
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

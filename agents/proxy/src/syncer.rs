@@ -20,6 +20,9 @@ pub struct SyncReport {
     pub filter_rules: usize,
     pub nat_rules: usize,
     pub conntrack_deletes: usize,
+    /// Time spent rendering and diffing, and in iptables-save / iptables-restore.
+    pub render: std::time::Duration,
+    pub iptables: std::time::Duration,
 }
 
 pub struct Syncer<I, C> {
@@ -29,6 +32,7 @@ pub struct Syncer<I, C> {
     applied: Applied,
     need_full: bool,
     udp: Option<UdpView>,
+    last_inputs: Vec<(TableName, String)>,
 }
 
 impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
@@ -40,11 +44,17 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             applied: Applied::default(),
             need_full: true,
             udp: None,
+            last_inputs: Vec::new(),
         }
     }
 
     pub fn config(&self) -> &RenderConfig {
         &self.config
+    }
+
+    /// The `iptables-restore` inputs of the last sync (for benchmarks and debugging).
+    pub fn last_inputs(&self) -> &[(TableName, String)] {
+        &self.last_inputs
     }
 
     /// The next sync will be full (a failure, or the periodic resync).
@@ -58,6 +68,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         force_full: bool,
     ) -> Result<SyncReport, IptablesError> {
         let full = force_full || self.need_full;
+        let started = std::time::Instant::now();
         let rules = ProxyRules::render(&self.config, state);
         let jumps = ProxyRules::jumps(&self.config);
         let mut report = SyncReport {
@@ -66,10 +77,14 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             nat_rules: rules.nat.rule_count(),
             ..SyncReport::default()
         };
+        self.last_inputs.clear();
         for table in TableName::ALL {
             let desired = rules.table(table);
             let changes = if full {
-                self.full_changes(table, desired, &jumps)?
+                let t = std::time::Instant::now();
+                let saved = self.ipt.save(table)?;
+                report.iptables += t.elapsed();
+                self.full_changes(table, desired, &jumps, &saved)
             } else {
                 self.applied.partial(table, desired)
             };
@@ -77,18 +92,23 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
                 continue;
             }
             let input = restore_input(table, &changes);
-            if let Err(e) = self.ipt.restore(table, &input) {
+            let t = std::time::Instant::now();
+            let restored = self.ipt.restore(table, &input);
+            report.iptables += t.elapsed();
+            if let Err(e) = restored {
                 // What the kernel holds is unknown now: start over with a full sync.
                 self.need_full = true;
                 self.applied.clear();
                 return Err(e);
             }
             self.applied.record(table, &changes);
+            self.last_inputs.push((table, input));
             report.restores += 1;
             report.chains_written += changes.write.len();
             report.chains_deleted += changes.delete.len();
         }
         self.need_full = false;
+        report.render = started.elapsed().saturating_sub(report.iptables);
 
         let udp = UdpView::of(state);
         if let Some(old) = &self.udp {
@@ -108,14 +128,15 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         table: TableName,
         desired: &'a crate::ruleset::Table,
         jumps: &'a [Jump],
-    ) -> Result<TableChanges<'a>, IptablesError> {
-        let saved = Saved::parse(&self.ipt.save(table)?);
+        saved: &str,
+    ) -> TableChanges<'a> {
+        let saved = Saved::parse(saved);
         let mut changes = self.applied.full(table, desired, saved.service_chains());
         changes.insert = jumps
             .iter()
             .filter(|j| j.table == table && !saved.has_jump(j))
             .collect();
-        Ok(changes)
+        changes
     }
 }
 
