@@ -53,6 +53,11 @@ fn acknowledged_writes_survive_kill_9() {
                 })
             })
             .collect();
+        // Kill at a varying moment, but only once writes are flowing: on a loaded machine
+        // the first acknowledgement can take longer than the pause itself.
+        common::eventually(30, "a first acknowledged write", || {
+            (!acked.lock().unwrap().is_empty()).then_some(())
+        });
         std::thread::sleep(Duration::from_millis(100 + (round * 37 % 200) as u64));
         server.kill9();
         for w in writers {

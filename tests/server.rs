@@ -9,25 +9,34 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use common::eventually;
+use common::kubelet::remove_cgroup_tree;
 use common::netns::Netns;
 
 const PORT: u16 = 8080;
 const NODE: &str = "rk-server-node";
 
-/// A `rkube server` process in `netns` on 127.0.0.1:8080 there, killed on drop.
+/// A `rkube server` process in `netns` on 127.0.0.1:8080 there, with its kubelet's cgroups
+/// under a cgroup root of its own; on drop the server is killed, then whatever its pods
+/// left running (their processes live in the pods' namespaces, not in `netns`).
 struct Server<'a> {
     netns: &'a Netns,
     child: Child,
     data: PathBuf,
+    cgroup_root: String,
 }
+
+static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl<'a> Server<'a> {
     fn start(netns: &'a Netns, data: &Path, extra: &[&str]) -> Server<'a> {
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cgroup_root = format!("rkube-test-server-{}-{n}", std::process::id());
         let child = netns
             .cmd(env!("CARGO_BIN_EXE_rkube"))
             .args(["server", "--insecure-port", &PORT.to_string(), "--data-dir"])
             .arg(data)
             .args(["--kubelet-arg", &format!("hostname-override={NODE}")])
+            .args(["--kubelet-arg", &format!("cgroup-root={cgroup_root}")])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -38,6 +47,7 @@ impl<'a> Server<'a> {
             netns,
             child,
             data: data.to_path_buf(),
+            cgroup_root,
         };
         eventually(20, "rkube server ready", || {
             let out = netns.sh_output(&format!(
@@ -77,6 +87,7 @@ impl Drop for Server<'_> {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        remove_cgroup_tree(&self.cgroup_root);
     }
 }
 
@@ -188,4 +199,98 @@ fn a_bad_component_argument_stops_the_server_with_a_message() {
         err.contains("--kube-controller-manager-arg") && err.contains("no-such-flag"),
         "{err}"
     );
+}
+
+/// The issue's one-command check: from a clean data dir, `kubectl create deployment` and
+/// `kubectl expose`, then a request to the ClusterIP from the node answers — the scheduler
+/// bound the pods, the kubelet ran them, the endpointslice controller and kube-proxy
+/// routed the Service to them.
+#[test]
+fn a_deployment_exposed_with_kubectl_answers_on_its_cluster_ip() {
+    let netns = Netns::new("server-e2e");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The image is on the node already (no registry here): imported into the store of
+    // the kubelet that `rkube server` will run.
+    let image = common::oci_image::busybox_image(&dir.path().join("image"), "busybox:e2e", "-");
+    let archive = image.oci_archive(&dir.path().join("busybox.tar"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        .args(["images", "import"])
+        .arg(&archive)
+        .arg("--root-dir")
+        .arg(data.join("kubelet"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Server::start(&netns, &data, &[]);
+    let serve = "mkdir -p /tmp/www && hostname > /tmp/www/index.html && \
+                 exec /bin/busybox httpd -f -p 8080 -h /tmp/www";
+    let (ok, out) = server.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=busybox:e2e",
+        "--replicas=2",
+        "--port=8080",
+        "--",
+        "/bin/sh",
+        "-c",
+        serve,
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = server.kubectl(&[
+        "expose",
+        "deployment",
+        "web",
+        "--port=80",
+        "--target-port=8080",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, cluster_ip) =
+        server.kubectl(&["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]);
+    assert!(ok, "{cluster_ip}");
+
+    // Like any host, the node has a default route (here into a veth going nowhere): without a route
+    // to the service range the kernel refuses the connect before OUTPUT's DNAT sees it.
+    netns.sh(
+        "ip link add uplink0 type veth peer name uplink1 && ip link set uplink1 up && \
+         ip link set uplink0 up && ip route add default dev uplink0",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let answer = loop {
+        let out = netns.sh_output(&format!("curl -sf --max-time 2 http://{cluster_ip}/"));
+        let body = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if out.status.success() && body.starts_with("web-") {
+            break body;
+        }
+        if std::time::Instant::now() > deadline {
+            let (_, state) = server.kubectl(&["get", "all,endpointslices,events", "-o", "wide"]);
+            panic!(
+                "no answer from the web Service's ClusterIP {cluster_ip} in 90 s\n{state}\n{}",
+                iptables(&netns, "nat")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    // The answering pod is one of the Deployment's, running on the local node.
+    let (ok, pods) = server.kubectl(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase}{\"\\n\"}{end}",
+    ]);
+    assert!(ok, "{pods}");
+    assert!(
+        pods.lines()
+            .any(|l| l == format!("{answer} {NODE} Running")),
+        "{answer} is not a Running pod of the Deployment on {NODE}: {pods}"
+    );
+    drop(server);
 }

@@ -9,6 +9,7 @@ use rkube_apiserver::ApiserverFlags;
 use rkube_controllers::ControllerManagerFlags;
 use rkube_kubelet::KubeletFlags;
 use rkube_proxy::ProxyFlags;
+use rkube_scheduler::SchedulerFlags;
 
 /// Flags of `rkube server`.
 #[derive(Debug, Clone, Args)]
@@ -24,6 +25,14 @@ pub struct ServerFlags {
     /// `--kube-controller-manager-arg controllers=*,-serviceaccount`.
     #[arg(long, value_name = "name=value")]
     pub kube_controller_manager_arg: Vec<String>,
+
+    /// Do not run the scheduler in this process.
+    #[arg(long)]
+    pub disable_scheduler: bool,
+
+    /// A flag for the scheduler, as `name=value` (repeatable).
+    #[arg(long, value_name = "name=value")]
+    pub kube_scheduler_arg: Vec<String>,
 
     /// Do not run the node agents (kubelet and kube-proxy): a control plane only.
     #[arg(long)]
@@ -103,9 +112,32 @@ impl ServerFlags {
         let what = "kube-controller-manager";
         // One embedded store means one server: nobody to elect a leader against, and a
         // Lease left by the previous run would only delay the controllers by its duration.
-        let defaults = ["leader-elect=false".to_string()];
+        // Nodes that join later (kubelets on other machines) get their podCIDR from the
+        // node-ipam controller; the local node's is the range's first /24.
+        let (network, prefix) = self.cluster_cidr;
+        let defaults = [
+            "leader-elect=false".to_string(),
+            "allocate-node-cidrs=true".to_string(),
+            format!("cluster-cidr={network}/{prefix}"),
+        ];
         let flags: ControllerManagerFlags =
             component_flags(what, &defaults, &self.kube_controller_manager_arg)?;
+        refuse_connection_flags(
+            what,
+            flags.client.kubeconfig.is_some(),
+            flags.client.master.is_some(),
+        )?;
+        Ok(Some(flags))
+    }
+
+    /// The scheduler's flags, or `None` when it is disabled.
+    pub fn scheduler_flags(&self) -> anyhow::Result<Option<SchedulerFlags>> {
+        if self.disable_scheduler {
+            return Ok(None);
+        }
+        let what = "kube-scheduler";
+        let defaults = ["leader-elect=false".to_string()];
+        let flags: SchedulerFlags = component_flags(what, &defaults, &self.kube_scheduler_arg)?;
         refuse_connection_flags(
             what,
             flags.client.kubeconfig.is_some(),
@@ -215,8 +247,13 @@ mod tests {
 
     #[test]
     fn a_disabled_component_has_no_flags() {
-        let flags = parse(&["--disable-controller-manager", "--disable-kube-proxy"]);
+        let flags = parse(&[
+            "--disable-controller-manager",
+            "--disable-kube-proxy",
+            "--disable-scheduler",
+        ]);
         assert!(flags.controller_manager_flags().unwrap().is_none());
+        assert!(flags.scheduler_flags().unwrap().is_none());
         assert!(flags.proxy_flags("n").unwrap().is_none());
         assert!(flags.kubelet_flags().unwrap().is_some());
         let flags = parse(&["--disable-agent"]);

@@ -17,6 +17,7 @@ pub use flags::ServerFlags;
 /// any of them stops (which is an error: they all run until the process is killed).
 pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
     let controller_manager = flags.controller_manager_flags()?;
+    let scheduler = flags.scheduler_flags()?;
     let kubelet = flags.kubelet_flags()?;
     let node_name = match &kubelet {
         Some(k) => k.node_name()?,
@@ -56,6 +57,15 @@ pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
         });
     }
 
+    if let Some(mut scheduler) = scheduler {
+        scheduler.client.kubeconfig = Some(path.clone());
+        components.spawn(async move {
+            let result = rkube_scheduler::run(scheduler)
+                .await
+                .map_err(anyhow::Error::from);
+            ("scheduler", result)
+        });
+    }
     if let Some(mut kubelet) = kubelet {
         kubelet.kubeconfig = Some(path.clone());
         components.spawn(async move {
