@@ -1,15 +1,120 @@
-//! `rkube conformance` against a real `rkube apiserver`: everything passes but the
-//! listed known differences from upstream, every skip names the missing component, the
-//! snapshots recorded from this cluster are the stored set, and the reports are sound.
+//! `rkube conformance` against a real `rkube server` (apiserver, controllers, scheduler,
+//! kubelet and kube-proxy in one process) in a network namespace of the test's own:
+//! everything passes but the listed known differences from upstream, every skip names
+//! what it needs, the snapshots recorded from this cluster are the stored set, and the
+//! reports are sound.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Stdio};
 
-use common::Apiserver;
+use common::eventually;
+use common::netns::Netns;
 use serde_json::Value;
+
+/// The image the harness runs pods with (`--image`), imported into the kubelet's store
+/// before the server starts: nothing is pulled.
+const IMAGE: &str = "rkube.test/busybox:conformance";
+
+/// The node's InternalIP, on a veth in the cluster's netns.
+const NODE_IP: &str = "10.79.0.10";
+
+static CLUSTERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// `rkube server` on 127.0.0.1:8080 inside its own netns, with its own cgroup root and a
+/// busybox image in its kubelet's store; killed and cleaned up on drop.
+struct Cluster {
+    child: Child,
+    cgroup_root: String,
+    _data: tempfile::TempDir,
+    // Dropped last: removing the netns kills whatever the pods left running in it.
+    netns: Netns,
+}
+
+impl Cluster {
+    fn start(tag: &str) -> Cluster {
+        let netns = Netns::new(tag);
+        let data = tempfile::tempdir().unwrap();
+        let n = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cgroup_root = format!("rkube-conformance-{}-{n}", std::process::id());
+        let image_dir = data.path().join("image");
+        let image = common::oci_image::busybox_image(&image_dir, IMAGE, "conformance");
+        let archive = image.oci_archive(&image_dir.join("busybox.tar"));
+        let out = netns
+            .cmd(env!("CARGO_BIN_EXE_rkube"))
+            .args(["images", "import"])
+            .arg(&archive)
+            .arg("--root-dir")
+            .arg(data.path().join("kubelet"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The node's address, where the apiserver reaches the kubelet (nodes/{name}/proxy).
+        netns.sh(&format!(
+            "ip link add node type veth peer name node-peer && ip addr add {NODE_IP}/24 dev node \
+             && ip link set node-peer up && ip link set node up"
+        ));
+        let child = netns
+            .cmd(env!("CARGO_BIN_EXE_rkube"))
+            .args(["server", "--insecure-port", "8080", "--data-dir"])
+            .arg(data.path())
+            .args(["--kubelet-arg", &format!("cgroup-root={cgroup_root}")])
+            .args(["--kubelet-arg", &format!("node-ip={NODE_IP}")])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rkube server");
+        let cluster = Cluster {
+            child,
+            cgroup_root,
+            _data: data,
+            netns,
+        };
+        // The harness probes the components once, at its start: wait until they all show.
+        eventually(60, "rkube server with a Ready node", || {
+            let out = cluster.netns.sh_output(
+                "curl -sf --max-time 2 http://127.0.0.1:8080/api/v1/nodes && \
+                 curl -sf --max-time 2 -o /dev/null \
+                   http://127.0.0.1:8080/api/v1/namespaces/kube-system/serviceaccounts/default",
+            );
+            let nodes: Value = serde_json::from_slice(&out.stdout).ok()?;
+            let ready = nodes["items"].as_array()?.iter().any(|n| {
+                n["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+            (out.status.success() && ready).then_some(())
+        });
+        cluster
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        remove_cgroup_tree(&self.cgroup_root);
+    }
+}
+
+/// Whatever the kubelet left under its cgroup root: processes first, then the cgroups.
+fn remove_cgroup_tree(cgroup_root: &str) {
+    for controller in ["cpu", "memory", "pids"] {
+        let root = format!("/sys/fs/cgroup/{controller}/{cgroup_root}");
+        let _ = std::process::Command::new("sh")
+            .args(["-c", &format!("for f in $(find {root} -name cgroup.procs 2>/dev/null); do for p in $(cat $f); do kill -9 $p; done; done; sleep 0.2; find {root} -depth -type d -exec rmdir {{}} + 2>/dev/null")])
+            .status();
+    }
+}
 
 /// Harness tests that assert upstream behaviour rkube's apiserver does not have yet, each
 /// with what differs. They run (and fail) in every run of the harness; CI leaves them out
@@ -45,11 +150,31 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("pods/runtimeclass-admission", "no RuntimeClass admission: a pod naming a missing RuntimeClass is created"),
     ("services/kubernetes-endpoints", "default/kubernetes has no Endpoints or EndpointSlice"),
     ("validation/strict-patch", "an unknown field in a Strict merge patch: 422 with the patched object instead of 400 strict decoding error"),
+    ("gc/foreground", "no garbage collector controller: the apiserver's stand-in removes a Foreground-deleted owner while its blockOwnerDeletion dependents remain"),
+    ("gc/dependency-cycle", "no garbage collector controller: deleting one pod of a three-pod ownership cycle leaves the other two"),
+    ("proxy/node", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
+    ("proxy/legacy-node", "the /api/v1/proxy/nodes/{name}/... alias is not served: 404"),
+    ("kubelet/pods", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
+    ("kubelet/stats", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
+    ("kubelet/spec", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
+    ("kubelet/runningpods", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
+    ("kubelet/metrics", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
+    ("kubelet/logs", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
 ];
 
-fn run_harness(server: &Apiserver, out: &Path, extra: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rkube"))
-        .args(["conformance", "--server", &server.url("")])
+/// Known differences that show only in some runs, a race the missing piece would close:
+/// they may pass or fail.
+const INTERMITTENT_DIFFERENCES: &[(&str, &str)] = &[(
+    "gc/deployment-replicasets",
+    "no orphan finalizer: an Orphan-deleted Deployment is gone at once, and the deployment \
+     controller, still seeing it, may create a ReplicaSet owned by it afterwards",
+)];
+
+fn run_harness(cluster: &Cluster, out: &Path, extra: &[&str]) -> (bool, String) {
+    let output = cluster
+        .netns
+        .cmd(env!("CARGO_BIN_EXE_rkube"))
+        .args(["conformance", "--server", "http://127.0.0.1:8080"])
         .args(extra)
         .env("RUST_LOG", "warn")
         .current_dir(out)
@@ -62,10 +187,10 @@ fn run_harness(server: &Apiserver, out: &Path, extra: &[&str]) -> (bool, String)
 
 #[test]
 fn the_harness_passes_against_rkube_but_for_known_differences() {
-    let server = Apiserver::start();
+    let cluster = Cluster::start("conformance");
     let out = tempfile::tempdir().unwrap();
     let (_, stdout) = run_harness(
-        &server,
+        &cluster,
         out.path(),
         &["--report", "report.json", "--junit", "junit.xml"],
     );
@@ -75,11 +200,17 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     assert!(tests.len() > 150, "only {} tests ran", tests.len());
 
     let known: BTreeMap<&str, &str> = KNOWN_DIFFERENCES.iter().copied().collect();
+    let intermittent: BTreeMap<&str, &str> = INTERMITTENT_DIFFERENCES.iter().copied().collect();
+    let mut intermittent_failures = 0;
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     for t in tests {
         let id = t["id"].as_str().unwrap();
         let message = t["message"].as_str().unwrap_or("");
+        if intermittent.contains_key(id) {
+            intermittent_failures += u64::from(t["status"] == "failed");
+            continue;
+        }
         match (t["status"].as_str().unwrap(), known.contains_key(id)) {
             ("failed", false) => unexpected.push(format!("{id}: {message}")),
             ("passed", true) => fixed.push(id.to_string()),
@@ -101,7 +232,7 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
         "these now pass: take them off KNOWN_DIFFERENCES: {fixed:?}"
     );
     let ids: Vec<&str> = tests.iter().map(|t| t["id"].as_str().unwrap()).collect();
-    for id in known.keys() {
+    for id in known.keys().chain(intermittent.keys()) {
         assert!(
             ids.contains(id),
             "KNOWN_DIFFERENCES names {id}, which did not run"
@@ -117,7 +248,7 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     assert_eq!(stdout.lines().last(), Some(line.as_str()));
     assert_eq!(
         summary["failed"].as_u64(),
-        Some(KNOWN_DIFFERENCES.len() as u64)
+        Some(KNOWN_DIFFERENCES.len() as u64 + intermittent_failures)
     );
     let coverage = report["coverage"]["sentence"].as_str().unwrap();
     assert!(
@@ -143,17 +274,22 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
 /// the change with `git diff conformance/snapshots`).
 #[test]
 fn recorded_snapshots_are_stable_and_match_the_stored_set() {
-    let server = Apiserver::start();
+    let cluster = Cluster::start("conf-snap");
     let stored = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/snapshots");
     let mut recordings = Vec::new();
     for _ in 0..2 {
         let out = tempfile::tempdir().unwrap();
-        run_harness(&server, out.path(), &["--record", "snaps"]);
+        run_harness(&cluster, out.path(), &["--record", "snaps"]);
         recordings.push(read_dir(&out.path().join("snaps")));
     }
-    assert_eq!(
-        recordings[0], recordings[1],
-        "two runs recorded different snapshots"
+    let unstable: Vec<&String> = recordings[0]
+        .keys()
+        .chain(recordings[1].keys())
+        .filter(|k| recordings[0].get(*k) != recordings[1].get(*k))
+        .collect();
+    assert!(
+        unstable.is_empty(),
+        "two runs recorded different snapshots: {unstable:?}"
     );
     if std::env::var_os("RKUBE_CONFORMANCE_RECORD").is_some() {
         for entry in std::fs::read_dir(&stored).unwrap() {

@@ -41,6 +41,10 @@ fn only_namespace(list: &Value, ns: &str, drop_status: bool) -> Value {
                 if let Some(o) = i.as_object_mut() {
                     o.remove("status");
                 }
+                // And the record of the controller's status writes.
+                if let Some(Value::Array(entries)) = i["metadata"].get_mut("managedFields") {
+                    entries.retain(|e| e["subresource"] != "status");
+                }
             }
             i
         })
