@@ -150,8 +150,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("pods/runtimeclass-admission", "no RuntimeClass admission: a pod naming a missing RuntimeClass is created"),
     ("services/kubernetes-endpoints", "default/kubernetes has no Endpoints or EndpointSlice"),
     ("validation/strict-patch", "an unknown field in a Strict merge patch: 422 with the patched object instead of 400 strict decoding error"),
-    ("gc/foreground", "no garbage collector controller: the apiserver's stand-in removes a Foreground-deleted owner while its blockOwnerDeletion dependents remain"),
-    ("gc/dependency-cycle", "no garbage collector controller: deleting one pod of a three-pod ownership cycle leaves the other two"),
     ("proxy/node", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
     ("proxy/legacy-node", "the /api/v1/proxy/nodes/{name}/... alias is not served: 404"),
     ("kubelet/pods", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
@@ -161,14 +159,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("kubelet/metrics", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
     ("kubelet/logs", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
 ];
-
-/// Known differences that show only in some runs, a race the missing piece would close:
-/// they may pass or fail.
-const INTERMITTENT_DIFFERENCES: &[(&str, &str)] = &[(
-    "gc/deployment-replicasets",
-    "no orphan finalizer: an Orphan-deleted Deployment is gone at once, and the deployment \
-     controller, still seeing it, may create a ReplicaSet owned by it afterwards",
-)];
 
 fn run_harness(cluster: &Cluster, out: &Path, extra: &[&str]) -> (bool, String) {
     let output = cluster
@@ -200,17 +190,11 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     assert!(tests.len() > 150, "only {} tests ran", tests.len());
 
     let known: BTreeMap<&str, &str> = KNOWN_DIFFERENCES.iter().copied().collect();
-    let intermittent: BTreeMap<&str, &str> = INTERMITTENT_DIFFERENCES.iter().copied().collect();
-    let mut intermittent_failures = 0;
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     for t in tests {
         let id = t["id"].as_str().unwrap();
         let message = t["message"].as_str().unwrap_or("");
-        if intermittent.contains_key(id) {
-            intermittent_failures += u64::from(t["status"] == "failed");
-            continue;
-        }
         match (t["status"].as_str().unwrap(), known.contains_key(id)) {
             ("failed", false) => unexpected.push(format!("{id}: {message}")),
             ("passed", true) => fixed.push(id.to_string()),
@@ -232,7 +216,7 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
         "these now pass: take them off KNOWN_DIFFERENCES: {fixed:?}"
     );
     let ids: Vec<&str> = tests.iter().map(|t| t["id"].as_str().unwrap()).collect();
-    for id in known.keys().chain(intermittent.keys()) {
+    for id in known.keys() {
         assert!(
             ids.contains(id),
             "KNOWN_DIFFERENCES names {id}, which did not run"
@@ -248,7 +232,7 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     assert_eq!(stdout.lines().last(), Some(line.as_str()));
     assert_eq!(
         summary["failed"].as_u64(),
-        Some(KNOWN_DIFFERENCES.len() as u64 + intermittent_failures)
+        Some(KNOWN_DIFFERENCES.len() as u64)
     );
     let coverage = report["coverage"]["sentence"].as_str().unwrap();
     assert!(
