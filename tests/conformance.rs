@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 
 use common::eventually;
+use common::kubelet::remove_cgroup_tree;
 use common::netns::Netns;
 use serde_json::Value;
 
@@ -103,16 +104,6 @@ impl Drop for Cluster {
         let _ = self.child.kill();
         let _ = self.child.wait();
         remove_cgroup_tree(&self.cgroup_root);
-    }
-}
-
-/// Whatever the kubelet left under its cgroup root: processes first, then the cgroups.
-fn remove_cgroup_tree(cgroup_root: &str) {
-    for controller in ["cpu", "memory", "pids"] {
-        let root = format!("/sys/fs/cgroup/{controller}/{cgroup_root}");
-        let _ = std::process::Command::new("sh")
-            .args(["-c", &format!("for f in $(find {root} -name cgroup.procs 2>/dev/null); do for p in $(cat $f); do kill -9 $p; done; done; sleep 0.2; find {root} -depth -type d -exec rmdir {{}} + 2>/dev/null")])
-            .status();
     }
 }
 

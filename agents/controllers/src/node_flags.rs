@@ -12,16 +12,16 @@ use crate::Error;
 pub struct NodeFlags {
     /// Amount of time which we allow running Node to be unresponsive before marking it
     /// unhealthy (no Lease renewal and no status update).
-    #[arg(long, default_value = "40s", value_parser = parse_duration, value_name = "duration")]
+    #[arg(long, default_value = "40s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub node_monitor_grace_period: Duration,
 
     /// The period for syncing NodeStatus in the node lifecycle controller.
-    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "duration")]
+    #[arg(long, default_value = "5s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub node_monitor_period: Duration,
 
     /// Amount of time which we allow starting Node to be unresponsive before marking it
     /// unhealthy.
-    #[arg(long, default_value = "1m0s", value_parser = parse_duration, value_name = "duration")]
+    #[arg(long, default_value = "1m0s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub node_startup_grace_period: Duration,
 
     /// Number of nodes per second on which pods are deleted (NoExecute-tainted) in case
@@ -114,57 +114,5 @@ impl NodeFlags {
             ));
         }
         Ok(out)
-    }
-}
-
-/// A Go duration: `40s`, `1m0s`, `500ms`, `1h30m`, `1.5s`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {text:?}");
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = text;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let number: f64 = rest[..number_end].parse().map_err(|_| bad())?;
-        rest = &rest[number_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += number * scale;
-        rest = &rest[unit_end..];
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_duration("40s").unwrap(), Duration::from_secs(40));
-        assert_eq!(parse_duration("1m0s").unwrap(), Duration::from_secs(60));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert!(parse_duration("40").is_err());
-        assert!(parse_duration("s").is_err());
-        assert!(parse_duration("").is_err());
     }
 }

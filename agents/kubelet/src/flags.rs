@@ -97,7 +97,7 @@ pub struct KubeletFlags {
     pub insecure_registries: Vec<String>,
 
     /// How often the kubelet posts node status (conditions, addresses) to the apiserver.
-    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "duration")]
+    #[arg(long, default_value = "10s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub node_status_update_frequency: std::time::Duration,
 }
 
@@ -187,41 +187,11 @@ impl KubeletFlags {
     }
 }
 
-/// Go-style durations as upstream flags take them: `10s`, `500ms`, `1m`, `1m30s`.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let mut total = std::time::Duration::ZERO;
-    let mut rest = text;
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .ok_or_else(|| format!("{text:?}: missing unit"))?;
-        let number: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("{text:?}: bad number"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "ms" => number / 1000.0,
-            "s" => number,
-            "m" => number * 60.0,
-            "h" => number * 3600.0,
-            unit => return Err(format!("{text:?}: unknown unit {unit:?}")),
-        };
-        total += std::time::Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())?;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
+    use rkube_agent::duration::parse_duration;
 
     #[derive(Parser)]
     struct Cli {

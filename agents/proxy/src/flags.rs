@@ -43,13 +43,13 @@ pub struct ProxyFlags {
     pub masquerade_all: bool,
 
     /// The maximum interval of how often iptables rules are fully resynced (e.g. '5s', '1m', '2h22m').
-    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "duration")]
+    #[arg(long, default_value = "30s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub iptables_sync_period: Duration,
 
     /// The minimum period between iptables rule resyncs (e.g. '5s', '1m', '2h22m'). A
     /// value of 0 means every Service or EndpointSlice change results in an immediate
     /// iptables resync.
-    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "duration")]
+    #[arg(long, default_value = "1s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub iptables_min_sync_period: Duration,
 
     /// The bit of the fwmark space to mark packets requiring SNAT with. Must be within [0, 31].
@@ -88,56 +88,4 @@ impl ProxyFlags {
 
 fn parse_cidr(s: &str) -> Result<Ipv4Cidr, String> {
     s.parse().map_err(|e: crate::cidr::CidrError| e.to_string())
-}
-
-/// A Go duration: `300ms`, `1.5s`, `2h45m`, `0`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {s:?}");
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = s;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += value * seconds;
-        rest = &rest[unit_len..];
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("1m0s"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        for bad in ["", "s", "10", "10x", "-1s", "1..2s"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -31,7 +31,8 @@ mod render_tests;
 use std::sync::Arc;
 
 pub use cleanup::{cleanup, cleanup_input};
-pub use flags::{parse_duration, ProxyFlags};
+pub use flags::ProxyFlags;
+pub use rkube_agent::duration::parse_duration;
 
 use crate::iptables::{Backend, SystemIptables};
 use crate::observe::{Health, Metrics, Observer};
