@@ -165,7 +165,8 @@ fn container_state(pod: &Value) -> &Value {
 fn a_pod_runs_isolated_with_an_ip_from_the_pod_cidr_and_leaves_nothing_behind() {
     let cluster = NodeCluster::start();
     let before = cluster.leftovers();
-    let script = "echo pid=$$; echo host=$(hostname); \
+    // `$$$$`: the kubelet turns `$$` into `$` in commands (upstream's escape for `$(VAR)`).
+    let script = "echo pid=$$$$; echo host=$(hostname); \
         echo limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); \
         echo root=$(ls / | tr '\\n' ' '); echo env=$GREETING; exec sleep 3600";
     cluster.create_pod(

@@ -6,15 +6,18 @@
 
 mod cgroups;
 mod client;
+mod downward;
 mod flags;
 pub mod init;
 mod logs;
 mod network;
 mod node;
+mod objects;
 mod pods;
 mod runtime;
 mod server;
 mod time;
+mod volumes;
 
 use std::sync::Arc;
 
@@ -70,10 +73,12 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     )
     .await?;
     let node_uid = node.metadata.uid.clone().unwrap_or_default();
-    let runtime = Arc::new(build_runtime(&flags, &node)?);
+    let mut tasks = tokio::task::JoinSet::new();
+    let (changes_tx, changes) = tokio::sync::mpsc::unbounded_channel();
+    let objects = objects::ClusterObjects::start(&client, &mut tasks, changes_tx);
+    let runtime = Arc::new(build_runtime(&flags, &node, objects)?);
     let cache = pods::PodCache::new();
 
-    let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn({
         let (client, name) = (client.clone(), identity.name.clone());
         async move {
@@ -116,7 +121,7 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     tasks.spawn({
         let (client, name) = (client.clone(), identity.name.clone());
         async move {
-            pods::run(client, name, runtime, cache).await;
+            pods::run(client, name, runtime, cache, changes).await;
             "the pod watch"
         }
     });
@@ -129,7 +134,11 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
 
 /// The node's runtime: cgroups (mounted in this mount namespace if missing), the image
 /// store, and pod addresses from the Node's podCIDR (else --pod-cidr).
-fn build_runtime(flags: &KubeletFlags, node: &Node) -> Result<runtime::Runtime, Error> {
+fn build_runtime(
+    flags: &KubeletFlags,
+    node: &Node,
+    objects: objects::ClusterObjects,
+) -> Result<runtime::Runtime, Error> {
     let hierarchy = cgroups::ensure_mounted()?;
     tracing::info!(?hierarchy, "cgroups");
     let cidr = node
@@ -162,5 +171,9 @@ fn build_runtime(flags: &KubeletFlags, node: &Node) -> Result<runtime::Runtime, 
             .map_err(|e| Error::Flags(format!("finding the rkube binary: {e}")))?,
         live_logs: Default::default(),
         bridge_ready: tokio::sync::Mutex::new(false),
+        objects,
+        allocatable: downward::NodeFacts::allocatable(
+            &node::machine::Machine::read(&flags.root_dir).allocatable(flags.max_pods),
+        ),
     })
 }

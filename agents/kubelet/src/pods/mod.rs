@@ -14,20 +14,36 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::Api;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
+
+use crate::objects::Changed;
 
 use crate::runtime::Runtime;
 
 type Workers = Arc<Mutex<HashMap<String, Arc<Notify>>>>;
 
 /// Watches this node's pods forever, waking (or starting) each pod's worker on change.
-pub async fn run(client: kube::Client, node: String, rt: Arc<Runtime>, cache: PodCache) {
+pub async fn run(
+    client: kube::Client,
+    node: String,
+    rt: Arc<Runtime>,
+    cache: PodCache,
+    mut changes: mpsc::UnboundedReceiver<Changed>,
+) {
     let api: Api<Pod> = Api::all(client.clone());
     let config = watcher::Config::default().fields(&format!("spec.nodeName={node}"));
     let stream = reflector::reflector(cache.writer, watcher(api, config)).default_backoff();
     let workers: Workers = Arc::default();
     let mut stream = std::pin::pin!(stream);
-    while let Some(event) = stream.next().await {
+    loop {
+        let event = tokio::select! {
+            event = stream.next() => event,
+            Some(changed) = changes.recv() => {
+                wake_users(&workers, &cache.reader, &changed);
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
         match event {
             Ok(watcher::Event::Apply(pod)) | Ok(watcher::Event::Delete(pod)) => {
                 wake(&workers, &pod, &rt, &client, &cache.reader);
@@ -44,6 +60,26 @@ pub async fn run(client: kube::Client, node: String, rt: Arc<Runtime>, cache: Po
             }
             Ok(_) => {}
             Err(e) => tracing::warn!("watching this node's pods: {e}"),
+        }
+    }
+}
+
+/// Wakes the workers of the pods that read a changed ConfigMap or Secret (a Service
+/// changes only what containers started later see: nothing to wake).
+fn wake_users(workers: &Workers, store: &Store<Pod>, changed: &Changed) {
+    let (namespace, name, secret) = match changed {
+        Changed::ConfigMap { namespace, name } => (namespace, name, false),
+        Changed::Secret { namespace, name } => (namespace, name, true),
+        Changed::Service => return,
+    };
+    let map = lock(workers);
+    for pod in store.state() {
+        if pod.metadata.namespace.as_ref() == Some(namespace)
+            && crate::volumes::pod_references(&pod, secret, name)
+        {
+            if let Some(notify) = pod.metadata.uid.as_ref().and_then(|u| map.get(u)) {
+                notify.notify_one();
+            }
         }
     }
 }

@@ -11,6 +11,8 @@ use crate::runtime::container::{ContainerExit, RunningContainer};
 const BACKOFF_START: Duration = Duration::from_secs(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 const BACKOFF_RESET_AFTER: Duration = Duration::from_secs(600);
+/// How soon a container whose configuration could not be built is tried again.
+const CONFIG_RETRY: Duration = Duration::from_secs(5);
 
 /// A finished run of a container.
 #[derive(Debug, Clone)]
@@ -98,6 +100,20 @@ impl ContainerSlot {
             self.backoff = BACKOFF_START;
         }
         self.schedule_retry(Instant::now());
+    }
+
+    /// The container's configuration could not be built (a missing ConfigMap key, …):
+    /// retried soon, with no back-off, as upstream retries on every sync.
+    pub fn config_failed(&mut self, message: String) {
+        self.waiting = Some(("CreateContainerConfigError".into(), message));
+        self.not_before = Some(Instant::now() + CONFIG_RETRY);
+    }
+
+    /// The pod's volumes are not set up yet: the container waits in ContainerCreating.
+    pub fn volumes_pending(&mut self, message: String) {
+        if self.running.is_none() && self.last.is_none() {
+            self.waiting = Some(("ContainerCreating".into(), message));
+        }
     }
 
     /// Records the exit of the running container (ignored if `exit` is of another one).

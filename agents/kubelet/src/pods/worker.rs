@@ -16,9 +16,11 @@ use tokio::sync::{mpsc, Notify};
 use super::probe::{self, ProbeEvent, ProbeKind};
 use super::state::ContainerSlot;
 use super::status::{self, PodView};
-use crate::runtime::container::{self, ContainerExit};
+use crate::runtime::container::{self, ContainerExit, Prepared};
+use crate::runtime::env;
 use crate::runtime::sandbox::Sandbox;
 use crate::runtime::{spec, Runtime};
+use crate::volumes::PodVolumes;
 
 /// Retry delay after a sandbox or API failure.
 const RETRY: Duration = Duration::from_secs(2);
@@ -43,6 +45,8 @@ pub struct PodWorker {
     no_auth: RegistryAuth,
     store: Store<Pod>,
     sandbox: Option<Sandbox>,
+    /// Set up once the sandbox is; None until then and after the sandbox is gone.
+    volumes: Option<PodVolumes>,
     slots: Vec<ContainerSlot>,
     /// The init containers', run one at a time, in order, each to success.
     init_slots: Vec<ContainerSlot>,
@@ -77,6 +81,7 @@ impl PodWorker {
             rt,
             store,
             sandbox: None,
+            volumes: None,
             init_slots: pod
                 .spec
                 .iter()
@@ -228,6 +233,9 @@ impl PodWorker {
                 }
             }
         }
+        if let Err(next) = self.sync_volumes(pod).await {
+            return next;
+        }
         let policy = Self::policy(pod);
         let containers = pod
             .spec
@@ -267,6 +275,7 @@ impl PodWorker {
         let phase = self.phase(&policy);
         if phase == "Succeeded" || phase == "Failed" {
             self.terminal = true;
+            self.volumes = None;
             if let Some(sandbox) = self.sandbox.take() {
                 sandbox.destroy(&self.rt).await;
             }
@@ -281,6 +290,56 @@ impl PodWorker {
             .min()
             .map(|t| t.saturating_duration_since(Instant::now()) + Duration::from_millis(10));
         Next::Wait(wake)
+    }
+
+    /// Sets up the pod's volumes or brings them up to date (a changed ConfigMap or Secret,
+    /// new labels for a downwardAPI file). Until they are first set up no container
+    /// starts; a later failure keeps what the containers already see, as upstream.
+    async fn sync_volumes(&mut self, pod: &Pod) -> Result<(), Next> {
+        self.rt.objects.ready().await;
+        let facts = self.rt.facts(self.pod_ip);
+        match PodVolumes::sync(&self.rt.pod_dir(&self.uid), pod, &self.rt.objects, &facts) {
+            Ok(volumes) => {
+                self.volumes = Some(volumes);
+                Ok(())
+            }
+            Err(e) if self.volumes.is_some() => {
+                tracing::warn!(pod = self.name, "updating the pod's volumes: {e}");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(pod = self.name, "{e}");
+                for slot in self.slots.iter_mut().chain(self.init_slots.iter_mut()) {
+                    slot.volumes_pending(e.to_string());
+                }
+                self.report(pod).await;
+                Err(Next::Wait(Some(RETRY)))
+            }
+        }
+    }
+
+    /// The container's environment, expanded command and args, and mounts; an error is
+    /// its CreateContainerConfigError message.
+    fn prepare(
+        &self,
+        pod: &Pod,
+        c: &k8s_openapi::api::core::v1::Container,
+    ) -> Result<Prepared, String> {
+        let facts = self.rt.facts(self.pod_ip);
+        let vars =
+            env::container_env(pod, c, &self.rt.objects, &facts).map_err(|e| e.to_string())?;
+        let (command, args) = env::expand_command_and_args(c, &vars);
+        let binds = match &self.volumes {
+            Some(volumes) => volumes.binds(c, &vars).map_err(|e| e.to_string())?,
+            None => Vec::new(),
+        };
+        Ok(Prepared {
+            run: 0,
+            env: vars,
+            command: command.unwrap_or_default(),
+            args: args.unwrap_or_default(),
+            binds,
+        })
     }
 
     /// Starts one container (init or app, by index) and records the outcome in its slot.
@@ -298,20 +357,36 @@ impl PodWorker {
         if auth.is_none() {
             *auth = Some(pull_secrets(&self.secrets, pod).await);
         }
+        let prepared = self.prepare(pod, c);
         let auth = auth.as_ref().unwrap_or(&self.no_auth);
         let slot = if init {
             &mut self.init_slots[index]
         } else {
             &mut self.slots[index]
         };
+        let prepared = match prepared {
+            Ok(prepared) => Prepared {
+                run: slot.starts,
+                ..prepared
+            },
+            Err(message) => {
+                tracing::warn!(
+                    pod = self.name,
+                    container = c.name,
+                    "CreateContainerConfigError: {message}"
+                );
+                slot.config_failed(message);
+                return;
+            }
+        };
         match container::start(
             &self.rt,
             pod,
             c,
             sandbox,
-            slot.starts,
             auth,
             self.exits_tx.clone(),
+            &prepared,
         )
         .await
         {
@@ -402,6 +477,7 @@ impl PodWorker {
             }
             self.wait_for_exits(Instant::now() + KILL_WAIT).await;
         }
+        self.volumes = None;
         if let Some(sandbox) = self.sandbox.take() {
             sandbox.destroy(&self.rt).await;
         }

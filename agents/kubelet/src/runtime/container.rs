@@ -34,6 +34,18 @@ pub struct ContainerExit {
     pub oom_killed: bool,
 }
 
+/// What the kubelet resolved for a container before starting it: its environment, its
+/// `$(VAR)`-expanded command and args, and its volume mounts.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    /// The run number (the log file's name).
+    pub run: u32,
+    pub env: Vec<(String, String)>,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub binds: Vec<crate::init::Bind>,
+}
+
 /// Why a container could not be started: the reason its status shows while it waits.
 #[derive(Debug)]
 pub struct StartError {
@@ -98,10 +110,11 @@ pub async fn start(
     pod: &Pod,
     c: &Container,
     sandbox: &Sandbox,
-    restart: u32,
     auth: &rkube_images::RegistryAuth,
     exits: mpsc::Sender<ContainerExit>,
+    prepared: &Prepared,
 ) -> Result<RunningContainer, StartError> {
+    let restart = prepared.run;
     let image = ensure_image(rt, c, auth).await?;
     let layers = rt.images.layer_dirs(&image).map_err(RuntimeError::from)?;
     let run = ImageRun {
@@ -136,18 +149,6 @@ pub async fn start(
         .create(&cgroup, &spec::container_limits(c, sandbox.qos))
         .map_err(RuntimeError::from)?;
 
-    let field = |path: &str| -> Option<String> {
-        Some(match path {
-            "metadata.name" => name.to_string(),
-            "metadata.namespace" => namespace.to_string(),
-            "metadata.uid" => uid.to_string(),
-            "spec.nodeName" => pod.spec.as_ref()?.node_name.clone()?,
-            "spec.serviceAccountName" => pod.spec.as_ref()?.service_account_name.clone()?,
-            "status.podIP" => sandbox.ip?.to_string(),
-            "status.hostIP" => rt.node_ip?.to_string(),
-            _ => return None,
-        })
-    };
     let (uid_n, gid_n) = spec::user(pod, c, &run);
     let config = ContainerConfig {
         namespaces: sandbox.namespaces(),
@@ -155,12 +156,16 @@ pub async fn start(
         upper_dir: dir.join("upper"),
         work_dir: dir.join("work"),
         rootfs: dir.join("rootfs"),
-        binds: sandbox.binds(),
+        binds: sandbox
+            .binds()
+            .into_iter()
+            .chain(prepared.binds.iter().cloned())
+            .collect(),
         cgroup_procs: rt.cgroups.procs_files(&cgroup),
         cgroup_views: rt.cgroups.views(&cgroup),
         hostname: None,
-        args: spec::command_line(c, &run),
-        env: spec::environment(c, &run, &sandbox.hostname, &field),
+        args: spec::command_line(&prepared.command, &prepared.args, &run),
+        env: spec::environment(&prepared.env, &run, &sandbox.hostname),
         working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
         uid: uid_n,
         gid: gid_n,

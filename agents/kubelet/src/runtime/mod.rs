@@ -2,6 +2,7 @@
 //! (overlayfs rootfs, cgroups, the helper processes), on this node.
 
 pub mod container;
+pub mod env;
 pub mod sandbox;
 pub mod spec;
 
@@ -50,12 +51,25 @@ pub struct Runtime {
     pub live_logs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Whether bridge `cni0` is set up (sandboxes start concurrently; one sets it up).
     pub bridge_ready: tokio::sync::Mutex<bool>,
+    /// The ConfigMaps, Secrets and Services pods read.
+    pub objects: crate::objects::ClusterObjects,
+    /// The node's allocatable resources (the downward API's default limits).
+    pub allocatable: crate::downward::NodeFacts,
 }
 
 impl Runtime {
     /// `<root-dir>/pods/<uid>`: everything the kubelet keeps for one pod.
     pub fn pod_dir(&self, uid: &str) -> PathBuf {
         self.root_dir.join("pods").join(uid)
+    }
+
+    /// What the downward API needs from the node, for a pod with this IP.
+    pub fn facts(&self, pod_ip: Option<IpAddr>) -> crate::downward::NodeFacts {
+        crate::downward::NodeFacts {
+            pod_ips: pod_ip.into_iter().collect(),
+            host_ips: self.node_ip.into_iter().collect(),
+            ..self.allocatable.clone()
+        }
     }
 
     /// Whether the container writing `log` is still running.

@@ -229,6 +229,8 @@ impl Sandbox {
         if let Err(e) = rt.cgroups.remove(&self.cgroup) {
             tracing::warn!(pod = self.uid, "removing the pod's cgroup: {e}");
         }
+        // tmpfs volumes first, so removing the directory removes only what is ours.
+        crate::volumes::host::unmount_below(&self.dir);
         if let Err(e) = std::fs::remove_dir_all(&self.dir) {
             tracing::warn!(pod = self.uid, "removing {}: {e}", self.dir.display());
         }
@@ -263,6 +265,7 @@ async fn clear_leftovers(rt: &Runtime, uid: &str, cgroup: &str) {
     if let Err(e) = rt.cgroups.remove_tree(cgroup) {
         tracing::warn!(pod = uid, "removing the pod's old cgroups: {e}");
     }
+    crate::volumes::host::unmount_below(&rt.pod_dir(uid));
     let dir = rt.pod_dir(uid).join("containers");
     let _ = std::fs::remove_dir_all(dir);
 }

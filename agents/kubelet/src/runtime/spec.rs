@@ -174,30 +174,20 @@ pub fn parse_quantity(text: &str) -> Option<f64> {
 }
 
 /// argv: the container's command (else the image's entrypoint) followed by the
-/// container's args (else, when the command was not overridden, the image's cmd).
-pub fn command_line(c: &Container, image: &ImageRun) -> Vec<String> {
-    let command = c.command.clone().unwrap_or_default();
-    let args = c.args.clone().unwrap_or_default();
+/// container's args (else, when the command was not overridden, the image's cmd). Both
+/// come already `$(VAR)`-expanded.
+pub fn command_line(command: &[String], args: &[String], image: &ImageRun) -> Vec<String> {
     if command.is_empty() {
-        let args = if args.is_empty() {
-            image.cmd.clone()
-        } else {
-            args
-        };
-        image.entrypoint.iter().cloned().chain(args).collect()
+        let args = if args.is_empty() { &image.cmd } else { args };
+        image.entrypoint.iter().chain(args).cloned().collect()
     } else {
-        command.into_iter().chain(args).collect()
+        command.iter().chain(args).cloned().collect()
     }
 }
 
 /// The environment: the image's, PATH if it has none, HOSTNAME, then the container's
-/// (later entries win, as in a shell).
-pub fn environment(
-    c: &Container,
-    image: &ImageRun,
-    hostname: &str,
-    field: &dyn Fn(&str) -> Option<String>,
-) -> Vec<String> {
+/// resolved variables (later entries win, as in a shell).
+pub fn environment(vars: &[(String, String)], image: &ImageRun, hostname: &str) -> Vec<String> {
     let mut env: Vec<(String, String)> = Vec::new();
     let mut set = |name: &str, value: String| {
         env.retain(|(n, _)| n != name);
@@ -211,15 +201,8 @@ pub fn environment(
         set("PATH", DEFAULT_PATH.to_string());
     }
     set("HOSTNAME", hostname.to_string());
-    for var in c.env.iter().flatten() {
-        let value = match (&var.value, &var.value_from) {
-            (Some(v), _) => Some(v.clone()),
-            (None, Some(from)) => from.field_ref.as_ref().and_then(|f| field(&f.field_path)),
-            (None, None) => Some(String::new()),
-        };
-        if let Some(value) = value {
-            set(&var.name, value);
-        }
+    for (name, value) in vars {
+        set(name, value.clone());
     }
     env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
 }
@@ -319,17 +302,15 @@ mod tests {
             user: "1000:1001".into(),
         };
         let p = pod(json!([{"name": "a"}]));
-        let c: Container = serde_json::from_value(json!({"name": "a", "args": ["x"],
-            "env": [{"name": "B", "value": "pod"}, {"name": "ME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]})).unwrap();
-        assert_eq!(command_line(&c, &image), ["/entry", "x"]);
-        let bare: Container = serde_json::from_value(json!({"name": "a"})).unwrap();
-        assert_eq!(command_line(&bare, &image), ["/entry", "default"]);
-        let cmd: Container =
-            serde_json::from_value(json!({"name": "a", "command": ["sh"]})).unwrap();
-        assert_eq!(command_line(&cmd, &image), ["sh"]);
-        let env = environment(&c, &image, "p", &|f| {
-            (f == "metadata.name").then(|| "p".to_string())
-        });
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(command_line(&[], &strings(&["x"]), &image), ["/entry", "x"]);
+        assert_eq!(command_line(&[], &[], &image), ["/entry", "default"]);
+        assert_eq!(command_line(&strings(&["sh"]), &[], &image), ["sh"]);
+        let vars = vec![
+            ("B".to_string(), "pod".to_string()),
+            ("ME".to_string(), "p".to_string()),
+        ];
+        let env = environment(&vars, &image, "p");
         assert_eq!(
             env,
             [
@@ -340,6 +321,7 @@ mod tests {
                 "ME=p"
             ]
         );
+        let bare: Container = serde_json::from_value(json!({"name": "a"})).unwrap();
         assert_eq!(user(&p, &bare, &image), (1000, 1001));
         let root: Container =
             serde_json::from_value(json!({"name": "a", "securityContext": {"runAsUser": 0}}))
