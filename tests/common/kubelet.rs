@@ -146,6 +146,11 @@ static CLUSTERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize
 
 impl NodeCluster {
     pub fn start() -> NodeCluster {
+        Self::start_with(&[])
+    }
+
+    /// Like [`NodeCluster::start`], with more kubelet flags.
+    pub fn start_with(extra_args: &[&str]) -> NodeCluster {
         let topology = super::netns::Topology::new(1);
         let apiserver =
             Apiserver::start_in(&topology.underlay, super::netns::Topology::CONTROL_PLANE_IP);
@@ -170,18 +175,21 @@ impl NodeCluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let node = &topology.nodes[0];
+        let node_ip = node.ip.to_string();
+        let mut args = vec![
+            "--node-ip",
+            &node_ip,
+            "--pod-cidr",
+            "10.244.1.0/24",
+            "--cgroup-root",
+            &cgroup_root,
+        ];
+        args.extend_from_slice(extra_args);
         let mut kubelet = Kubelet::start_in_dir(
             node.netns.cmd(env!("CARGO_BIN_EXE_rkube")),
             &apiserver,
             NODE_NAME,
-            &[
-                "--node-ip",
-                &node.ip.to_string(),
-                "--pod-cidr",
-                "10.244.1.0/24",
-                "--cgroup-root",
-                &cgroup_root,
-            ],
+            &args,
             dir,
         );
         kubelet.image_dir = Some(image_dir);

@@ -74,10 +74,14 @@ pub struct KubeletFlags {
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
     pub enable_debugging_handlers: bool,
 
-    /// Path to the directory containing static pod files to run. Not implemented yet:
-    /// refused when given.
+    /// Path to the directory containing static pod files to run (YAML or JSON, files
+    /// starting with a dot ignored); each runs here and is mirrored into the API.
     #[arg(long, value_name = "string")]
     pub pod_manifest_path: Option<PathBuf>,
+
+    /// Duration between checking the static pod files for new data.
+    #[arg(long, default_value = "20s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
+    pub file_check_frequency: std::time::Duration,
 
     /// Comma-separated list of DNS server IP addresses for the pods' /etc/resolv.conf.
     #[arg(long, value_delimiter = ',', value_name = "strings")]
@@ -125,11 +129,6 @@ impl KubeletFlags {
                 "--cgroup-driver={:?}: only \"cgroupfs\" is supported",
                 self.cgroup_driver
             )));
-        }
-        if self.pod_manifest_path.is_some() {
-            return Err(Error::Flags(
-                "--pod-manifest-path: static pods are not implemented yet".into(),
-            ));
         }
         if let Some(cidr) = &self.pod_cidr {
             crate::network::ipam::Cidr::parse(cidr)

@@ -16,6 +16,7 @@ mod objects;
 mod pods;
 mod runtime;
 mod server;
+mod static_pods;
 mod time;
 mod volumes;
 
@@ -79,6 +80,38 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     let runtime = Arc::new(build_runtime(&flags, &node, objects)?);
     let cache = pods::PodCache::new();
 
+    let statics = flags.pod_manifest_path.clone().map(|dir| {
+        let pods = static_pods::StaticPods::default();
+        let (changed_tx, changed) = tokio::sync::mpsc::unbounded_channel();
+        let mirrors = Arc::new(tokio::sync::Notify::new());
+        let every = flags.file_check_frequency;
+        let watch = static_pods::watch_manifests(
+            dir,
+            identity.name.clone(),
+            every,
+            pods.clone(),
+            changed_tx,
+        );
+        tasks.spawn(async move {
+            watch.await;
+            "the static pod manifest loop"
+        });
+        let node_ref = static_pods::NodeRef {
+            name: identity.name.clone(),
+            uid: node_uid.clone(),
+        };
+        let (client, store, wake) = (client.clone(), cache.reader.clone(), mirrors.clone());
+        let keep = static_pods::keep_mirrors(client, node_ref, pods.clone(), store, every, wake);
+        tasks.spawn(async move {
+            keep.await;
+            "the mirror pod loop"
+        });
+        pods::StaticSource {
+            pods,
+            changed,
+            mirrors,
+        }
+    });
     tasks.spawn({
         let (client, name) = (client.clone(), identity.name.clone());
         async move {
@@ -121,7 +154,7 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     tasks.spawn({
         let (client, name) = (client.clone(), identity.name.clone());
         async move {
-            pods::run(client, name, runtime, cache, changes).await;
+            pods::run(client, name, runtime, cache, changes, statics).await;
             "the pod watch"
         }
     });

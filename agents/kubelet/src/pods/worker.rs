@@ -20,6 +20,7 @@ use crate::runtime::container::{self, ContainerExit, Prepared};
 use crate::runtime::env;
 use crate::runtime::sandbox::Sandbox;
 use crate::runtime::{spec, Runtime};
+use crate::static_pods::{self, StaticPods};
 use crate::volumes::PodVolumes;
 
 /// Retry delay after a sandbox or API failure.
@@ -60,10 +61,22 @@ pub struct PodWorker {
     /// Succeeded or Failed: its processes are gone and stay gone.
     terminal: bool,
     last_status: Option<Value>,
+    /// Set for a static pod: its manifest's pod, read from here rather than the API.
+    statics: Option<StaticPods>,
+    /// The pod as last seen, for the grace period of a static pod whose manifest went.
+    last_seen: Option<Arc<Pod>>,
+    /// The mirror pod the status was last reported to (static pods).
+    mirror_uid: Option<String>,
 }
 
 impl PodWorker {
-    pub fn new(pod: &Pod, rt: Arc<Runtime>, client: kube::Client, store: Store<Pod>) -> PodWorker {
+    pub fn new(
+        pod: &Pod,
+        rt: Arc<Runtime>,
+        client: kube::Client,
+        store: Store<Pod>,
+        statics: Option<StaticPods>,
+    ) -> PodWorker {
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
         let (exits_tx, exits_rx) = mpsc::channel(16);
         let (probes_tx, probes_rx) = mpsc::channel(16);
@@ -106,11 +119,17 @@ impl PodWorker {
             qos: spec::qos_class(pod).as_str(),
             terminal,
             last_status: None,
+            statics,
+            last_seen: None,
+            mirror_uid: None,
         }
     }
 
     /// The pod as the cache has it now, if it is still this pod.
     fn current(&self) -> Option<Arc<Pod>> {
+        if let Some(statics) = &self.statics {
+            return static_pods::read(statics).get(&self.uid).cloned();
+        }
         let key = ObjectRef::new(&self.name).within(&self.namespace);
         self.store
             .get(&key)
@@ -121,10 +140,20 @@ impl PodWorker {
         loop {
             let next = match self.current() {
                 None => {
-                    self.terminate(0, None).await;
+                    // An API pod is gone once deleted for good; a static pod's manifest
+                    // went, and it stops within its grace period.
+                    let last = self.last_seen.take().filter(|_| self.statics.is_some());
+                    let grace = last
+                        .as_ref()
+                        .and_then(|p| p.spec.as_ref()?.termination_grace_period_seconds)
+                        .map_or(0, |g| g.max(0));
+                    self.terminate(grace, last.as_deref()).await;
                     Next::Done
                 }
-                Some(pod) => self.sync(&pod).await,
+                Some(pod) => {
+                    self.last_seen = Some(pod.clone());
+                    self.sync(&pod).await
+                }
             };
             let timeout = match next {
                 Next::Done => return,
@@ -296,7 +325,10 @@ impl PodWorker {
     /// new labels for a downwardAPI file). Until they are first set up no container
     /// starts; a later failure keeps what the containers already see, as upstream.
     async fn sync_volumes(&mut self, pod: &Pod) -> Result<(), Next> {
-        self.rt.objects.ready().await;
+        // Static pods run without the apiserver (they refer to no API objects).
+        if self.statics.is_none() {
+            self.rt.objects.ready().await;
+        }
         let facts = self.rt.facts(self.pod_ip);
         match PodVolumes::sync(&self.rt.pod_dir(&self.uid), pod, &self.rt.objects, &facts) {
             Ok(volumes) => {
@@ -537,8 +569,24 @@ impl PodWorker {
         }
     }
 
-    /// Patches the status when it changed since the last report.
+    /// Patches the status when it changed since the last report (a static pod's goes to
+    /// its mirror pod, once there is one).
     async fn report(&mut self, pod: &Pod) {
+        if self.statics.is_some() {
+            let key = ObjectRef::new(&self.name).within(&self.namespace);
+            let mirror_uid = self
+                .store
+                .get(&key)
+                .filter(|m| static_pods::is_mirror(m))
+                .and_then(|m| m.metadata.uid.clone());
+            if mirror_uid.is_none() {
+                return;
+            }
+            if mirror_uid != self.mirror_uid {
+                self.mirror_uid = mirror_uid;
+                self.last_status = None;
+            }
+        }
         let policy = Self::policy(pod);
         let images = pod
             .spec
