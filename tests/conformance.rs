@@ -141,14 +141,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("pods/runtimeclass-admission", "no RuntimeClass admission: a pod naming a missing RuntimeClass is created"),
     ("services/kubernetes-endpoints", "default/kubernetes has no Endpoints or EndpointSlice"),
     ("validation/strict-patch", "an unknown field in a Strict merge patch: 422 with the patched object instead of 400 strict decoding error"),
-    ("proxy/node", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
-    ("proxy/legacy-node", "the /api/v1/proxy/nodes/{name}/... alias is not served: 404"),
-    ("kubelet/pods", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
-    ("kubelet/stats", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
-    ("kubelet/spec", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
-    ("kubelet/runningpods", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
-    ("kubelet/metrics", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
-    ("kubelet/logs", "nodes/{name}/proxy is not served: 503 ServiceUnavailable"),
 ];
 
 fn run_harness(cluster: &Cluster, out: &Path, extra: &[&str]) -> (bool, String) {

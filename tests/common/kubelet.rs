@@ -286,7 +286,7 @@ impl NodeCluster {
     /// pod cgroups, veths, IP allocations, child processes, pod directories.
     pub fn leftovers(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for controller in ["cpu", "memory", "pids"] {
+        for controller in ["cpu", "memory", "pids", "cpuacct"] {
             for tier in ["", "burstable/", "besteffort/"] {
                 let dir = format!(
                     "/sys/fs/cgroup/{controller}/{}/kubepods/{tier}",
@@ -344,7 +344,7 @@ impl Drop for NodeCluster {
 /// Whatever a kubelet left under `--cgroup-root` (a failed test): processes first, then
 /// the cgroups.
 pub fn remove_cgroup_tree(cgroup_root: &str) {
-    for controller in ["cpu", "memory", "pids"] {
+    for controller in ["cpu", "memory", "pids", "cpuacct"] {
         let root = format!("/sys/fs/cgroup/{controller}/{cgroup_root}");
         let _ = Command::new("sh")
             .args(["-c", &format!("for f in $(find {root} -name cgroup.procs 2>/dev/null); do for p in $(cat $f); do kill -9 $p; done; done; sleep 0.2; find {root} -depth -type d -exec rmdir {{}} + 2>/dev/null")])

@@ -74,6 +74,11 @@ pub struct KubeletFlags {
     #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_name = "bool")]
     pub enable_debugging_handlers: bool,
 
+    /// The node's log directory, served read-only under the kubelet's `/logs/` (with
+    /// debugging handlers). rkube's: upstream always serves /var/log.
+    #[arg(long, default_value = "/var/log", value_name = "string")]
+    pub node_logs_dir: PathBuf,
+
     /// Path to the directory containing static pod files to run (YAML or JSON, files
     /// starting with a dot ignored); each runs here and is mirrored into the API.
     #[arg(long, value_name = "string")]

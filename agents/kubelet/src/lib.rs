@@ -10,6 +10,7 @@ mod downward;
 mod flags;
 pub mod init;
 mod logs;
+mod metrics;
 mod network;
 mod node;
 mod objects;
@@ -135,11 +136,16 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     if flags.read_only_port != 0 {
         ports.push((flags.read_only_port, false));
     }
+    let cpu_rates = server::KubeletServer::cpu_rates();
     for (port, debugging_handlers) in ports {
         let server = server::KubeletServer {
+            node_name: identity.name.clone(),
             pods: cache.reader.clone(),
             rt: runtime.clone(),
             debugging_handlers,
+            read_only: port != flags.port,
+            node_logs_dir: flags.node_logs_dir.clone(),
+            cpu_rates: cpu_rates.clone(),
         };
         let listener = tokio::net::TcpListener::bind((address, port))
             .await
@@ -203,6 +209,7 @@ fn build_runtime(
         exe: std::env::current_exe()
             .map_err(|e| Error::Flags(format!("finding the rkube binary: {e}")))?,
         live_logs: Default::default(),
+        metrics: Default::default(),
         bridge_ready: tokio::sync::Mutex::new(false),
         objects,
         allocatable: downward::NodeFacts::allocatable(

@@ -193,6 +193,20 @@ async fn resource(
     rr: ResourceRequest,
     accept: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
+    // A proxied request's query, Accept and body belong to the server behind the proxy.
+    if rr.subresource.as_deref() == Some("proxy") && rr.name.is_some() {
+        let (parts, body) = req.into_parts();
+        return crate::proxy::serve(
+            &server.registry,
+            &rr,
+            &parts.method,
+            &parts.headers,
+            parts.uri.path(),
+            parts.uri.query(),
+            body,
+        )
+        .await;
+    }
     let query = Query::parse(req.uri().query())?;
     let raw_query = req.uri().query().map(str::to_string);
     let neg = codec::negotiate(accept)?;
@@ -292,7 +306,7 @@ async fn resource(
             let (obj, _) = registry.get_value(r, ns, name).await?;
             crate::podlog::pod_log(registry, &obj, name, raw_query.as_deref()).await
         }
-        (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward" | "proxy"))) => {
+        (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward"))) => {
             let (obj, _) = registry.get_value(r, ns, name).await?;
             Err(crate::scale::node_side(r, &obj, name, sub))
         }

@@ -9,6 +9,7 @@ pub mod flags;
 mod handler;
 mod patch;
 mod podlog;
+mod proxy;
 pub mod query;
 pub mod registry;
 mod respond;

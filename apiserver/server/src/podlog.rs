@@ -13,6 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use rkube_api::status::{ApiError, Qualified};
 use serde_json::Value;
 
+use crate::proxy::kubelet_address;
 use crate::registry::Registry;
 use crate::respond::{self, Body};
 
@@ -72,19 +73,6 @@ fn container<'a>(pod: &'a Value, name: &str, query: Option<&'a str>) -> Result<S
             }
         }
     }
-}
-
-/// Where the node's kubelet listens: InternalIP (else any address) and its port.
-fn kubelet_address(node: &Value) -> Option<(String, u64)> {
-    let addresses = node["status"]["addresses"].as_array()?;
-    let ip = addresses
-        .iter()
-        .find(|a| a["type"] == "InternalIP")
-        .or_else(|| addresses.first())?["address"]
-        .as_str()?
-        .to_string();
-    let port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"].as_u64()?;
-    Some((ip, port))
 }
 
 pub async fn pod_log(
@@ -198,13 +186,5 @@ mod tests {
             e.message,
             "a container name must be specified for pod p, choose one of: [a b]"
         );
-    }
-
-    #[test]
-    fn finds_the_kubelet() {
-        let node = json!({"status": {"addresses": [{"type": "Hostname", "address": "n"}, {"type": "InternalIP", "address": "10.0.0.3"}],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}}}});
-        assert_eq!(kubelet_address(&node), Some(("10.0.0.3".into(), 10250)));
-        assert_eq!(kubelet_address(&json!({})), None);
     }
 }

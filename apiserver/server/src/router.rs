@@ -43,6 +43,23 @@ pub struct ResourceRequest {
     pub rest: Vec<String>,
     /// Legacy `/api/v1/watch/...` prefix.
     pub legacy_watch: bool,
+    /// The documents' `/api/v1/proxy/...` form of a proxy request (rkube keeps it as an
+    /// alias; upstream removed it in 1.10).
+    pub legacy_proxy: bool,
+}
+
+impl ResourceRequest {
+    /// How many path segments come before what a proxy request forwards:
+    /// `/api/v1/namespaces/{ns}/pods/{name}/proxy/` or `/api/v1/proxy/nodes/{name}/`.
+    pub fn proxied_path_offset(&self) -> usize {
+        let prefix = if self.resource.group.is_empty() { 2 } else { 3 };
+        let namespace = if self.namespace.is_some() { 2 } else { 0 };
+        if self.legacy_proxy {
+            prefix + 1 + namespace + 2
+        } else {
+            prefix + namespace + 3
+        }
+    }
 }
 
 /// Split a raw path into decoded segments. Empty segments, `.` and `..`, and encoded
@@ -91,6 +108,7 @@ pub fn route(path: &str) -> Result<Route, ApiError> {
             group: String::new(),
             version: "v1".into(),
         }),
+        ["api", "v1", "proxy", rest @ ..] => legacy_proxy_route(rest),
         ["api", "v1", rest @ ..] => resource_route("", "v1", rest),
         ["api", _] | ["api", _, ..] => Err(ApiError::path_not_found()),
         ["apis", group] => Ok(Route::ApiGroup {
@@ -144,6 +162,29 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Result<Route, Ap
         subresource,
         rest,
         legacy_watch,
+        legacy_proxy: false,
+    }))
+}
+
+/// `/api/v1/proxy/nodes/{name}/…` and `/api/v1/proxy/namespaces/{ns}/{pods|services}/{name}/…`
+/// address what `…/{name}/proxy/…` does.
+fn legacy_proxy_route(rest: &[&str]) -> Result<Route, ApiError> {
+    let (plural, namespace, name, tail) = match rest {
+        ["nodes", name, tail @ ..] => ("nodes", None, *name, tail),
+        ["namespaces", ns, plural @ ("pods" | "services"), name, tail @ ..] => {
+            (*plural, Some(ns.to_string()), *name, tail)
+        }
+        _ => return Err(ApiError::path_not_found()),
+    };
+    let resource = resources::find("", "v1", plural).ok_or_else(ApiError::path_not_found)?;
+    Ok(Route::Resource(ResourceRequest {
+        resource,
+        namespace,
+        name: Some(name.to_string()),
+        subresource: Some("proxy".into()),
+        rest: tail.iter().map(|s| s.to_string()).collect(),
+        legacy_watch: false,
+        legacy_proxy: true,
     }))
 }
 
@@ -187,6 +228,42 @@ mod tests {
         assert!(r.legacy_watch);
         let r = res("/api/v1/namespaces/default/pods/p/proxy/a/b");
         assert_eq!(r.rest, vec!["a", "b"]);
+        assert_eq!(r.proxied_path_offset(), 7);
+        let r = res("/api/v1/nodes/n:10250/proxy");
+        assert_eq!(
+            (r.name.as_deref(), r.proxied_path_offset()),
+            (Some("n:10250"), 5)
+        );
+    }
+
+    #[test]
+    fn legacy_proxy_paths_are_aliases() {
+        let r = res("/api/v1/proxy/nodes/n1/stats/summary");
+        assert_eq!(
+            (
+                r.resource.plural,
+                r.name.as_deref(),
+                r.subresource.as_deref()
+            ),
+            ("nodes", Some("n1"), Some("proxy"))
+        );
+        assert_eq!(
+            (r.rest.clone(), r.proxied_path_offset()),
+            (vec!["stats".to_string(), "summary".to_string()], 5)
+        );
+        let r = res("/api/v1/proxy/namespaces/ns/services/http:front:web/echo");
+        assert_eq!(
+            (r.resource.plural, r.namespace.as_deref(), r.name.as_deref()),
+            ("services", Some("ns"), Some("http:front:web"))
+        );
+        assert_eq!(r.proxied_path_offset(), 7);
+        for p in [
+            "/api/v1/proxy",
+            "/api/v1/proxy/namespaces/ns/configmaps/c",
+            "/api/v1/proxy/nodes",
+        ] {
+            assert!(route(p).is_err(), "{p}");
+        }
     }
 
     #[test]

@@ -158,11 +158,11 @@ fn node_of(pod: &Value) -> &str {
         .unwrap_or("")
 }
 
-/// exec, attach, portforward and proxy reach a node, pod or service; the object exists
-/// (the caller looked it up). A pod with no node gets upstream's 400; the streaming
-/// and proxy connections themselves come with the kubelet and proxy issues.
+/// exec, attach and portforward reach a pod's node; the object exists (the caller looked
+/// it up). A pod with no node gets upstream's 400; the streaming connections themselves
+/// come with their own issue.
 pub fn node_side(r: &Resource, obj: &Value, name: &str, subresource: &str) -> ApiError {
-    if r.kind == "Pod" && subresource != "proxy" && node_of(obj).is_empty() {
+    if r.kind == "Pod" && node_of(obj).is_empty() {
         return ApiError::bad_request(format!("pod {name} does not have a host assigned"));
     }
     ApiError::service_unavailable(format!(

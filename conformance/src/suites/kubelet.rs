@@ -45,35 +45,85 @@ async fn get_text(cx: &Ctx, path: &str) -> anyhow::Result<String> {
     Ok(r.text())
 }
 
+fn u64_at(v: &Value, pointer: &str) -> Option<u64> {
+    v.pointer(pointer).and_then(Value::as_u64)
+}
+
 async fn pods(cx: Ctx) -> anyhow::Result<()> {
     let list = get_json(&cx, "pods").await?;
     ensure!(
-        list["kind"] == "PodList",
+        list["kind"] == "PodList" && list["items"].is_array(),
         "/pods is a PodList: {}",
-        list["kind"]
+        crate::client::excerpt(&list.to_string())
     );
+    let node = cx.node.as_deref().unwrap_or("");
+    for pod in list["items"].as_array().into_iter().flatten() {
+        ensure!(
+            pod["metadata"]["name"].is_string() && pod["spec"]["nodeName"] == node,
+            "each pod of /pods is bound to {node}: {}",
+            crate::client::excerpt(&pod.to_string())
+        );
+    }
     Ok(())
 }
 
 async fn stats(cx: Ctx) -> anyhow::Result<()> {
     let s = get_json(&cx, "stats/summary").await?;
+    let node = &s["node"];
     ensure!(
-        s["node"]["nodeName"] == cx.node.as_deref().unwrap_or(""),
-        "the summary names the node"
+        node["nodeName"] == cx.node.as_deref().unwrap_or(""),
+        "the summary names the node: {}",
+        node["nodeName"]
     );
+    for field in [
+        "/cpu/usageCoreNanoSeconds",
+        "/memory/workingSetBytes",
+        "/memory/usageBytes",
+        "/fs/capacityBytes",
+        "/fs/availableBytes",
+    ] {
+        ensure!(
+            u64_at(node, field).is_some_and(|n| n > 0),
+            "node{field} is a positive number: {}",
+            crate::client::excerpt(&node.to_string())
+        );
+    }
     ensure!(
-        s["node"]["cpu"].is_object() && s["node"]["memory"].is_object(),
-        "node cpu and memory: {}",
-        s["node"]
+        node["startTime"].is_string() && node["cpu"]["time"].is_string(),
+        "node startTime and cpu.time: {}",
+        crate::client::excerpt(&node.to_string())
     );
+    let pods = s["pods"].as_array().context("pods is a list")?;
+    for pod in pods {
+        let r = &pod["podRef"];
+        ensure!(
+            r["name"].is_string() && r["namespace"].is_string() && r["uid"].is_string(),
+            "each pod names itself in podRef: {}",
+            crate::client::excerpt(&pod.to_string())
+        );
+        for c in pod["containers"].as_array().into_iter().flatten() {
+            ensure!(
+                c["name"].is_string() && c["cpu"].is_object() && c["memory"].is_object(),
+                "each container has a name, cpu and memory: {}",
+                crate::client::excerpt(&c.to_string())
+            );
+        }
+    }
     Ok(())
 }
 
 async fn spec(cx: Ctx) -> anyhow::Result<()> {
     let s = get_json(&cx, "spec/").await?;
     ensure!(
-        s["num_cores"].as_u64().is_some_and(|n| n > 0),
-        "/spec/ reports cores: {s}"
+        u64_at(&s, "/num_cores").is_some_and(|n| n > 0)
+            && u64_at(&s, "/memory_capacity").is_some_and(|n| n > 0),
+        "/spec/ reports cores and memory: {}",
+        crate::client::excerpt(&s.to_string())
+    );
+    ensure!(
+        s["machine_id"].is_string() && s["filesystems"].is_array(),
+        "/spec/ names the machine and its filesystems: {}",
+        crate::client::excerpt(&s.to_string())
     );
     Ok(())
 }
@@ -81,24 +131,65 @@ async fn spec(cx: Ctx) -> anyhow::Result<()> {
 async fn runningpods(cx: Ctx) -> anyhow::Result<()> {
     let list = get_json(&cx, "runningpods/").await?;
     ensure!(
-        list["kind"] == "PodList",
+        list["kind"] == "PodList" && list["items"].is_array(),
         "/runningpods/ is a PodList: {}",
-        list["kind"]
+        crate::client::excerpt(&list.to_string())
     );
+    for pod in list["items"].as_array().into_iter().flatten() {
+        ensure!(
+            pod["metadata"]["name"].is_string()
+                && pod["metadata"]["uid"].is_string()
+                && pod["spec"]["containers"].is_array(),
+            "each running pod has a name, uid and containers: {}",
+            crate::client::excerpt(&pod.to_string())
+        );
+    }
     Ok(())
+}
+
+/// The value of an unlabelled sample `name` in Prometheus text.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()
+    })
 }
 
 async fn metrics(cx: Ctx) -> anyhow::Result<()> {
     let text = get_text(&cx, "metrics").await?;
+    for family in [
+        "# TYPE kubelet_running_pods gauge",
+        "# TYPE kubelet_running_containers gauge",
+    ] {
+        ensure!(
+            text.lines().any(|l| l == family),
+            "Prometheus text with {family:?}"
+        );
+    }
     ensure!(
-        text.contains("# HELP") && text.contains("kubelet_"),
-        "Prometheus text with kubelet_ series"
+        sample(&text, "kubelet_running_pods").is_some_and(|n| n >= 0.0),
+        "a kubelet_running_pods sample"
     );
     Ok(())
 }
 
 async fn logs(cx: Ctx) -> anyhow::Result<()> {
-    get_text(&cx, "logs/").await?;
+    let p = node_path(&cx, "logs/")?;
+    let r = cx.api.get(&p).accept("*/*").send().await?;
+    ensure!(
+        r.status == 200
+            && r.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html"))
+            && r.text().contains("<pre>"),
+        "GET {p}: an HTML listing of the node's log directory, got {} {:?} {}",
+        r.status,
+        r.header("content-type"),
+        crate::client::excerpt(&r.text())
+    );
     Ok(())
 }
 

@@ -4,12 +4,14 @@
 //! so the same code runs against a temporary directory in tests.
 
 mod mounts;
+mod usage;
 mod v1;
 mod v2;
 
 use std::path::{Path, PathBuf};
 
 pub use mounts::ensure_mounted;
+pub use usage::{CgroupUsage, MemoryUsage};
 
 #[derive(Debug, thiserror::Error)]
 #[error("cgroup {path}: {source}")]
@@ -262,7 +264,7 @@ mod tests {
         assert_eq!(read(&format!("cpu/{pod}/cpu.cfs_period_us")), "100000");
         assert_eq!(read(&format!("cpu/{pod}/cpu.cfs_quota_us")), "50000");
         assert_eq!(read(&format!("pids/{pod}/pids.max")), "100");
-        assert_eq!(cgroups.procs_files("kubepods/burstable/pod1").len(), 3);
+        assert_eq!(cgroups.procs_files("kubepods/burstable/pod1").len(), 4);
         std::fs::write(
             dir.path().join(format!("memory/{pod}/memory.oom_control")),
             "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",

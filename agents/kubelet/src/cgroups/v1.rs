@@ -4,8 +4,9 @@ use std::path::Path;
 
 use super::{mkdir, write, CgroupError, Limits, CPU_PERIOD_US};
 
-/// The controllers the kubelet sets limits in (and every cgroup it makes exists in each).
-pub const CONTROLLERS: [&str; 3] = ["cpu", "memory", "pids"];
+/// The controllers the kubelet sets limits in, and cpuacct for the CPU time /stats reports
+/// (every cgroup it makes exists in each).
+pub const CONTROLLERS: [&str; 4] = ["cpu", "memory", "pids", "cpuacct"];
 
 pub fn create(mount: &Path, rel: &Path, limits: &Limits) -> Result<(), CgroupError> {
     for controller in CONTROLLERS {

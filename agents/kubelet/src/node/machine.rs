@@ -133,7 +133,7 @@ pub fn go_arch(rust_arch: &str) -> &str {
     }
 }
 
-fn meminfo_kib(meminfo: &str, key: &str) -> u64 {
+pub fn meminfo_kib(meminfo: &str, key: &str) -> u64 {
     meminfo
         .lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))

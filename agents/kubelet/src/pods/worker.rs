@@ -67,6 +67,8 @@ pub struct PodWorker {
     last_seen: Option<Arc<Pod>>,
     /// The mirror pod the status was last reported to (static pods).
     mirror_uid: Option<String>,
+    /// When this kubelet first saw the pod, until it first runs (kubelet_pod_start_duration_seconds).
+    seen_at: Option<Instant>,
 }
 
 impl PodWorker {
@@ -122,6 +124,7 @@ impl PodWorker {
             statics,
             last_seen: None,
             mirror_uid: None,
+            seen_at: Some(Instant::now()),
         }
     }
 
@@ -435,6 +438,7 @@ impl PodWorker {
                     pod_ip: self.pod_ip,
                     pid: running.pid,
                 };
+                self.rt.metrics.container_started();
                 slot.started(running, init || c.readiness_probe.is_none());
                 if !init {
                     slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
@@ -600,6 +604,11 @@ impl PodWorker {
             .flat_map(|s| s.init_containers.iter().flatten())
             .map(|c| c.image.clone().unwrap_or_default())
             .collect();
+        if self.phase(&policy) == "Running" {
+            if let Some(seen_at) = self.seen_at.take() {
+                self.rt.metrics.pod_started(seen_at.elapsed());
+            }
+        }
         let view = PodView {
             name: &self.name,
             policy: &policy,

@@ -49,6 +49,8 @@ pub struct Runtime {
     pub exe: PathBuf,
     /// The log files of running containers: a followed log ends when its file leaves.
     pub live_logs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// What `/metrics` reports that only the pod workers see (pod start latency, starts).
+    pub metrics: crate::metrics::KubeletMetrics,
     /// Whether bridge `cni0` is set up (sandboxes start concurrently; one sets it up).
     pub bridge_ready: tokio::sync::Mutex<bool>,
     /// The ConfigMaps, Secrets and Services pods read.

@@ -1,7 +1,5 @@
-//! The kubelet server on `--port` (and the read-only port): `/healthz`, `/pods` (from the
-//! local cache) and, with debugging handlers, `/containerLogs/{ns}/{pod}/{container}`
-//! (follow, tailLines, sinceSeconds, timestamps, previous, limitBytes). No authentication
-//! yet: it binds the node's address only (`--address`, default `--node-ip`).
+//! `/containerLogs/{ns}/{pod}/{container}` (follow, tailLines, sinceSeconds, timestamps,
+//! previous, limitBytes): a container's CRI log file, rendered as `kubectl logs` shows it.
 
 use std::convert::Infallible;
 use std::io::{Read, Seek, SeekFrom};
@@ -9,98 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
-use hyper::body::{Frame, Incoming};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::reflector::{ObjectRef, Store};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
 
+use super::{text, Body, KubeletServer};
 use crate::logs::{self, LogOptions};
 use crate::runtime::Runtime;
-
-type Body = BoxBody<Bytes, Infallible>;
 
 /// How often a followed log is checked for new lines.
 const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
-#[derive(Clone)]
-pub struct KubeletServer {
-    pub pods: Store<Pod>,
-    pub rt: Arc<Runtime>,
-    pub debugging_handlers: bool,
-}
-
-/// Serves forever on `listener`.
-pub async fn serve(
-    server: KubeletServer,
-    listener: tokio::net::TcpListener,
-) -> std::io::Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, "kubelet server listening");
-    loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::warn!("accepting a connection: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let server = server.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let server = server.clone();
-                async move { Ok::<_, Infallible>(server.handle(req).await) }
-            });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-fn text(code: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.into()).boxed());
-    *r.status_mut() = code;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
 impl KubeletServer {
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        if req.method() != http::Method::GET {
-            return text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n");
-        }
-        let path = req.uri().path().to_string();
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        match segments[..] {
-            ["healthz"] => text(StatusCode::OK, "ok"),
-            ["pods"] => self.pods_list(),
-            ["containerLogs", ns, pod, container] if self.debugging_handlers => {
-                self.container_logs(ns, pod, container, req.uri().query())
-                    .await
-            }
-            _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
-        }
-    }
-
-    fn pods_list(&self) -> Response<Body> {
-        let state = self.pods.state();
-        let items: Vec<&Pod> = state.iter().map(|p| p.as_ref()).collect();
-        let body = serde_json::json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items});
-        let mut r = text(StatusCode::OK, body.to_string());
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        r
-    }
-
-    async fn container_logs(
+    pub(super) async fn container_logs(
         &self,
         ns: &str,
         name: &str,
