@@ -324,3 +324,114 @@ fn spec_describes_the_machine_and_logs_serve_the_node_log_dir() {
         assert_eq!(status_on_node(&cluster, 10250, path), "404", "{path}");
     }
 }
+
+/// `busybox httpd` on 8080 serving /tmp/index.html, labelled `app=web`.
+fn web_pod(cluster: &NodeCluster) {
+    let (code, pod) = cluster.apiserver.json(
+        "POST",
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "web", "labels": {"app": "web"}},
+                "spec": {"nodeName": NODE_NAME, "containers": [{
+                    "name": "httpd", "image": BUSYBOX,
+                    "command": ["sh", "-c", "echo pod-says-hi > /tmp/index.html && exec busybox httpd -f -p 8080 -h /tmp"],
+                    "ports": [{"name": "http", "containerPort": 8080}]}]}}),
+    );
+    assert_eq!(code, 201, "{pod}");
+}
+
+#[test]
+fn pods_and_services_answer_through_their_proxy_subresources() {
+    let cluster = NodeCluster::start();
+    let _controllers = common::ControllerManager::start(&cluster.apiserver);
+    // The control-plane host reaches the node's pods as a cluster network would route them.
+    cluster.topology.nodes[0]
+        .netns
+        .sh("sysctl -qw net.ipv4.ip_forward=1");
+    cluster
+        .topology
+        .underlay
+        .sh("ip route add 10.244.1.0/24 via 10.77.0.10");
+    web_pod(&cluster);
+    cluster.wait_phase("web", "Running", 60);
+    let pods = "/api/v1/namespaces/default/pods";
+    for form in ["web", "web:8080", "http:web:8080"] {
+        let body = eventually(20, &format!("pods/{form}/proxy"), || {
+            let (code, body) = cluster
+                .apiserver
+                .request("GET", &format!("{pods}/{form}/proxy/index.html"), &[], b"")
+                .ok()?;
+            (code == 200).then_some(body)
+        });
+        assert_eq!(String::from_utf8_lossy(&body), "pod-says-hi\n", "{form}");
+    }
+    assert_eq!(
+        raw(
+            &cluster,
+            "/api/v1/proxy/namespaces/default/pods/web/index.html"
+        ),
+        "pod-says-hi\n"
+    );
+    // Every connect verb reaches the pod: httpd answers HEAD, and refuses the others
+    // itself (not the apiserver's 405).
+    let (code, body) = cluster
+        .apiserver
+        .request("HEAD", &format!("{pods}/web/proxy/index.html"), &[], b"")
+        .unwrap();
+    assert_eq!((code, body.len()), (200, 0));
+    for method in ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+        let (code, body) = cluster
+            .apiserver
+            .request(method, &format!("{pods}/web/proxy/index.html"), &[], b"x")
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            code != 405 && !body.contains("\"kind\":\"Status\""),
+            "{method}: {code} {body}"
+        );
+    }
+    let (code, status) =
+        cluster
+            .apiserver
+            .json("GET", &format!("{pods}/absent/proxy/"), &Value::Null);
+    assert_eq!(
+        (code, status["message"].as_str()),
+        (404, Some("pods \"absent\" not found"))
+    );
+
+    let (code, svc) = cluster.apiserver.json(
+        "POST",
+        "/api/v1/namespaces/default/services",
+        &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front"},
+                "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
+    );
+    assert_eq!(code, 201, "{svc}");
+    let services = "/api/v1/namespaces/default/services";
+    for path in [
+        format!("{services}/front:http/proxy/index.html"),
+        format!("{services}/http:front:http/proxy/index.html"),
+        format!("{services}/front:80/proxy/index.html"),
+        "/api/v1/proxy/namespaces/default/services/front:http/index.html".to_string(),
+    ] {
+        let body = eventually(30, &path, || {
+            let (code, body) = cluster.apiserver.request("GET", &path, &[], b"").ok()?;
+            (code == 200).then_some(body)
+        });
+        assert_eq!(String::from_utf8_lossy(&body), "pod-says-hi\n", "{path}");
+    }
+    // As upstream: a bare name matches only an unnamed port; an unknown number, nothing.
+    for (form, message) in [
+        ("front", "no endpoints available for service \"front\""),
+        ("front:81", "no service port 81 found for service \"front\""),
+    ] {
+        let (code, status) =
+            cluster
+                .apiserver
+                .json("GET", &format!("{services}/{form}/proxy/"), &Value::Null);
+        assert_eq!(
+            (code, status["message"].as_str()),
+            (503, Some(message)),
+            "{form}"
+        );
+    }
+}
