@@ -614,44 +614,6 @@ fn probes_drive_readiness_and_restart_unhealthy_containers() {
 }
 
 #[test]
-fn a_restarted_kubelet_converges_its_pods_and_leaks_nothing() {
-    let mut cluster = NodeCluster::start();
-    let before = cluster.leftovers();
-    cluster.create_pod(
-        "survivor",
-        serde_json::json!({"terminationGracePeriodSeconds": 0, "containers": [{"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}]}),
-    );
-    let pod = cluster.wait_phase("survivor", "Running", 60);
-    let old_pids = eventually(10, "the container in its cgroup", || {
-        let pids = cluster.container_pids(&pod);
-        (pids.len() == 1).then_some(pids)
-    });
-    let old_id = pod["status"]["containerStatuses"][0]["containerID"].clone();
-    cluster.kubelet.restart();
-    // Re-adoption is not written yet: the pod's old processes are replaced, not leaked.
-    let pod = eventually(60, "the pod running again under the new kubelet", || {
-        let pod = cluster.pod("survivor")?;
-        let c = &pod["status"]["containerStatuses"][0];
-        (c["containerID"] != old_id && c["state"]["running"].is_object()).then_some(pod)
-    });
-    assert!(pod["status"]["podIP"]
-        .as_str()
-        .unwrap()
-        .starts_with(POD_CIDR_PREFIX));
-    assert!(!std::path::Path::new(&format!("/proc/{}", old_pids[0])).exists());
-    eventually(10, "one container process", || {
-        (cluster.container_pids(&pod).len() == 1).then_some(())
-    });
-    let (ok, _, err) = cluster
-        .apiserver
-        .kubectl("kubectl", &["delete", "pod", "survivor"]);
-    assert!(ok, "{err}");
-    eventually(10, "nothing left behind", || {
-        (cluster.leftovers() == before).then_some(())
-    });
-}
-
-#[test]
 fn init_containers_run_in_order_to_success_before_the_app() {
     let cluster = NodeCluster::start();
     cluster.create_pod(

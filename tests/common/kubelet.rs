@@ -283,7 +283,8 @@ impl NodeCluster {
     }
 
     /// What the kubelet holds on the node, to compare before and after pods come and go:
-    /// pod cgroups, veths, IP allocations, child processes, pod directories.
+    /// pod cgroups, veths, IP allocations, processes below the kubelet, mounts in its mount
+    /// namespace, pod directories.
     pub fn leftovers(&self) -> Vec<String> {
         let mut out = Vec::new();
         for controller in ["cpu", "memory", "pids", "cpuacct"] {
@@ -319,15 +320,33 @@ impl NodeCluster {
             out.push(format!("pod dir {}", e.file_name().to_string_lossy()));
         }
         if let Some(pid) = self.kubelet.pid() {
-            // `ip netns exec` execs the kubelet, so the PID is the kubelet's own.
-            let children = Command::new("pgrep")
-                .args(["-P", &pid.to_string()])
-                .output()
-                .unwrap();
+            // `ip netns exec` execs the kubelet, so the PID is the kubelet's own. Its
+            // descendants: pause processes (each holding a pod's network namespace), shims
+            // and containers.
+            let mut parents = vec![pid.to_string()];
+            while let Some(parent) = parents.pop() {
+                let children = Command::new("pgrep")
+                    .args(["-P", &parent])
+                    .output()
+                    .unwrap();
+                for child in String::from_utf8_lossy(&children.stdout).lines() {
+                    out.push(format!("process {child}"));
+                    parents.push(child.to_string());
+                }
+            }
+            // Mounts under the root dir in the kubelet's mount namespace (tmpfs volumes).
+            let table =
+                std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap_or_default();
+            let root = self.kubelet.root_dir();
             out.extend(
-                String::from_utf8_lossy(&children.stdout)
+                table
                     .lines()
-                    .map(|p| format!("child process {p}")),
+                    .filter(|l| {
+                        l.split(' ')
+                            .nth(4)
+                            .is_some_and(|m| m.starts_with(root.to_str().unwrap()))
+                    })
+                    .map(|l| format!("mount {l}")),
             );
         }
         out

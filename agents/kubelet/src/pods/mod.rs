@@ -74,6 +74,7 @@ async fn run_loop(
     mirrors: Option<Arc<Notify>>,
 ) {
     let mut stream = std::pin::pin!(stream);
+    let mut swept = false;
     // Static pods run at once, whether or not the apiserver answers.
     spawner.wake_statics();
     loop {
@@ -116,6 +117,10 @@ async fn run_loop(
                 // Pods deleted while the watch was down: their workers find them gone.
                 for notify in lock(&spawner.workers).values() {
                     notify.notify_one();
+                }
+                if !swept {
+                    swept = true;
+                    spawner.sweep_orphans();
                 }
                 if let Some(m) = &mirrors {
                     m.notify_one();
@@ -170,6 +175,31 @@ impl Spawner {
             return;
         }
         self.spawn(pod, uid, None);
+    }
+
+    /// Pod directories of pods that are neither in the API nor static: deleted while no
+    /// kubelet ran, so nothing else will ever stop what they left running.
+    fn sweep_orphans(&self) {
+        let mut known: std::collections::HashSet<String> = self
+            .store
+            .state()
+            .iter()
+            .filter_map(|p| p.metadata.uid.clone())
+            .collect();
+        known.extend(lock(&self.workers).keys().cloned());
+        if let Some(statics) = &self.statics {
+            known.extend(static_pods::read(statics).keys().cloned());
+        }
+        let dirs = std::fs::read_dir(self.rt.root_dir.join("pods"));
+        for entry in dirs.into_iter().flatten().flatten() {
+            let uid = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&uid) {
+                let rt = self.rt.clone();
+                tokio::spawn(async move {
+                    crate::runtime::sandbox::remove_orphan(&rt, &uid).await;
+                });
+            }
+        }
     }
 
     fn notify(&self, uid: &str) -> bool {

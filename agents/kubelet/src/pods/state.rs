@@ -83,6 +83,26 @@ impl ContainerSlot {
         self.waiting = None;
     }
 
+    /// A container an earlier kubelet run started, still running: its run number is its
+    /// restart count (as this slot counts them).
+    pub fn adopt(&mut self, container: RunningContainer, run: u32, ready: bool) {
+        self.running = Some(container);
+        self.restart_count = run;
+        self.starts = run + 1;
+        self.running_since = Some(Instant::now());
+        self.waiting = None;
+        self.ready = ready;
+    }
+
+    /// What an earlier run recorded of this container's last end (from the API status),
+    /// so an init container that succeeded is not run again.
+    pub fn adopt_terminated(&mut self, last: Terminated, restart_count: u32) {
+        self.last = Some(last);
+        self.restart_count = restart_count;
+        self.starts = restart_count + 1;
+        self.waiting = None;
+    }
+
     pub fn start_failed(&mut self, reason: &str, message: String) {
         // A pull failing again is waited out as ImagePullBackOff, as upstream shows it.
         let again = matches!(

@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
 use super::probe::{self, ProbeEvent, ProbeKind};
-use super::state::ContainerSlot;
+use super::state::{ContainerSlot, Terminated};
 use super::status::{self, PodView};
 use crate::runtime::container::{self, ContainerExit, Prepared};
-use crate::runtime::env;
 use crate::runtime::sandbox::Sandbox;
+use crate::runtime::{adopt, env};
 use crate::runtime::{spec, Runtime};
 use crate::static_pods::{self, StaticPods};
 use crate::volumes::PodVolumes;
@@ -61,6 +61,8 @@ pub struct PodWorker {
     /// Succeeded or Failed: its processes are gone and stay gone.
     terminal: bool,
     last_status: Option<Value>,
+    /// Whether the sandbox of an earlier kubelet run was looked for (on the first sync).
+    adoption_tried: bool,
     /// Set for a static pod: its manifest's pod, read from here rather than the API.
     statics: Option<StaticPods>,
     /// The pod as last seen, for the grace period of a static pod whose manifest went.
@@ -122,6 +124,7 @@ impl PodWorker {
             terminal,
             last_status: None,
             statics,
+            adoption_tried: false,
             last_seen: None,
             mirror_uid: None,
             seen_at: Some(Instant::now()),
@@ -252,6 +255,14 @@ impl PodWorker {
         if self.terminal {
             return Next::Wait(None);
         }
+        if self.sandbox.is_none() && !self.adoption_tried {
+            self.adoption_tried = true;
+            if let Some(sandbox) = Sandbox::adopt(&self.rt, pod) {
+                self.pod_ip = sandbox.ip;
+                self.adopt_containers(pod, &sandbox);
+                self.sandbox = Some(sandbox);
+            }
+        }
         if self.sandbox.is_none() {
             match Sandbox::create(&self.rt, pod).await {
                 Ok(sandbox) => {
@@ -322,6 +333,95 @@ impl PodWorker {
             .min()
             .map(|t| t.saturating_duration_since(Instant::now()) + Duration::from_millis(10));
         Next::Wait(wake)
+    }
+
+    /// Takes back the containers an earlier kubelet run left in an adopted sandbox, with
+    /// their restart counts, and the init containers the API status says succeeded.
+    fn adopt_containers(&mut self, pod: &Pod, sandbox: &Sandbox) {
+        let status = pod.status.as_ref();
+        let api_statuses = |init: bool| {
+            status
+                .and_then(|s| {
+                    if init {
+                        s.init_container_statuses.clone()
+                    } else {
+                        s.container_statuses.clone()
+                    }
+                })
+                .unwrap_or_default()
+        };
+        let (app_statuses, init_statuses) = (api_statuses(false), api_statuses(true));
+        for (dir, record) in sandbox.adoptable_containers(&self.rt) {
+            let spec = pod.spec.as_ref();
+            let app = spec.and_then(|s| s.containers.iter().find(|c| c.name == record.name));
+            let slot = self
+                .slots
+                .iter_mut()
+                .chain(self.init_slots.iter_mut())
+                .find(|s| s.name == record.name);
+            let Some(slot) = slot else { continue };
+            let was_ready = app_statuses
+                .iter()
+                .find(|s| s.name == record.name)
+                .map(|s| s.ready);
+            let ready = was_ready.unwrap_or(app.is_none_or(|c| c.readiness_probe.is_none()));
+            tracing::info!(
+                pod = self.name,
+                container = record.name,
+                pid = record.pid,
+                "adopted a container"
+            );
+            slot.adopt(record.running(), record.run, ready);
+            if let Some(c) = app {
+                let target = probe::Target {
+                    container: c.name.clone(),
+                    id: record.id.clone(),
+                    pod_ip: self.pod_ip,
+                    pid: record.pid,
+                };
+                slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
+            }
+            adopt::watch_adopted(
+                self.rt.clone(),
+                sandbox.cgroup.clone(),
+                dir,
+                record,
+                self.exits_tx.clone(),
+            );
+        }
+        for slot in self.init_slots.iter_mut().filter(|s| s.running.is_none()) {
+            let Some(api) = init_statuses.iter().find(|s| s.name == slot.name) else {
+                continue;
+            };
+            let Some(done) = api.state.as_ref().and_then(|s| s.terminated.as_ref()) else {
+                continue;
+            };
+            if done.exit_code != 0 {
+                continue;
+            }
+            let time = |t: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
+                t.as_ref()
+                    .map(|t| crate::time::rfc3339(t.0))
+                    .unwrap_or_default()
+            };
+            slot.adopt_terminated(
+                Terminated {
+                    exit_code: 0,
+                    signal: None,
+                    reason: "Completed",
+                    started_at: time(&done.started_at),
+                    finished_at: time(&done.finished_at),
+                    container_id: done
+                        .container_id
+                        .as_deref()
+                        .unwrap_or("")
+                        .trim_start_matches("rkube://")
+                        .to_string(),
+                    image_id: api.image_id.clone(),
+                },
+                api.restart_count.max(0) as u32,
+            );
+        }
     }
 
     /// Sets up the pod's volumes or brings them up to date (a changed ConfigMap or Secret,

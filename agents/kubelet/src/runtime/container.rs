@@ -199,44 +199,27 @@ pub async fn start(
         started_at,
         image_id: image_id(&image),
     };
-    let rt = rt.clone();
-    let name = c.name.clone();
-    let pod_cgroup = sandbox.cgroup.clone();
-    let pod_ooms = rt.cgroups.oom_kills(&pod_cgroup);
+    let record = ContainerRecord {
+        id: id.clone(),
+        name: c.name.clone(),
+        pid,
+        started_at: running.started_at.clone(),
+        image_id: running.image_id.clone(),
+        run: restart,
+        log_path: log_path.clone(),
+        pod_ooms: rt.cgroups.oom_kills(&sandbox.cgroup),
+    };
+    if let Err(e) = record.write(&dir) {
+        tracing::warn!(
+            container = c.name,
+            "recording the container for a kubelet restart: {e}"
+        );
+    }
+    let (rt, pod_cgroup) = (rt.clone(), sandbox.cgroup.clone());
     tokio::spawn(async move {
         let status = shim.wait().await;
-        let record = ExitRecord::read(&dir.join("exit.json")).unwrap_or_else(|| ExitRecord {
-            exit_code: status.ok().and_then(|s| s.code()).unwrap_or(128).max(128),
-            signal: None,
-            started_at: String::new(),
-            finished_at: crate::time::now_rfc3339(),
-        });
-        rt.set_live(&log_path, false);
-        // The kernel counts the kill where the limit was hit: the container's cgroup or,
-        // with equal limits, possibly the pod's.
-        let oom_killed = record.signal == Some(9)
-            && (rt.cgroups.oom_kills(&cgroup) > 0 || rt.cgroups.oom_kills(&pod_cgroup) > pod_ooms);
-        // The rootfs was mounted only in the container's own mount namespace, gone now.
-        let _ = std::fs::remove_dir_all(&dir);
-        // The container's PID namespace went with its PID 1; its cgroup empties as the
-        // kernel reaps the rest.
-        for _ in 0..50 {
-            if rt.cgroups.pids(&cgroup).is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        if let Err(e) = rt.cgroups.remove(&cgroup) {
-            tracing::warn!(container = name, "removing its cgroup: {e}");
-        }
-        let _ = exits
-            .send(ContainerExit {
-                name,
-                id,
-                record,
-                oom_killed,
-            })
-            .await;
+        let code = status.ok().and_then(|s| s.code());
+        finish(&rt, &pod_cgroup, &dir, record, code, exits).await;
     });
     if pid == 0 {
         return Err(StartError {
@@ -245,6 +228,90 @@ pub async fn start(
         });
     }
     Ok(running)
+}
+
+/// What the kubelet knows of a started container, kept beside its config so that a
+/// restarted kubelet can adopt it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ContainerRecord {
+    pub id: String,
+    pub name: String,
+    pub pid: u32,
+    pub started_at: String,
+    pub image_id: String,
+    /// The run number (the log file's name).
+    pub run: u32,
+    pub log_path: std::path::PathBuf,
+    /// The pod cgroup's OOM kill count when it started.
+    pub pod_ooms: u64,
+}
+
+const RECORD_FILE: &str = "state.json";
+
+impl ContainerRecord {
+    fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        std::fs::write(dir.join(RECORD_FILE), bytes)
+    }
+
+    pub fn read(dir: &std::path::Path) -> Option<ContainerRecord> {
+        serde_json::from_slice(&std::fs::read(dir.join(RECORD_FILE)).ok()?).ok()
+    }
+
+    pub fn running(&self) -> RunningContainer {
+        RunningContainer {
+            id: self.id.clone(),
+            pid: self.pid,
+            started_at: self.started_at.clone(),
+            image_id: self.image_id.clone(),
+        }
+    }
+}
+
+/// After a container's end (its shim gone, or its exit record written): reads how it
+/// ended, removes its directory and cgroup, and tells its worker.
+pub async fn finish(
+    rt: &Runtime,
+    pod_cgroup: &str,
+    dir: &std::path::Path,
+    record: ContainerRecord,
+    shim_code: Option<i32>,
+    exits: mpsc::Sender<ContainerExit>,
+) {
+    let cgroup = format!("{pod_cgroup}/{}", record.id);
+    let exit = ExitRecord::read(&dir.join("exit.json")).unwrap_or_else(|| ExitRecord {
+        exit_code: shim_code.unwrap_or(128).max(128),
+        signal: None,
+        started_at: String::new(),
+        finished_at: crate::time::now_rfc3339(),
+    });
+    rt.set_live(&record.log_path, false);
+    // The kernel counts the kill where the limit was hit: the container's cgroup or,
+    // with equal limits, possibly the pod's.
+    let oom_killed = exit.signal == Some(9)
+        && (rt.cgroups.oom_kills(&cgroup) > 0
+            || rt.cgroups.oom_kills(pod_cgroup) > record.pod_ooms);
+    // The rootfs was mounted only in the container's own mount namespace, gone now.
+    let _ = std::fs::remove_dir_all(dir);
+    // The container's PID namespace went with its PID 1; its cgroup empties as the
+    // kernel reaps the rest.
+    for _ in 0..50 {
+        if rt.cgroups.pids(&cgroup).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if let Err(e) = rt.cgroups.remove(&cgroup) {
+        tracing::warn!(container = record.name, "removing its cgroup: {e}");
+    }
+    let _ = exits
+        .send(ContainerExit {
+            name: record.name,
+            id: record.id,
+            record: exit,
+            oom_killed,
+        })
+        .await;
 }
 
 /// Sends `signal` to a container's PID 1 (its PID namespace dies with it).

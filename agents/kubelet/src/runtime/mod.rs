@@ -1,6 +1,7 @@
 //! The container runtime: pod sandboxes (namespaces, network, files) and containers
 //! (overlayfs rootfs, cgroups, the helper processes), on this node.
 
+pub mod adopt;
 pub mod container;
 pub mod env;
 pub mod sandbox;

@@ -16,7 +16,8 @@ use crate::network::link;
 
 pub struct Sandbox {
     pub uid: String,
-    pause: tokio::process::Child,
+    /// The pause process when this kubelet started it (an adopted one is not our child).
+    pub(super) pause: Option<tokio::process::Child>,
     pub pause_pid: u32,
     pub host_network: bool,
     /// The pod's IP (the node's for hostNetwork pods).
@@ -82,7 +83,7 @@ impl Sandbox {
         let pause_pid = pause.id().unwrap_or(0);
         let mut sandbox = Sandbox {
             uid: uid.clone(),
-            pause,
+            pause: Some(pause),
             pause_pid,
             host_network,
             ip: None,
@@ -102,8 +103,8 @@ impl Sandbox {
     async fn wire(&mut self, rt: &Runtime, pod: &Pod) -> Result<(), RuntimeError> {
         let stdout = self
             .pause
-            .stdout
-            .take()
+            .as_mut()
+            .and_then(|p| p.stdout.take())
             .ok_or_else(|| RuntimeError::Other("the pause process has no stdout".into()))?;
         let mut line = String::new();
         let mut reader = tokio::io::BufReader::new(stdout);
@@ -138,7 +139,8 @@ impl Sandbox {
             self.veth = Some(veth.clone());
             link::attach(self.pause_pid, &veth, ip, &ipam.cidr).await?;
         }
-        self.write_files(rt, pod)
+        self.write_files(rt, pod)?;
+        self.write_record()
     }
 
     fn write_files(&self, rt: &Runtime, pod: &Pod) -> Result<(), RuntimeError> {
@@ -209,8 +211,18 @@ impl Sandbox {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
-        let _ = self.pause.start_kill();
-        let _ = self.pause.wait().await;
+        match self.pause.as_mut() {
+            Some(pause) => {
+                let _ = pause.start_kill();
+                let _ = pause.wait().await;
+            }
+            None => {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(self.pause_pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
         if let Some(veth) = &self.veth {
             link::detach(veth).await;
         }
@@ -237,9 +249,9 @@ impl Sandbox {
     }
 }
 
-/// What an earlier kubelet run left of this pod (its processes outlive the kubelet): until
-/// re-adoption is written, they are killed and the pod starts afresh, so nothing leaks.
-async fn clear_leftovers(rt: &Runtime, uid: &str, cgroup: &str) {
+/// What an earlier kubelet run left of this pod that could not be adopted: killed, so the
+/// pod starts afresh and nothing leaks.
+pub(super) async fn clear_leftovers(rt: &Runtime, uid: &str, cgroup: &str) {
     let stale = rt.cgroups.pids_below(cgroup);
     if stale.is_empty() {
         return;
@@ -267,6 +279,33 @@ async fn clear_leftovers(rt: &Runtime, uid: &str, cgroup: &str) {
     }
     crate::volumes::host::unmount_below(&rt.pod_dir(uid));
     let dir = rt.pod_dir(uid).join("containers");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Removes what a pod deleted while no kubelet ran left on the node: its processes,
+/// cgroups, veth, address, mounts and directory.
+pub async fn remove_orphan(rt: &Runtime, uid: &str) {
+    tracing::info!(
+        pod = uid,
+        "removing what a pod deleted while the kubelet was away left"
+    );
+    for qos in [
+        QosClass::Guaranteed,
+        QosClass::Burstable,
+        QosClass::BestEffort,
+    ] {
+        let cgroup = qos.pod_cgroup(uid);
+        clear_leftovers(rt, uid, &cgroup).await;
+        let _ = rt.cgroups.remove_tree(&cgroup);
+    }
+    link::detach(&link::veth_name(uid)).await;
+    if let Some(ipam) = &rt.ipam {
+        if let Err(e) = ipam.release(uid) {
+            tracing::warn!(pod = uid, "releasing the pod's address: {e}");
+        }
+    }
+    let dir = rt.pod_dir(uid);
+    crate::volumes::host::unmount_below(&dir);
     let _ = std::fs::remove_dir_all(dir);
 }
 
