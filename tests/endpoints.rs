@@ -518,3 +518,167 @@ fn slices_hold_at_most_max_endpoints_and_change_one_at_a_time() {
     assert_eq!(before.len(), after.len());
     assert_eq!(changed, 1, "before {before:?} after {after:?}");
 }
+
+/// What serves each pod of [`cluster_ip_serves_only_ready_pods`]: busybox httpd on 8080
+/// answering its hostname (the pod's name), with a CGI `/cgi-bin/ready?off|on` that
+/// removes or creates `/tmp/ready`, the file the readiness probe tests.
+const READY_TOGGLING_WEB: &str = r#"/bin/busybox mkdir -p /tmp/www/cgi-bin && hostname > /tmp/www/index.html && printf '#!/bin/sh\necho Content-Type: text/plain\necho\nif [ "$QUERY_STRING" = off ]; then /bin/busybox rm -f /tmp/ready; else /bin/busybox touch /tmp/ready; fi\necho ready=$QUERY_STRING\n' > /tmp/www/cgi-bin/ready && /bin/busybox chmod +x /tmp/www/cgi-bin/ready && /bin/busybox touch /tmp/ready && exec /bin/busybox httpd -f -p 8080 -h /tmp/www"#;
+
+/// `count` requests to `http://ip/` from the node: the answers (pod names), one per
+/// request, empty for a failed one.
+fn ask_many(node: &common::netns::Netns, ip: &str, count: usize) -> Vec<String> {
+    let out = node.sh(&format!(
+        "for i in $(seq {count}); do printf '%s\\n' \"$(curl -s --max-time 2 http://{ip}/)\"; done"
+    ));
+    out.lines().map(|l| l.trim().to_string()).collect()
+}
+
+/// The pod names among `answers`, sorted and deduplicated, when every request was
+/// answered.
+fn answered_by(answers: &[String]) -> Option<Vec<String>> {
+    if answers.iter().any(|a| a.is_empty()) {
+        return None;
+    }
+    let mut names = answers.to_vec();
+    names.sort();
+    names.dedup();
+    Some(names)
+}
+
+/// The Service `web`'s Endpoints subsets and EndpointSlice endpoints, as read now.
+fn published(cluster: &common::cluster::Cluster) -> (Subsets, Vec<SliceEndpoint>) {
+    let ep = cluster
+        .get("/api/v1/namespaces/default/endpoints/web")
+        .unwrap_or(Value::Null);
+    let slices = cluster
+        .get("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb")
+        .and_then(|list| list["items"].as_array().cloned())
+        .unwrap_or_default();
+    (subsets(&ep), slice_endpoints(&slices))
+}
+
+/// What Endpoints and EndpointSlices must say when `pods` (name, ip) are up and those
+/// named in `not_ready` fail their readiness probe.
+fn expected(pods: &[(String, String)], not_ready: &[&str]) -> (Subsets, Vec<SliceEndpoint>) {
+    let (mut ready_ips, mut not_ready_ips, mut slice) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, ip) in pods {
+        let ready = !not_ready.contains(&name.as_str());
+        if ready {
+            ready_ips.push(ip.clone());
+        } else {
+            not_ready_ips.push(ip.clone());
+        }
+        slice.push(e(ip, ready, ready, &[8080]));
+    }
+    ready_ips.sort();
+    not_ready_ips.sort();
+    slice.sort();
+    (vec![(ready_ips, not_ready_ips, vec![8080])], slice)
+}
+
+/// The acceptance check with every part real: a Deployment's pods run by a kubelet in a
+/// node namespace with an exec readiness probe, the endpoints and endpointslice
+/// controllers, and `rkube proxy` on that node. A pod failing its probe leaves the ready
+/// addresses (Endpoints `notReadyAddresses`, slice `ready: false`) and stops getting the
+/// ClusterIP's traffic; ready again, it is back in both.
+#[test]
+fn cluster_ip_serves_only_ready_pods() {
+    use common::cluster::{running_and_ready, Cluster, BUSYBOX};
+    let mut cluster = Cluster::start(1, &[]);
+    cluster.start_proxy(0);
+    cluster.send(
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [{"name": "web", "image": BUSYBOX,
+                        "command": ["/bin/sh", "-c", READY_TOGGLING_WEB],
+                        "ports": [{"name": "http", "containerPort": 8080}],
+                        "readinessProbe": {
+                            "exec": {"command": ["/bin/busybox", "test", "-f", "/tmp/ready"]},
+                            "periodSeconds": 1, "failureThreshold": 1}}]}}}}),
+    );
+    let service = cluster.send(
+        "POST",
+        "/api/v1/namespaces/default/services",
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"},
+                     "ports": [{"port": 80, "targetPort": "http"}]}}),
+    );
+    let cluster_ip = service["spec"]["clusterIP"].as_str().unwrap().to_string();
+    let mut pods: Vec<(String, String)> = eventually(90, "3 pods Running and ready", || {
+        let pods = cluster.pods("default", "app=web");
+        (pods.len() == 3 && pods.iter().all(running_and_ready)).then(|| {
+            pods.iter()
+                .map(|p| {
+                    let name = p["metadata"]["name"].as_str().unwrap().to_string();
+                    (name, p["status"]["podIP"].as_str().unwrap().to_string())
+                })
+                .collect()
+        })
+    });
+    pods.sort();
+    let names: Vec<String> = pods.iter().map(|(n, _)| n.clone()).collect();
+    let node = cluster.node(0);
+    let converge = |not_ready: &[&str], serving: &[String]| {
+        let want = expected(&pods, not_ready);
+        let last = std::cell::RefCell::new(None);
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            eventually(30, "", || {
+                let now = published(&cluster);
+                *last.borrow_mut() = Some(now.clone());
+                (now == want).then_some(())
+            })
+        }));
+        if found.is_err() {
+            panic!(
+                "Endpoints/EndpointSlices never became {want:?}; last {:?}\n{}",
+                last.borrow(),
+                cluster.describe(&["pods,endpoints,endpointslices", "-o", "wide"])
+            );
+        }
+        // kube-proxy follows the slices: soon every answer comes from a serving pod,
+        // and every serving pod answers.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let answers = ask_many(node, &cluster_ip, 30);
+            if answered_by(&answers).as_deref() == Some(serving) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the ClusterIP {cluster_ip} never answered from exactly {serving:?}; last: {answers:?}\n{}",
+                node.sh("iptables-save -t nat")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    converge(&[], &names);
+
+    // The middle pod fails its probe.
+    let (quiet, quiet_ip) = pods[1].clone();
+    let out = node.sh(&format!(
+        "curl -sf --max-time 5 'http://{quiet_ip}:8080/cgi-bin/ready?off'"
+    ));
+    assert!(out.contains("ready=off"), "{out}");
+    let others = vec![names[0].clone(), names[2].clone()];
+    converge(&[&quiet], &others);
+    // Not a lucky streak: 60 more requests, none reaches the not-ready pod.
+    let answers = ask_many(node, &cluster_ip, 60);
+    assert!(
+        answers.iter().all(|a| others.contains(a)),
+        "{quiet} is not ready but answered: {answers:?}"
+    );
+    // Still running (only not ready), and answering its own IP.
+    let direct = node.sh(&format!("curl -s --max-time 2 http://{quiet_ip}:8080/"));
+    assert_eq!(direct.trim(), quiet);
+
+    // Ready again: back in the Endpoints, the slices and the ClusterIP's answers.
+    let out = node.sh(&format!(
+        "curl -sf --max-time 5 'http://{quiet_ip}:8080/cgi-bin/ready?on'"
+    ));
+    assert!(out.contains("ready=on"), "{out}");
+    converge(&[], &names);
+}

@@ -466,3 +466,96 @@ fn a_killed_kubelet_turns_its_node_unknown() {
     assert_eq!(condition(&a, "Ready")["status"], "True", "{a}");
     assert!(!taints(&a).iter().any(|t| t.ends_with(":NoExecute")), "{a}");
 }
+
+/// The acceptance check end to end: two nodes with real kubelets, the controller-manager
+/// (default grace period) and the scheduler. A Deployment's pods tolerate
+/// `unreachable`/`not-ready` for 5 s; once one node's kubelet is killed its Node turns
+/// Unknown within about 40 s, its pods are evicted 5 s after the taint, and their
+/// replacements are scheduled onto the live node and run there.
+#[test]
+fn pods_of_a_dead_node_are_replaced_on_the_live_one_after_their_toleration() {
+    use common::cluster::{running_and_ready, Cluster, BUSYBOX};
+    let mut cluster = Cluster::start(2, &["--node-monitor-period=1s"]);
+    let toleration = |key: &str| json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5});
+    cluster.send(
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "tolerations": [toleration("node.kubernetes.io/unreachable"),
+                                    toleration("node.kubernetes.io/not-ready")],
+                    "containers": [{"name": "web", "image": BUSYBOX,
+                        "command": ["/bin/sh", "-c", "exec /bin/busybox sleep 3600"],
+                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}),
+    );
+    let running = |pods: &[Value]| pods.iter().filter(|p| running_and_ready(p)).count();
+    let pods = eventually(90, "4 pods Running", || {
+        let pods = cluster.pods("default", "app=web");
+        (running(&pods) == 4).then_some(pods)
+    });
+    // The node of the first pod dies; the scheduler spread the pods, so the other node
+    // is where they must come back.
+    let dead = pods[0]["spec"]["nodeName"].as_str().unwrap().to_string();
+    let (dead_index, live) = if dead == "node0" {
+        (0, "node1")
+    } else {
+        (1, "node0")
+    };
+    let doomed: Vec<String> = pods
+        .iter()
+        .filter(|p| p["spec"]["nodeName"] == dead.as_str())
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    cluster.kubelets[dead_index].kill();
+    let killed = Instant::now();
+
+    eventually(60, &format!("{dead} Ready=Unknown"), || {
+        let node = cluster.get(&format!("/api/v1/nodes/{dead}"))?;
+        (condition(&node, "Ready")["status"] == "Unknown").then_some(())
+    });
+    let unknown_after = killed.elapsed();
+    assert!(
+        unknown_after < Duration::from_secs(50),
+        "Ready=Unknown only after {unknown_after:?}"
+    );
+    // Evicted after their toleration (the controller measures it from the taint).
+    let evicted_after = eventually(30, "the dead node's pods evicted", || {
+        doomed
+            .iter()
+            .all(|name| evicted_in(&cluster, name))
+            .then(|| killed.elapsed())
+    });
+    assert!(
+        evicted_after >= unknown_after + Duration::from_secs(4),
+        "evicted at {evicted_after:?}, Unknown at {unknown_after:?}: before the toleration ran out"
+    );
+    eprintln!(
+        "Ready=Unknown {unknown_after:?} after the kill, pods evicted after {evicted_after:?}"
+    );
+    let replaced = eventually(90, "4 Running pods on the live node", || {
+        let pods: Vec<Value> = cluster
+            .pods("default", "app=web")
+            .into_iter()
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .collect();
+        (pods.len() == 4
+            && pods
+                .iter()
+                .all(|p| p["spec"]["nodeName"] == live && running_and_ready(p)))
+        .then_some(pods)
+    });
+    for pod in &replaced {
+        let name = pod["metadata"]["name"].as_str().unwrap();
+        assert!(!doomed.iter().any(|d| d == name), "{name} was on {dead}");
+    }
+    let node = cluster.get(&format!("/api/v1/nodes/{live}")).unwrap();
+    assert_eq!(condition(&node, "Ready")["status"], "True", "{node}");
+}
+
+fn evicted_in(cluster: &common::cluster::Cluster, name: &str) -> bool {
+    cluster
+        .get(&format!("/api/v1/namespaces/default/pods/{name}"))
+        .is_none_or(|p| !p["metadata"]["deletionTimestamp"].is_null())
+}

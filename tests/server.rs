@@ -212,20 +212,7 @@ fn a_deployment_exposed_with_kubectl_answers_on_its_cluster_ip() {
     let data = dir.path().join("data");
     // The image is on the node already (no registry here): imported into the store of
     // the kubelet that `rkube server` will run.
-    let image = common::oci_image::busybox_image(&dir.path().join("image"), "busybox:e2e", "-");
-    let archive = image.oci_archive(&dir.path().join("busybox.tar"));
-    let out = Command::new(env!("CARGO_BIN_EXE_rkube"))
-        .args(["images", "import"])
-        .arg(&archive)
-        .arg("--root-dir")
-        .arg(data.join("kubelet"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::oci_image::import_busybox(dir.path(), &data.join("kubelet"), "busybox:e2e", "-");
 
     let server = Server::start(&netns, &data, &[]);
     let serve = "mkdir -p /tmp/www && hostname > /tmp/www/index.html && \

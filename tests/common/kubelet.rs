@@ -159,21 +159,7 @@ impl NodeCluster {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         let image_dir = tempfile::tempdir().unwrap();
-        let image =
-            super::oci_image::busybox_image(&image_dir.path().join("image"), BUSYBOX, "hello");
-        let archive = image.oci_archive(&image_dir.path().join("busybox.tar"));
-        let out = Command::new(env!("CARGO_BIN_EXE_rkube"))
-            .args(["images", "import"])
-            .arg(&archive)
-            .arg("--root-dir")
-            .arg(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "import: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        super::oci_image::import_busybox(image_dir.path(), &root, BUSYBOX, "hello");
         let node = &topology.nodes[0];
         let node_ip = node.ip.to_string();
         let mut args = vec![

@@ -245,3 +245,23 @@ pub fn busybox_image(dir: &Path, ref_name: &str, message: &str) -> TestImage {
         &["/bin/sh", "-c", &format!("echo {message}")],
     )
 }
+
+/// Builds [`busybox_image`] named `ref_name` under `work` and imports it with
+/// `rkube images import` into the image store of a kubelet whose root dir is `root_dir`,
+/// so that pods can run it with no registry.
+pub fn import_busybox(work: &Path, root_dir: &Path, ref_name: &str, message: &str) {
+    let image = busybox_image(&work.join("image"), ref_name, message);
+    let archive = image.oci_archive(&work.join("busybox.tar"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        .args(["images", "import"])
+        .arg(&archive)
+        .arg("--root-dir")
+        .arg(root_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rkube images import: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -2,13 +2,14 @@
 //! through the API (no kubelet: the scheduler only reads them).
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use serde_json::{json, Value};
 
 use super::{json, Apiserver};
 
-/// `rkube scheduler --master <apiserver>`, killed on drop.
+/// `rkube scheduler --master <apiserver>` (in the apiserver's network namespace, if it
+/// has one), killed on drop.
 pub struct Scheduler {
     child: Child,
 }
@@ -16,7 +17,8 @@ pub struct Scheduler {
 impl Scheduler {
     /// With `extra` flags, logging at info level (no colours) to `log`.
     pub fn start(apiserver: &Apiserver, extra: &[&str], log: &Path) -> Scheduler {
-        let child = Command::new(env!("CARGO_BIN_EXE_rkube"))
+        let child = apiserver
+            .command(env!("CARGO_BIN_EXE_rkube"))
             .args(["scheduler", "--master", &apiserver.url("")])
             .args(extra)
             .env("RUST_LOG", "info")
