@@ -348,41 +348,6 @@ fn deletion_sends_sigterm_then_sigkill_after_the_grace_period() {
 }
 
 #[test]
-fn create_delete_cycles_leave_nothing_behind() {
-    let cluster = NodeCluster::start();
-    let before = cluster.leftovers();
-    assert!(before.is_empty(), "{before:?}");
-    for round in 0..5 {
-        let names: Vec<String> = (0..4).map(|i| format!("cycle-{round}-{i}")).collect();
-        for name in &names {
-            cluster.create_pod(
-                name,
-                serde_json::json!({"terminationGracePeriodSeconds": 0, "containers": [{
-                    "name": "main", "image": BUSYBOX, "command": ["sleep", "3600"],
-                    "resources": {"limits": {"cpu": "100m", "memory": "32Mi"}},
-                }]}),
-            );
-        }
-        for name in &names {
-            let pod = cluster.wait_phase(name, "Running", 60);
-            assert_eq!(pod["status"]["qosClass"], "Guaranteed");
-        }
-        let (ok, _, err) = cluster
-            .apiserver
-            .kubectl("kubectl", &["delete", "pods", "--all", "--wait=false"]);
-        assert!(ok, "{err}");
-        for name in &names {
-            eventually(30, "the pod removed", || {
-                cluster.pod(name).is_none().then_some(())
-            });
-        }
-    }
-    eventually(10, "nothing left behind", || {
-        (cluster.leftovers() == before).then_some(())
-    });
-}
-
-#[test]
 fn kubectl_logs_shows_follows_and_finds_the_previous_run() {
     let cluster = NodeCluster::start();
     cluster.create_pod(
