@@ -69,7 +69,8 @@ fn sleeper(cluster: &NodeCluster, name: &str) {
 /// A shell that writes ~40 MiB to the container's /dev/shm (tmpfs: charged to its memory
 /// cgroup, and part of its working set), then sleeps.
 const HOG: &str = "s=0123456789; while [ ${#s} -lt 40000000 ]; do s=$s$s; done; \
-                   echo \"$s\" > /dev/shm/fill; unset s; echo filled; sleep 3600";
+                   echo \"$s\" > /dev/shm/fill; unset s; echo hello-volume > /scratch/note; \
+                   echo filled; sleep 3600";
 
 #[test]
 fn stats_summary_reports_what_the_pods_cgroups_say() {
@@ -77,7 +78,9 @@ fn stats_summary_reports_what_the_pods_cgroups_say() {
     cluster.create_pod(
         "hog",
         json!({"containers": [{"name": "main", "image": BUSYBOX, "command": ["sh", "-c", HOG],
-                               "resources": {"limits": {"memory": "256Mi"}}}]}),
+                               "resources": {"limits": {"memory": "256Mi"}},
+                               "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}]}],
+               "volumes": [{"name": "scratch", "emptyDir": {}}]}),
     );
     let pod = cluster.wait_phase("hog", "Running", 60);
     eventually(30, "the hog's memory filled", || {
@@ -142,6 +145,13 @@ fn stats_summary_reports_what_the_pods_cgroups_say() {
     assert_eq!(p["network"]["name"], "eth0", "{p}");
     assert!(
         p["process_stats"]["process_count"].as_u64().unwrap() >= 2,
+        "{p}"
+    );
+    let volume = &p["volume"][0];
+    assert_eq!(volume["name"], "scratch", "{p}");
+    assert_eq!(volume["usedBytes"], "hello-volume\n".len(), "{volume}");
+    assert!(
+        p["ephemeral-storage"]["usedBytes"].as_u64().unwrap() >= 13,
         "{p}"
     );
 

@@ -223,6 +223,36 @@ fn container_stats(
     (v, rootfs_used.0 + logs_used.0)
 }
 
+/// Each volume under `<pod dir>/volumes/kubernetes.io~<plugin>/<name>`: what it holds, on
+/// the filesystem it is (a tmpfs for secrets and memory-backed emptyDirs). Also answers
+/// the bytes of disk-backed emptyDirs, which count as the pod's ephemeral storage.
+fn volume_stats(pod_dir: &Path, time: &str) -> (Vec<Value>, u64) {
+    let mut out = Vec::new();
+    let mut empty_dirs = 0;
+    let plugins = std::fs::read_dir(pod_dir.join("volumes"))
+        .into_iter()
+        .flatten();
+    for plugin in plugins.flatten() {
+        let plugin_name = plugin.file_name().to_string_lossy().into_owned();
+        for volume in std::fs::read_dir(plugin.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let dir = volume.path();
+            let used = host::disk_usage(&dir, DISK_WALK_LIMIT);
+            let mut v = host::fs_stats(&dir, time, Some(used));
+            v["name"] = json!(volume.file_name().to_string_lossy());
+            if plugin_name == "kubernetes.io~empty-dir" {
+                empty_dirs += used.0;
+            }
+            out.push(v);
+        }
+    }
+    out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    (out, empty_dirs)
+}
+
 fn pod_stats(
     rt: &Runtime,
     pod: &RunningPod,
@@ -241,6 +271,8 @@ fn pod_stats(
             v
         })
         .collect();
+    let (volumes, empty_dirs) = volume_stats(&rt.pod_dir(pod.uid()), time);
+    ephemeral += empty_dirs;
     let pod_usage = usage(&pod.cgroup);
     let start_time = pod
         .pod
@@ -257,6 +289,9 @@ fn pod_stats(
         "ephemeral-storage": host::fs_stats(&rt.root_dir, time, Some((ephemeral, 0))),
         "process_stats": {"process_count": rt.cgroups.pids_below(&pod.cgroup).len()},
     });
+    if !volumes.is_empty() {
+        v["volume"] = Value::Array(volumes);
+    }
     // The pause process (alone in the pod cgroup itself) holds the pod's network namespace.
     if let Some(pause) = rt.cgroups.pids(&pod.cgroup).first() {
         let proc_dir = Path::new("/proc").join(pause.to_string());
