@@ -188,7 +188,7 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 
 #[test]
 fn metrics_and_runningpods_count_what_runs() {
-    let cluster = NodeCluster::start();
+    let mut cluster = NodeCluster::start();
     for name in ["p0", "p1", "p2"] {
         sleeper(&cluster, name);
     }
@@ -280,6 +280,21 @@ fn metrics_and_runningpods_count_what_runs() {
             "kubelet_http_requests_total{long_running=\"false\",method=\"GET\",path=\"stats\",server_type=\"readonly\"}"
         )
         .is_some(),
+        "{metrics}"
+    );
+
+    // A restarted kubelet re-adopts the running pods: they count as running, not as
+    // pods that started.
+    cluster.kubelet.restart();
+    let metrics = eventually(30, "the restarted kubelet's metrics", || {
+        let (ok, out, _) = cluster
+            .apiserver
+            .kubectl("kubectl", &["get", "--raw", &node_path("metrics")]);
+        (ok && sample(&out, "kubelet_running_pods") == Some(2.0)).then_some(out)
+    });
+    assert_eq!(
+        sample(&metrics, "kubelet_pod_start_duration_seconds_count"),
+        Some(0.0),
         "{metrics}"
     );
 }

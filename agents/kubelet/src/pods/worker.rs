@@ -127,7 +127,11 @@ impl PodWorker {
             adoption_tried: false,
             last_seen: None,
             mirror_uid: None,
-            seen_at: Some(Instant::now()),
+            // A pod already running (re-adopted after a restart) did not start now.
+            seen_at: status
+                .and_then(|s| s.phase.as_deref())
+                .is_none_or(|p| p == "Pending")
+                .then(Instant::now),
         }
     }
 
