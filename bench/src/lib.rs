@@ -6,6 +6,7 @@
 //! keep-alive connections, and prints each figure with its goal. See `BENCHMARKS.md`.
 
 mod apiserver;
+mod controllers;
 pub mod etcd;
 pub mod http;
 pub mod load;
@@ -18,6 +19,7 @@ pub mod stats;
 pub mod watch;
 
 pub use apiserver::ApiserverBenchFlags;
+pub use controllers::ControllersBenchFlags;
 pub use proxy::ProxyBenchFlags;
 pub use scheduler::SchedulerBenchFlags;
 
@@ -39,6 +41,10 @@ pub enum BenchTarget {
     /// Benchmark `rkube proxy`: full and one-service syncs at 1,000 and 10,000 services
     /// beside `iptables-restore` alone, and network programming latency, in a netns.
     Proxy(ProxyBenchFlags),
+    /// Benchmark `rkube controller-manager` with `rkube scheduler`: a Deployment scaled
+    /// from 0 to 1,000 replicas on 100 hollow Nodes until every pod is bound, against the
+    /// same pods created and bound directly.
+    Controllers(ControllersBenchFlags),
 }
 
 /// Run a benchmark. On SIGINT or SIGTERM the benchmark is dropped, which kills its child
@@ -49,6 +55,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             BenchTarget::Apiserver(flags) => apiserver::run(flags).await,
             BenchTarget::Scheduler(flags) => scheduler::run(flags).await,
             BenchTarget::Proxy(flags) => proxy::run(flags).await,
+            BenchTarget::Controllers(flags) => controllers::run(flags).await,
         }
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

@@ -227,10 +227,8 @@ fn parse_cpu_seconds(stat: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for seconds since the epoch.
-pub fn utc_date(epoch_seconds: u64) -> String {
-    let days = (epoch_seconds / 86_400) as i64;
-    let secs = epoch_seconds % 86_400;
+/// The civil date (year, month, day) of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -241,11 +239,34 @@ pub fn utc_date(epoch_seconds: u64) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// `YYYY-MM-DD HH:MM UTC` for seconds since the epoch.
+pub fn utc_date(epoch_seconds: u64) -> String {
+    let (y, m, d) = civil_from_days((epoch_seconds / 86_400) as i64);
+    let secs = epoch_seconds % 86_400;
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
         secs / 3600,
         (secs % 3600) / 60
+    )
+}
+
+/// Now as RFC 3339 with microseconds (what Time and MicroTime fields accept).
+pub fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let secs = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60,
+        now.subsec_micros()
     )
 }
 
