@@ -227,6 +227,33 @@ fn a_missing_required_key_is_a_config_error_until_it_appears() {
         "secret \"absent\" not found"
     );
     assert_eq!(cluster.pod("strict").unwrap()["status"]["phase"], "Pending");
+    let event = eventually(10, "the kubelet's event", || {
+        let (_, list) =
+            cluster
+                .apiserver
+                .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
+        list["items"]
+            .as_array()?
+            .iter()
+            .find(|e| e["involvedObject"]["name"] == "strict")
+            .cloned()
+    });
+    assert_eq!(
+        (
+            &event["type"],
+            &event["reason"],
+            &event["involvedObject"]["fieldPath"]
+        ),
+        (
+            &json!("Warning"),
+            &json!("Failed"),
+            &json!("spec.containers{main}")
+        )
+    );
+    assert_eq!(
+        event["message"],
+        "Error: couldn't find key level in ConfigMap default/settings"
+    );
 
     let (code, out) = cluster.apiserver.json(
         "PATCH",

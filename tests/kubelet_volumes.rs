@@ -325,6 +325,35 @@ fn volumes_that_cannot_be_set_up_hold_the_pod_until_they_can() {
     assert!(message.contains("not available yet"), "{message}");
     assert_eq!(cluster.pod("token").unwrap()["status"]["phase"], "Pending");
 
+    // Recorded once as a kubelet Warning event, as `kubectl describe` shows it.
+    let events = eventually(10, "a FailedMount event", || {
+        let (_, list) =
+            cluster
+                .apiserver
+                .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
+        let found: Vec<Value> = list["items"]
+            .as_array()?
+            .iter()
+            .filter(|e| e["involvedObject"]["name"] == "late-secret")
+            .cloned()
+            .collect();
+        (!found.is_empty()).then_some(found)
+    });
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(
+        (
+            &event["type"],
+            &event["reason"],
+            &event["source"]["component"]
+        ),
+        (&json!("Warning"), &json!("FailedMount"), &json!("kubelet"))
+    );
+    assert_eq!(
+        event["message"],
+        "MountVolume.SetUp failed for volume \"v\" : secret \"late\" not found"
+    );
+
     // The secret appears: the pod starts with it, without being recreated.
     post(
         &cluster,

@@ -7,6 +7,7 @@
 mod cgroups;
 mod client;
 mod downward;
+mod events;
 mod flags;
 pub mod init;
 mod logs;
@@ -78,7 +79,8 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     let mut tasks = tokio::task::JoinSet::new();
     let (changes_tx, changes) = tokio::sync::mpsc::unbounded_channel();
     let objects = objects::ClusterObjects::start(&client, &mut tasks, changes_tx);
-    let runtime = Arc::new(build_runtime(&flags, &node, objects)?);
+    let recorder = events::Recorder::new(client.clone(), identity.name.clone());
+    let runtime = Arc::new(build_runtime(&flags, &node, objects, recorder)?);
     let cache = pods::PodCache::new();
 
     let statics = flags.pod_manifest_path.clone().map(|dir| {
@@ -177,6 +179,7 @@ fn build_runtime(
     flags: &KubeletFlags,
     node: &Node,
     objects: objects::ClusterObjects,
+    events: events::Recorder,
 ) -> Result<runtime::Runtime, Error> {
     let hierarchy = cgroups::ensure_mounted()?;
     tracing::info!(?hierarchy, "cgroups");
@@ -212,6 +215,7 @@ fn build_runtime(
         metrics: Default::default(),
         bridge_ready: tokio::sync::Mutex::new(false),
         objects,
+        events,
         allocatable: downward::NodeFacts::allocatable(
             &node::machine::Machine::read(&flags.root_dir).allocatable(flags.max_pods),
         ),

@@ -67,6 +67,8 @@ pub struct PodWorker {
     statics: Option<StaticPods>,
     /// The pod as last seen, for the grace period of a static pod whose manifest went.
     last_seen: Option<Arc<Pod>>,
+    /// The last warning event recorded, so a retried failure is recorded once.
+    last_warning: Option<(String, String)>,
     /// The mirror pod the status was last reported to (static pods).
     mirror_uid: Option<String>,
     /// When this kubelet first saw the pod, until it first runs (kubelet_pod_start_duration_seconds).
@@ -125,6 +127,7 @@ impl PodWorker {
             last_status: None,
             statics,
             adoption_tried: false,
+            last_warning: None,
             last_seen: None,
             mirror_uid: None,
             // A pod already running (re-adopted after a restart) did not start now.
@@ -428,6 +431,15 @@ impl PodWorker {
         }
     }
 
+    /// Records a Warning event, unless it repeats the last one.
+    fn warn_once(&mut self, pod: &Pod, container: Option<&str>, reason: &str, message: String) {
+        let key = (reason.to_string(), message);
+        if self.last_warning.as_ref() != Some(&key) {
+            self.rt.events.warn(pod, container, reason, &key.1);
+            self.last_warning = Some(key);
+        }
+    }
+
     /// Sets up the pod's volumes or brings them up to date (a changed ConfigMap or Secret,
     /// new labels for a downwardAPI file). Until they are first set up no container
     /// starts; a later failure keeps what the containers already see, as upstream.
@@ -448,6 +460,7 @@ impl PodWorker {
             }
             Err(e) => {
                 tracing::warn!(pod = self.name, "{e}");
+                self.warn_once(pod, None, "FailedMount", e.to_string());
                 for slot in self.slots.iter_mut().chain(self.init_slots.iter_mut()) {
                     slot.volumes_pending(e.to_string());
                 }
@@ -490,13 +503,19 @@ impl PodWorker {
         index: usize,
         auth: &mut Option<RegistryAuth>,
     ) {
+        if self.sandbox.is_none() {
+            return;
+        }
+        let prepared = self.prepare(pod, c);
+        if let Err(message) = &prepared {
+            self.warn_once(pod, Some(&c.name), "Failed", format!("Error: {message}"));
+        }
         let Some(sandbox) = &self.sandbox else {
             return;
         };
         if auth.is_none() {
             *auth = Some(pull_secrets(&self.secrets, pod).await);
         }
-        let prepared = self.prepare(pod, c);
         let auth = auth.as_ref().unwrap_or(&self.no_auth);
         let slot = if init {
             &mut self.init_slots[index]

@@ -56,6 +56,8 @@ pub struct Runtime {
     pub bridge_ready: tokio::sync::Mutex<bool>,
     /// The ConfigMaps, Secrets and Services pods read.
     pub objects: crate::objects::ClusterObjects,
+    /// Events about pods (FailedMount, configuration errors).
+    pub events: crate::events::Recorder,
     /// The node's allocatable resources (the downward API's default limits).
     pub allocatable: crate::downward::NodeFacts,
 }
