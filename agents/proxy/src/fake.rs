@@ -17,6 +17,11 @@ pub struct FakeState {
     pub restores: Vec<String>,
     /// Make the next restore fail.
     pub fail_next: bool,
+    /// How many `iptables-save` and `iptables -S <chain>` calls were made.
+    pub saves: usize,
+    pub lists: usize,
+    /// What `max_chains_per_transaction` answers (the nft backend's splitting).
+    pub max_chains: Option<usize>,
 }
 
 /// Shared so a test can look inside while the syncer owns its copy.
@@ -63,7 +68,8 @@ fn failed(msg: String) -> IptablesError {
 
 impl IptablesRestore for FakeIptables {
     fn save(&self, table: TableName) -> Result<String, IptablesError> {
-        let s = self.state();
+        let mut s = self.state();
+        s.saves += 1;
         let mut out = format!("*{}\n", table.as_str());
         let chains = &s.tables[table.as_str()];
         for name in chains.keys() {
@@ -83,66 +89,97 @@ impl IptablesRestore for FakeIptables {
         Ok(out)
     }
 
+    fn list_chain(&self, table: TableName, chain: &str) -> Result<String, IptablesError> {
+        let mut s = self.state();
+        s.lists += 1;
+        let Some(rules) = s.tables[table.as_str()].get(chain) else {
+            return Err(failed(format!("no chain {chain:?}")));
+        };
+        let mut out = String::new();
+        if BUILT_IN.contains(&chain) {
+            out.push_str(&format!("-P {chain} ACCEPT\n"));
+        } else {
+            out.push_str(&format!("-N {chain}\n"));
+        }
+        for r in rules {
+            out.push_str(&format!("-A {chain} {r}\n"));
+        }
+        Ok(out)
+    }
+
+    fn max_chains_per_transaction(&self) -> Option<usize> {
+        self.state().max_chains
+    }
+
+    /// Each `*table … COMMIT` block is one transaction, applied in order.
     fn restore(&self, table: TableName, input: &str) -> Result<(), IptablesError> {
         let mut s = self.state();
         s.restores.push(input.to_string());
         if std::mem::take(&mut s.fail_next) {
             return Err(failed("injected failure".into()));
         }
-        let mut chains = s.tables[table.as_str()].clone();
-        for line in input.lines() {
-            if line.starts_with('*') || line == "COMMIT" {
-                continue;
-            }
-            if let Some(rest) = line.strip_prefix(':') {
-                let name = rest.split_whitespace().next().unwrap_or_default();
-                chains.insert(name.to_string(), Vec::new());
-                continue;
-            }
-            let mut parts = line.splitn(3, ' ');
-            let (op, chain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let rest = parts.next().unwrap_or("").to_string();
-            let Some(rules) = chains.get_mut(chain) else {
-                return Err(failed(format!("no chain {chain:?}: {line}")));
-            };
-            match op {
-                "-A" => rules.push(rest),
-                "-I" => {
-                    let rule = rest.strip_prefix("1 ").unwrap_or(&rest).to_string();
-                    rules.insert(0, rule);
-                }
-                "-D" => {
-                    let Some(i) = rules.iter().position(|r| *r == rest) else {
-                        return Err(failed(format!("no such rule: {line}")));
-                    };
-                    rules.remove(i);
-                }
-                "-X" => {
-                    let target = format!("-j {chain}");
-                    let referenced = chains
-                        .values()
-                        .flatten()
-                        .any(|r| r.ends_with(&target) || r.contains(&format!("{target} ")));
-                    if referenced {
-                        return Err(failed(format!("chain {chain} is still referenced")));
-                    }
-                    chains.remove(chain);
-                }
-                _ => return Err(failed(format!("unknown line {line}"))),
-            }
+        for block in input.split_inclusive("COMMIT\n") {
+            apply(&mut s, table, block)?;
         }
-        // Every jump must have a target, as the kernel checks.
-        for rules in chains.values() {
-            for r in rules {
-                if let Some(target) = format!(" {r}").split(" -j ").nth(1) {
-                    let target = target.split(' ').next().unwrap_or("");
-                    if target.starts_with("KUBE-") && !chains.contains_key(target) {
-                        return Err(failed(format!("jump to missing chain {target}")));
-                    }
-                }
-            }
-        }
-        s.tables.insert(table.as_str(), chains);
         Ok(())
     }
+}
+
+/// One transaction: all of it or none of it.
+fn apply(s: &mut FakeState, table: TableName, input: &str) -> Result<(), IptablesError> {
+    let mut chains = s.tables[table.as_str()].clone();
+    for line in input.lines() {
+        if line.starts_with('*') || line == "COMMIT" {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix(':') {
+            let name = rest.split_whitespace().next().unwrap_or_default();
+            chains.insert(name.to_string(), Vec::new());
+            continue;
+        }
+        let mut parts = line.splitn(3, ' ');
+        let (op, chain) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let rest = parts.next().unwrap_or("").to_string();
+        let Some(rules) = chains.get_mut(chain) else {
+            return Err(failed(format!("no chain {chain:?}: {line}")));
+        };
+        match op {
+            "-A" => rules.push(rest),
+            "-I" => {
+                let rule = rest.strip_prefix("1 ").unwrap_or(&rest).to_string();
+                rules.insert(0, rule);
+            }
+            "-D" => {
+                let Some(i) = rules.iter().position(|r| *r == rest) else {
+                    return Err(failed(format!("no such rule: {line}")));
+                };
+                rules.remove(i);
+            }
+            "-X" => {
+                let target = format!("-j {chain}");
+                let referenced = chains
+                    .values()
+                    .flatten()
+                    .any(|r| r.ends_with(&target) || r.contains(&format!("{target} ")));
+                if referenced {
+                    return Err(failed(format!("chain {chain} is still referenced")));
+                }
+                chains.remove(chain);
+            }
+            _ => return Err(failed(format!("unknown line {line}"))),
+        }
+    }
+    // Every jump must have a target, as the kernel checks.
+    for rules in chains.values() {
+        for r in rules {
+            if let Some(target) = format!(" {r}").split(" -j ").nth(1) {
+                let target = target.split(' ').next().unwrap_or("");
+                if target.starts_with("KUBE-") && !chains.contains_key(target) {
+                    return Err(failed(format!("jump to missing chain {target}")));
+                }
+            }
+        }
+    }
+    s.tables.insert(table.as_str(), chains);
+    Ok(())
 }

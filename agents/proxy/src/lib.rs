@@ -15,6 +15,7 @@ pub mod convert;
 pub mod fake;
 mod flags;
 pub mod iptables;
+mod limiter;
 pub mod model;
 pub mod node;
 mod observe;
@@ -24,6 +25,7 @@ pub mod restore;
 pub mod ruleset;
 mod serve;
 pub mod syncer;
+pub mod transactions;
 
 #[cfg(test)]
 mod render_tests;

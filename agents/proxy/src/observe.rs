@@ -76,6 +76,16 @@ pub struct Metrics {
     rules: Family<TableLabel, Gauge>,
 }
 
+/// Upstream's buckets for `network_programming_duration_seconds`: 0.25 s and 0.5 s, then
+/// every second to 59 s, every 5 s to 115 s, every 30 s to 300 s.
+fn network_programming_buckets() -> Vec<f64> {
+    let mut b = vec![0.25, 0.5];
+    b.extend((1..60).map(f64::from));
+    b.extend((0..12).map(|i| 60.0 + 5.0 * f64::from(i)));
+    b.extend((0..7).map(|i| 120.0 + 30.0 * f64::from(i)));
+    b
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
         // Upstream's buckets: 1 ms doubling to ~16 s for syncs; network programming
@@ -86,9 +96,7 @@ impl Metrics {
             sync_duration: sync(),
             sync_full_duration: sync(),
             sync_partial_duration: sync(),
-            network_programming: Histogram::new([
-                0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0,
-            ]),
+            network_programming: Histogram::new(network_programming_buckets()),
             last_sync: Gauge::default(),
             restore_failures: Counter::default(),
             rules: Family::default(),

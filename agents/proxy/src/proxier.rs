@@ -1,8 +1,9 @@
 //! The control loop: Services and EndpointSlices are LIST+WATCHed into reflector caches;
 //! any change wakes the loop, which syncs from the caches (level-triggered: a sync
-//! always renders everything it knows). Syncs are at least `--iptables-min-sync-period`
-//! apart, so a burst of changes is one sync; every `--iptables-sync-period` the sync is
-//! full.
+//! always renders everything it knows). Two syncs may run back to back, then they are
+//! `--iptables-min-sync-period` apart ([`SyncLimiter`]), so an isolated change is applied
+//! at once and a stream of changes is batched; every `--iptables-sync-period` the sync
+//! is full.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio::sync::Notify;
 use crate::conntrack::Conntrack;
 use crate::convert::{self, LAST_CHANGE_TRIGGER_TIME};
 use crate::iptables::IptablesRestore;
+use crate::limiter::{SyncLimiter, BURST_SYNCS};
 use crate::observe::Observer;
 use crate::syncer::Syncer;
 
@@ -77,6 +79,8 @@ pub async fn run<I, C>(
     let started = jiff::Timestamp::now();
     let mut trigger_times = TriggerTimes::default();
     let mut last_full: Option<Instant> = None;
+    let mut limiter = SyncLimiter::new(periods.min, BURST_SYNCS, Instant::now());
+    limiter.take(Instant::now());
     loop {
         let sync_start = Instant::now();
         let full = last_full.is_none_or(|t| sync_start.duration_since(t) >= periods.full);
@@ -117,8 +121,8 @@ pub async fn run<I, C>(
             _ = tokio::time::sleep_until(next_full.into()) => {}
         }
         observer.queued();
-        // Batch a burst of changes into one sync.
-        tokio::time::sleep_until((sync_start + periods.min).into()).await;
+        // Changes that arrive while this waits are batched into the one sync.
+        tokio::time::sleep_until(limiter.take(Instant::now()).into()).await;
     }
 }
 

@@ -150,6 +150,13 @@ pub struct Saved {
 impl Saved {
     pub fn parse(text: &str) -> Saved {
         let mut out = Saved::default();
+        out.add(text);
+        out
+    }
+
+    /// Adds the chains and rules of more `iptables-save` or `iptables -S` output.
+    pub fn add(&mut self, text: &str) {
+        let out = self;
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix(':') {
                 if let Some(name) = rest.split_whitespace().next() {
@@ -159,7 +166,6 @@ impl Saved {
                 out.rules.insert(line.to_string());
             }
         }
-        out
     }
 
     /// Per-service chains in the kernel (ours by their prefix).

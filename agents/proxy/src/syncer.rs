@@ -1,12 +1,19 @@
 //! One sync: render the desired rules, send the kernel what differs (everything on a full
 //! sync, only changed and removed chains otherwise), then delete stale UDP conntrack
 //! entries. After a failed restore the next sync is full, as upstream's.
+//!
+//! Which chains of ours the kernel holds is known from our own successful restores;
+//! `iptables-save` (seconds for a big table) runs only at start-up and after a failed
+//! restore, to find chains left by an earlier run. A full sync checks the jumps from the
+//! built-in chains with `iptables -S <chain>` of those few chains, as upstream's
+//! `EnsureRule` does with `iptables -C`.
 
 use crate::conntrack::{Conntrack, UdpView};
 use crate::iptables::{IptablesError, IptablesRestore};
 use crate::render::{ProxyRules, ProxyState, RenderConfig};
-use crate::restore::{restore_input, Applied, Saved, TableChanges};
+use crate::restore::{Applied, Saved};
 use crate::ruleset::{Jump, TableName};
+use crate::transactions::restore_transactions;
 
 /// What a sync did, for logs and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,6 +27,8 @@ pub struct SyncReport {
     pub filter_rules: usize,
     pub nat_rules: usize,
     pub conntrack_deletes: usize,
+    /// `iptables-save` runs (start-up and after a failed restore only).
+    pub saves: usize,
     /// Time spent rendering and diffing, and in iptables-save / iptables-restore.
     pub render: std::time::Duration,
     pub iptables: std::time::Duration,
@@ -31,6 +40,9 @@ pub struct Syncer<I, C> {
     config: RenderConfig,
     applied: Applied,
     need_full: bool,
+    /// The kernel may hold chains of ours that `applied` does not know (start-up, or a
+    /// failed restore): the next full sync looks with `iptables-save`.
+    need_save: bool,
     udp: Option<UdpView>,
     last_inputs: Vec<(TableName, String)>,
 }
@@ -43,6 +55,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             config,
             applied: Applied::default(),
             need_full: true,
+            need_save: true,
             udp: None,
             last_inputs: Vec::new(),
         }
@@ -82,22 +95,31 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             let desired = rules.table(table);
             let changes = if full {
                 let t = std::time::Instant::now();
-                let saved = self.ipt.save(table)?;
+                let looked = self.look(table, &jumps);
                 report.iptables += t.elapsed();
-                self.full_changes(table, desired, &jumps, &saved)
+                let (stale, present) = looked?;
+                report.saves += usize::from(self.need_save);
+                let mut changes = self.applied.full(table, desired, stale);
+                changes.insert = jumps
+                    .iter()
+                    .filter(|j| j.table == table && !present.has_jump(j))
+                    .collect();
+                changes
             } else {
                 self.applied.partial(table, desired)
             };
             if changes.is_empty() {
                 continue;
             }
-            let input = restore_input(table, &changes);
+            let input =
+                restore_transactions(table, &changes, self.ipt.max_chains_per_transaction());
             let t = std::time::Instant::now();
             let restored = self.ipt.restore(table, &input);
             report.iptables += t.elapsed();
             if let Err(e) = restored {
                 // What the kernel holds is unknown now: start over with a full sync.
                 self.need_full = true;
+                self.need_save = true;
                 self.applied.clear();
                 return Err(e);
             }
@@ -108,6 +130,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             report.chains_deleted += changes.delete.len();
         }
         self.need_full = false;
+        self.need_save = false;
         report.render = started.elapsed().saturating_sub(report.iptables);
 
         let udp = UdpView::of(state);
@@ -121,22 +144,30 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         Ok(report)
     }
 
-    /// Every chain, the deletion of stale service chains left in the kernel (by an
-    /// earlier run, say), and the jumps from built-in chains that are missing.
-    fn full_changes<'a>(
+    /// What a full sync needs to know of the kernel's `table`: stale service chains of
+    /// ours that we did not write (only looked for when `need_save`), and the rules of
+    /// the built-in chains our jumps start from.
+    fn look(
         &self,
         table: TableName,
-        desired: &'a crate::ruleset::Table,
-        jumps: &'a [Jump],
-        saved: &str,
-    ) -> TableChanges<'a> {
-        let saved = Saved::parse(saved);
-        let mut changes = self.applied.full(table, desired, saved.service_chains());
-        changes.insert = jumps
+        jumps: &[Jump],
+    ) -> Result<(Vec<String>, Saved), IptablesError> {
+        if self.need_save {
+            let saved = Saved::parse(&self.ipt.save(table)?);
+            return Ok((saved.service_chains().collect(), saved));
+        }
+        let mut from: Vec<&str> = jumps
             .iter()
-            .filter(|j| j.table == table && !saved.has_jump(j))
+            .filter(|j| j.table == table)
+            .map(|j| j.from)
             .collect();
-        changes
+        from.sort_unstable();
+        from.dedup();
+        let mut present = Saved::default();
+        for chain in from {
+            present.add(&self.ipt.list_chain(table, chain)?);
+        }
+        Ok((Vec::new(), present))
     }
 }
 

@@ -194,3 +194,78 @@ fn udp_endpoint_removal_deletes_its_conntrack_entries() {
         ["-p udp --orig-dst 10.96.0.10 --orig-port-dst 80 --dst-nat 10.244.0.1"]
     );
 }
+
+#[test]
+fn only_the_first_sync_and_the_one_after_a_failure_run_iptables_save() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    assert_eq!(syncer.sync(&two_services(), false).unwrap().saves, 2);
+    let report = syncer.sync(&two_services(), true).unwrap();
+    assert!(report.full);
+    assert_eq!(report.saves, 0);
+    assert_eq!(fake.state().saves, 2, "one save per table, at start-up");
+    assert!(
+        fake.state().lists > 0,
+        "the full resync looked at the built-in chains"
+    );
+
+    fake.state().fail_next = true;
+    let mut changed = two_services();
+    add(&mut changed, "a", Protocol::Tcp, 1, &[7]);
+    assert!(syncer.sync(&changed, false).is_err());
+    // Something else may have happened to the kernel: look again, and find the
+    // chain a restore of another process left behind.
+    fake.add_rule(TableName::Nat, "KUBE-SVC-LEFTOVER", "-j RETURN");
+    let report = syncer.sync(&changed, false).unwrap();
+    assert!(report.full);
+    assert_eq!(report.saves, 2);
+    assert!(fake.chain(TableName::Nat, "KUBE-SVC-LEFTOVER").is_none());
+}
+
+#[test]
+fn a_full_resync_puts_back_a_deleted_jump_once() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    let prerouting = fake.chain(TableName::Nat, "PREROUTING").unwrap();
+    fake.state()
+        .tables
+        .get_mut("nat")
+        .unwrap()
+        .insert("PREROUTING".into(), vec!["-j FOREIGN".into()]);
+    let report = syncer.sync(&two_services(), true).unwrap();
+    assert_eq!(report.saves, 0);
+    let mut expected = prerouting.clone();
+    expected.push("-j FOREIGN".into());
+    assert_eq!(fake.chain(TableName::Nat, "PREROUTING").unwrap(), expected);
+    // Present jumps are not inserted again.
+    syncer.sync(&two_services(), true).unwrap();
+    assert_eq!(fake.chain(TableName::Nat, "PREROUTING").unwrap(), expected);
+}
+
+#[test]
+fn syncs_split_into_small_transactions_end_where_one_transaction_would() {
+    let whole = FakeIptables::new();
+    let split = FakeIptables::new();
+    split.state().max_chains = Some(2);
+    let (mut a, _) = syncer(&whole);
+    let (mut b, _) = syncer(&split);
+    let mut changed = two_services();
+    add(&mut changed, "a", Protocol::Tcp, 1, &[5, 6, 7]);
+    let mut fewer = ProxyState::default();
+    add(&mut fewer, "b", Protocol::Tcp, 2, &[3, 4]);
+    for (state, full) in [
+        (two_services(), false),
+        (changed.clone(), false),
+        (changed, true),
+        (fewer, false),
+    ] {
+        a.sync(&state, full).unwrap();
+        b.sync(&state, full).unwrap();
+        for table in TableName::ALL {
+            assert_eq!(whole.save(table).unwrap(), split.save(table).unwrap());
+        }
+    }
+    let restores = split.state().restores.clone();
+    assert!(restores[1].matches("COMMIT").count() > 3, "{}", restores[1]);
+}

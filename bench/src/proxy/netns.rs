@@ -1,0 +1,159 @@
+//! Where the proxy benchmark runs: network namespaces it creates and deletes (the host's
+//! iptables are never touched), and `iptables-restore` alone, bounded in time.
+
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rkube_proxy::iptables::Backend;
+
+/// A network namespace, removed (with its processes and its iptables) on drop.
+pub struct BenchNetns {
+    pub name: String,
+}
+
+impl BenchNetns {
+    pub fn new(tag: &str) -> anyhow::Result<BenchNetns> {
+        let name = format!("rkbench-proxy-{}-{tag}", std::process::id());
+        let ok = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()?
+            .success();
+        if !ok {
+            bail!("ip netns add {name} failed (root is needed)");
+        }
+        let ns = BenchNetns { name };
+        ns.cmd("ip").args(["link", "set", "lo", "up"]).status()?;
+        Ok(ns)
+    }
+
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+
+    /// Runs `f` on a thread inside this namespace.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> anyhow::Result<T> + Send) -> anyhow::Result<T> {
+        in_netns(&self.name, f)
+    }
+}
+
+impl Drop for BenchNetns {
+    fn drop(&mut self) {
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-9", pid]).status();
+            }
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Runs `f` on a thread inside the namespace; processes it starts run there too.
+pub fn in_netns<T: Send>(
+    name: &str,
+    f: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> anyhow::Result<T> {
+    let path = format!("/run/netns/{name}");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let file = std::fs::File::open(&path).with_context(|| path.clone())?;
+            nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)?;
+            f()
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("benchmark thread panicked"))?
+    })
+}
+
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn restore_program(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Nft => "iptables-nft-restore",
+        Backend::Legacy => "iptables-legacy-restore",
+    }
+}
+
+pub fn iptables_program(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Nft => "iptables-nft",
+        Backend::Legacy => "iptables-legacy",
+    }
+}
+
+/// `iptables-restore --noflush` alone on `input`, in the caller's namespace: its wall
+/// time, or `None` when it was killed at `timeout`.
+pub fn raw_restore(
+    backend: Backend,
+    input: &str,
+    timeout: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let program = restore_program(backend);
+    let mut cmd = Command::new(program);
+    cmd.arg("--noflush");
+    if backend == Backend::Legacy {
+        cmd.args(["-w", "5"]);
+    }
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| program.to_string())?;
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let expired = finished.recv_timeout(timeout).is_err();
+        if expired {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+        expired
+    });
+    // A killed restore closes its stdin: the write error is the timeout, seen below.
+    let _ = child
+        .stdin
+        .take()
+        .map(|mut s| s.write_all(input.as_bytes()));
+    let out = child.wait_with_output()?;
+    let elapsed = start.elapsed();
+    let _ = done.send(());
+    let expired = watchdog
+        .join()
+        .map_err(|_| anyhow::anyhow!("watchdog panicked"))?;
+    if expired {
+        return Ok(None);
+    }
+    if !out.status.success() {
+        bail!(
+            "{program} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(Some(elapsed))
+}
+
+/// The 1-minute load average, noted beside every figure.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}

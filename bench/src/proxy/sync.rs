@@ -1,0 +1,235 @@
+//! Sync cost: full syncs of N services × M endpoints and one-service changes through
+//! rkube-proxy's syncer, each beside `iptables-restore` alone on the very input the
+//! syncer sent, in a namespace of its own (the kernel's floor), measured in the same run.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use rkube_proxy::conntrack::SystemConntrack;
+use rkube_proxy::iptables::{Backend, SystemIptables};
+use rkube_proxy::model::{Endpoint, Protocol, ServicePort, ServicePortName};
+use rkube_proxy::render::{ProxyRules, ProxyState, RenderConfig};
+use rkube_proxy::restore::{restore_input, Applied};
+use rkube_proxy::ruleset::TableName;
+use rkube_proxy::syncer::Syncer;
+
+use super::netns::{load_average, raw_restore, BenchNetns};
+use super::{median, ms, percentile, ProxyBenchFlags};
+
+type BenchSyncer = Syncer<SystemIptables, SystemConntrack>;
+/// The restore inputs of a sync, per table.
+type Inputs = Vec<(TableName, String)>;
+
+fn bench_config() -> RenderConfig {
+    RenderConfig {
+        cluster_cidr: Some("10.128.0.0/9".parse().expect("constant CIDR")),
+        ..RenderConfig::default()
+    }
+}
+
+fn service_name(i: usize) -> ServicePortName {
+    ServicePortName {
+        namespace: "bench".into(),
+        name: format!("svc-{i}"),
+        port: "http".into(),
+        protocol: Protocol::Tcp,
+    }
+}
+
+/// `n` services, each with `eps` endpoints; `generation` shifts service 0's endpoints.
+pub fn synthetic(n: usize, eps: usize, generation: u32) -> ProxyState {
+    let mut state = ProxyState::default();
+    for i in 0..n {
+        let name = service_name(i);
+        let cluster = u32::from(Ipv4Addr::new(10, 96, 0, 0)) + i as u32 + 1;
+        state.services.insert(
+            name.clone(),
+            ServicePort {
+                name: name.clone(),
+                cluster_ip: Ipv4Addr::from(cluster),
+                port: 80,
+                node_port: None,
+                external_ips: vec![],
+                load_balancer_ips: vec![],
+                load_balancer_source_ranges: vec![],
+                sticky_seconds: None,
+                external_traffic_local: false,
+                internal_traffic_local: false,
+                health_check_node_port: None,
+            },
+        );
+        let base = u32::from(Ipv4Addr::new(10, 128, 0, 0)) + (i * eps) as u32;
+        let endpoints = (0..eps)
+            .map(|e| {
+                let mut ip = base + e as u32;
+                if i == 0 {
+                    ip = u32::from(Ipv4Addr::new(10, 250, 0, 0)) + generation * 16 + e as u32;
+                }
+                Endpoint {
+                    ip: Ipv4Addr::from(ip),
+                    port: 8080,
+                    ready: true,
+                    serving: true,
+                    terminating: false,
+                    local: false,
+                }
+            })
+            .collect();
+        state.endpoints.insert(name, endpoints);
+    }
+    state
+}
+
+/// The raw restore of every input, in order; `None` if one hit the timeout.
+fn restore_all(
+    backend: Backend,
+    inputs: &[(TableName, String)],
+    timeout: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let mut total = Duration::ZERO;
+    for (_, input) in inputs {
+        match raw_restore(backend, input, timeout)? {
+            Some(d) => total += d,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(total))
+}
+
+/// What upstream sends: the whole ruleset as one transaction per table.
+fn one_transaction_inputs(state: &ProxyState) -> Inputs {
+    let config = bench_config();
+    let rules = ProxyRules::render(&config, state);
+    let jumps = ProxyRules::jumps(&config);
+    TableName::ALL
+        .iter()
+        .map(|&table| {
+            let mut changes = Applied::default().full(table, rules.table(table), Vec::new());
+            changes.insert = jumps.iter().filter(|j| j.table == table).collect();
+            (table, restore_input(table, &changes))
+        })
+        .collect()
+}
+
+fn timed_sync(
+    syncer: &mut BenchSyncer,
+    state: &ProxyState,
+    full: bool,
+) -> anyhow::Result<(f64, f64, Inputs)> {
+    let start = Instant::now();
+    let report = syncer.sync(state, full)?;
+    let took = ms(start.elapsed());
+    Ok((took, ms(report.render), syncer.last_inputs().to_vec()))
+}
+
+fn show(d: Option<Duration>, timeout: Duration) -> String {
+    d.map_or_else(
+        || format!("> {:.0} s (killed)", timeout.as_secs_f64()),
+        |d| format!("{:.1} ms", ms(d)),
+    )
+}
+
+pub fn full_sync_figures(
+    backend: Backend,
+    n: usize,
+    flags: &ProxyBenchFlags,
+) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(flags.timeout);
+    let state = synthetic(n, flags.endpoints, 0);
+    let (mut first, mut first_raw, mut resync, mut resync_raw) = (vec![], vec![], vec![], vec![]);
+    let (mut render, mut loads, mut transactions) = (vec![], vec![], 0);
+    for _ in 0..flags.repeat.max(1) {
+        loads.push(load_average());
+        let synced = BenchNetns::new("sync")?;
+        let raw = BenchNetns::new("raw")?;
+        let mut syncer = Syncer::new(SystemIptables { backend }, SystemConntrack, bench_config());
+        // From empty tables (start-up: includes the iptables-save of both tables).
+        let (took, rendered, inputs) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
+        first.push(took);
+        render.push(rendered);
+        transactions = inputs
+            .iter()
+            .map(|(_, i)| i.matches("COMMIT").count())
+            .sum();
+        let Some(d) = raw.run(|| restore_all(backend, &inputs, timeout))? else {
+            bail!("the raw restore of the syncer's input took > {timeout:?}");
+        };
+        first_raw.push(ms(d));
+        // The periodic full resync, over the rules in place.
+        let (took, _, inputs) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
+        resync.push(took);
+        let Some(d) = raw.run(|| restore_all(backend, &inputs, timeout))? else {
+            bail!("the raw restore of the syncer's input took > {timeout:?}");
+        };
+        resync_raw.push(ms(d));
+    }
+    let rules: usize = {
+        let r = ProxyRules::render(&bench_config(), &state);
+        r.filter.rule_count() + r.nat.rule_count()
+    };
+    let (f, fr, r, rr) = (
+        median(first),
+        median(first_raw),
+        median(resync),
+        median(resync_raw),
+    );
+    println!(
+        "full sync, {n} services ({rules} rules, {transactions} transactions), empty tables:   rkube-proxy {f:8.1} ms (render+diff {:.1} ms) | iptables-restore alone, same input {fr:8.1} ms | ratio {:.2} | load {}",
+        median(render),
+        f / fr,
+        loads.join(" ")
+    );
+    println!(
+        "full sync, {n} services, rules in place: rkube-proxy {r:8.1} ms | iptables-restore alone, same input {rr:8.1} ms | ratio {:.2}",
+        r / rr
+    );
+    if backend == Backend::Nft && transactions > 2 {
+        // Beside it: the same rules as one transaction per table, as upstream sends them.
+        let load = load_average();
+        let inputs = one_transaction_inputs(&state);
+        let raw = BenchNetns::new("one")?;
+        let d = raw.run(|| restore_all(backend, &inputs, timeout))?;
+        println!(
+            "full sync, {n} services, empty tables: iptables-restore alone, one transaction per table {} | load {load}",
+            show(d, timeout)
+        );
+    }
+    Ok(())
+}
+
+pub fn change_figures(backend: Backend, n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(flags.timeout);
+    let ns = BenchNetns::new("change")?;
+    let load = load_average();
+    let (sync, raw, render) = ns.run(|| {
+        let mut syncer = Syncer::new(SystemIptables { backend }, SystemConntrack, bench_config());
+        syncer.sync(&synthetic(n, flags.endpoints, 0), true)?;
+        let (mut sync, mut raw, mut render) = (vec![], vec![], vec![]);
+        for generation in 1..=flags.changes.max(1) as u32 {
+            let state = synthetic(n, flags.endpoints, generation);
+            let start = Instant::now();
+            let report = syncer.sync(&state, false)?;
+            sync.push(ms(start.elapsed()));
+            render.push(ms(report.render));
+            if report.full || report.restores != 1 {
+                bail!("a one-service change made {report:?}");
+            }
+            let inputs = syncer.last_inputs().to_vec();
+            let Some(d) = restore_all(backend, &inputs, timeout)? else {
+                bail!("the raw restore of a one-service change took > {timeout:?}");
+            };
+            raw.push(ms(d));
+        }
+        Ok((sync, raw, render))
+    })?;
+    println!(
+        "one-service change at {n} services: rkube-proxy p50 {:6.1} ms p99 {:6.1} ms (render+diff p50 {:.1} ms) | iptables-restore alone p50 {:6.1} ms | load {load} → {}",
+        median(sync.clone()),
+        percentile(sync, 0.99),
+        median(render),
+        median(raw),
+        load_average()
+    );
+    Ok(())
+}
