@@ -266,10 +266,38 @@ fn volumes_of_every_kind_are_mounted_updated_and_removed_with_the_pod() {
     );
 }
 
-fn waiting(cluster: &NodeCluster, name: &str) -> Option<(String, String)> {
-    let pod = cluster.pod(name)?;
-    let w = &pod["status"]["containerStatuses"][0]["state"]["waiting"];
-    Some((w["reason"].as_str()?.into(), w["message"].as_str()?.into()))
+/// The kubelet's Warning events about a pod.
+fn warnings(cluster: &NodeCluster, name: &str) -> Vec<Value> {
+    let (_, list) =
+        cluster
+            .apiserver
+            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["involvedObject"]["name"] == name && e["source"]["component"] == "kubelet")
+        .cloned()
+        .collect()
+}
+
+/// The one FailedMount event about a pod (a retried failure is recorded once), once the
+/// pod waits in ContainerCreating, as upstream shows it: the message is in the event.
+fn failed_mount(cluster: &NodeCluster, name: &str) -> String {
+    let events = eventually(30, &format!("{name}'s FailedMount event"), || {
+        let events = warnings(cluster, name);
+        (!events.is_empty()).then_some(events)
+    });
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (&events[0]["type"], &events[0]["reason"]),
+        (&json!("Warning"), &json!("FailedMount"))
+    );
+    let pod = cluster.pod(name).unwrap();
+    assert_eq!(pod["status"]["phase"], "Pending");
+    let waiting = &pod["status"]["containerStatuses"][0]["state"]["waiting"];
+    assert_eq!(waiting, &json!({"reason": "ContainerCreating"}), "{pod}");
+    events[0]["message"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -301,58 +329,19 @@ fn volumes_that_cannot_be_set_up_hold_the_pod_until_they_can() {
             "serviceAccountName": "default",
             "volumes": [{"name": "v", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}]}),
     );
-    let (reason, message) = eventually(30, "late-secret waiting on its volume", || {
-        waiting(&cluster, "late-secret").filter(|(_, m)| !m.is_empty())
-    });
-    assert_eq!(reason, "ContainerCreating");
     assert_eq!(
-        message,
+        failed_mount(&cluster, "late-secret"),
         "MountVolume.SetUp failed for volume \"v\" : secret \"late\" not found"
     );
-    let (_, message) = eventually(30, "not-a-dir waiting on its volume", || {
-        waiting(&cluster, "not-a-dir").filter(|(_, m)| !m.is_empty())
-    });
     assert_eq!(
-        message,
+        failed_mount(&cluster, "not-a-dir"),
         format!(
             "MountVolume.SetUp failed for volume \"v\" : hostPath type check failed: {} is not a directory",
             file.path().display()
         )
     );
-    let (_, message) = eventually(30, "token waiting on its volume", || {
-        waiting(&cluster, "token").filter(|(_, m)| !m.is_empty())
-    });
+    let message = failed_mount(&cluster, "token");
     assert!(message.contains("not available yet"), "{message}");
-    assert_eq!(cluster.pod("token").unwrap()["status"]["phase"], "Pending");
-
-    // Recorded once as a kubelet Warning event, as `kubectl describe` shows it.
-    let events = eventually(10, "a FailedMount event", || {
-        let (_, list) =
-            cluster
-                .apiserver
-                .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
-        let found: Vec<Value> = list["items"]
-            .as_array()?
-            .iter()
-            .filter(|e| e["involvedObject"]["name"] == "late-secret")
-            .cloned()
-            .collect();
-        (!found.is_empty()).then_some(found)
-    });
-    assert_eq!(events.len(), 1, "{events:?}");
-    let event = &events[0];
-    assert_eq!(
-        (
-            &event["type"],
-            &event["reason"],
-            &event["source"]["component"]
-        ),
-        (&json!("Warning"), &json!("FailedMount"), &json!("kubelet"))
-    );
-    assert_eq!(
-        event["message"],
-        "MountVolume.SetUp failed for volume \"v\" : secret \"late\" not found"
-    );
 
     // The secret appears: the pod starts with it, without being recreated.
     post(

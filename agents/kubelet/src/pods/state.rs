@@ -129,10 +129,11 @@ impl ContainerSlot {
         self.not_before = Some(Instant::now() + CONFIG_RETRY);
     }
 
-    /// The pod's volumes are not set up yet: the container waits in ContainerCreating.
-    pub fn volumes_pending(&mut self, message: String) {
+    /// The pod's volumes are not set up yet: the container waits in ContainerCreating
+    /// (with no message, as upstream: the FailedMount event says why).
+    pub fn volumes_pending(&mut self) {
         if self.running.is_none() && self.last.is_none() {
-            self.waiting = Some(("ContainerCreating".into(), message));
+            self.waiting = Some(("ContainerCreating".into(), String::new()));
         }
     }
 

@@ -462,7 +462,7 @@ impl PodWorker {
                 tracing::warn!(pod = self.name, "{e}");
                 self.warn_once(pod, None, "FailedMount", e.to_string());
                 for slot in self.slots.iter_mut().chain(self.init_slots.iter_mut()) {
-                    slot.volumes_pending(e.to_string());
+                    slot.volumes_pending();
                 }
                 self.report(pod).await;
                 Err(Next::Wait(Some(RETRY)))
