@@ -460,3 +460,43 @@ fn pods_and_services_answer_through_their_proxy_subresources() {
         );
     }
 }
+
+#[test]
+fn a_static_pod_is_reported_under_its_own_uid() {
+    let manifests = tempfile::tempdir().unwrap();
+    std::fs::write(
+        manifests.path().join("static.yaml"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: static\nspec:\n  containers:\n  - name: main\n    image: {BUSYBOX}\n    command: [\"sleep\", \"3600\"]\n"),
+    )
+    .unwrap();
+    let cluster = NodeCluster::start_with(&[
+        "--pod-manifest-path",
+        manifests.path().to_str().unwrap(),
+        "--file-check-frequency",
+        "1s",
+    ]);
+    // Upstream names a mirror pod after its static pod and the node.
+    let mirror = cluster.wait_phase("static-node0", "Running", 60);
+    let hash = mirror["metadata"]["annotations"]["kubernetes.io/config.mirror"]
+        .as_str()
+        .unwrap();
+    assert_ne!(mirror["metadata"]["uid"], hash);
+    let running = eventually(20, "the static pod in /runningpods/", || {
+        let list = raw_json(&cluster, &node_path("runningpods/"));
+        (list["items"][0]["spec"]["containers"][0]["name"] == "main").then_some(list)
+    });
+    assert_eq!(running["items"][0]["metadata"]["uid"], hash, "{running}");
+    let summary = raw_json(&cluster, &node_path("stats/summary"));
+    let p = &summary["pods"][0];
+    assert_eq!(
+        p["podRef"],
+        json!({"name": "static-node0", "namespace": "default", "uid": hash})
+    );
+    assert!(
+        p["containers"][0]["memory"]["workingSetBytes"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "{p}"
+    );
+}

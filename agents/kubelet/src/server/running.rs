@@ -1,5 +1,6 @@
 //! What runs on this node right now: the cached pods whose pod cgroup holds processes
-//! (the pause process), and their containers whose cgroups do. The kernel is the source
+//! (the pause process), and their containers whose cgroups do. A static pod is seen
+//! through its mirror pod, under the static pod's UID. The kernel is the source
 //! of truth; the pod cache supplies names and images, the status the container IDs.
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct RunningContainer {
 
 pub struct RunningPod {
     pub pod: Arc<Pod>,
+    /// The UID the pod runs under: a mirror pod's static pod's (its config hash).
+    pub uid: String,
     pub cgroup: String,
     pub containers: Vec<RunningContainer>,
 }
@@ -37,7 +40,7 @@ impl RunningPod {
     }
 
     pub fn uid(&self) -> &str {
-        self.pod.metadata.uid.as_deref().unwrap_or("")
+        &self.uid
     }
 }
 
@@ -88,14 +91,21 @@ pub fn running_pods(pods: &Store<Pod>, cgroups: &Cgroups) -> Vec<RunningPod> {
         .state()
         .into_iter()
         .filter_map(|pod| {
-            let uid = pod.metadata.uid.as_deref()?;
-            let cgroup = spec::qos_class(&pod).pod_cgroup(uid);
+            let uid = pod
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(crate::static_pods::CONFIG_MIRROR))
+                .or(pod.metadata.uid.as_ref())?
+                .clone();
+            let cgroup = spec::qos_class(&pod).pod_cgroup(&uid);
             if !cgroups.has_processes(&cgroup) {
                 return None;
             }
             let containers = running_containers(&pod, &cgroup, cgroups);
             Some(RunningPod {
                 pod,
+                uid,
                 cgroup,
                 containers,
             })
