@@ -299,6 +299,30 @@ mod tests {
     }
 
     #[test]
+    fn adopted_containers_keep_their_counts() {
+        let mut slot = ContainerSlot::new("c");
+        slot.adopt(running("a"), 3, true);
+        assert_eq!((slot.restart_count, slot.starts), (3, 4));
+        assert!(slot.is_ready() && slot.waiting.is_none());
+        // Its next exit restarts it as the fifth run, restart count 4.
+        assert!(slot.exited(&exit("a", 1, false), "Always"));
+        slot.started(running("b"), true);
+        assert_eq!((slot.restart_count, slot.starts), (4, 5));
+        let mut init = ContainerSlot::new("i");
+        let done = Terminated {
+            exit_code: 0,
+            signal: None,
+            reason: "Completed",
+            started_at: "t0".into(),
+            finished_at: "t1".into(),
+            container_id: "x".into(),
+            image_id: "busybox@sha256:x".into(),
+        };
+        init.adopt_terminated(done, 0);
+        assert!(init.finished("OnFailure") && !init.wants_start("OnFailure", Instant::now()));
+    }
+
+    #[test]
     fn pull_failures_back_off() {
         let mut slot = ContainerSlot::new("c");
         slot.start_failed("ErrImagePull", "no such image".into());

@@ -13,12 +13,16 @@ use rkube_images::RegistryAuth;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
+mod adopt;
+mod setup;
+
+use setup::pull_secrets;
+
 use super::probe::{self, ProbeEvent, ProbeKind};
-use super::state::{ContainerSlot, Terminated};
+use super::state::ContainerSlot;
 use super::status::{self, PodView};
 use crate::runtime::container::{self, ContainerExit, Prepared};
 use crate::runtime::sandbox::Sandbox;
-use crate::runtime::{adopt, env};
 use crate::runtime::{spec, Runtime};
 use crate::static_pods::{self, StaticPods};
 use crate::volumes::PodVolumes;
@@ -342,158 +346,6 @@ impl PodWorker {
         Next::Wait(wake)
     }
 
-    /// Takes back the containers an earlier kubelet run left in an adopted sandbox, with
-    /// their restart counts, and the init containers the API status says succeeded.
-    fn adopt_containers(&mut self, pod: &Pod, sandbox: &Sandbox) {
-        let status = pod.status.as_ref();
-        let api_statuses = |init: bool| {
-            status
-                .and_then(|s| {
-                    if init {
-                        s.init_container_statuses.clone()
-                    } else {
-                        s.container_statuses.clone()
-                    }
-                })
-                .unwrap_or_default()
-        };
-        let (app_statuses, init_statuses) = (api_statuses(false), api_statuses(true));
-        for (dir, record) in sandbox.adoptable_containers(&self.rt) {
-            let spec = pod.spec.as_ref();
-            let app = spec.and_then(|s| s.containers.iter().find(|c| c.name == record.name));
-            let slot = self
-                .slots
-                .iter_mut()
-                .chain(self.init_slots.iter_mut())
-                .find(|s| s.name == record.name);
-            let Some(slot) = slot else { continue };
-            let was_ready = app_statuses
-                .iter()
-                .find(|s| s.name == record.name)
-                .map(|s| s.ready);
-            let ready = was_ready.unwrap_or(app.is_none_or(|c| c.readiness_probe.is_none()));
-            tracing::info!(
-                pod = self.name,
-                container = record.name,
-                pid = record.pid,
-                "adopted a container"
-            );
-            slot.adopt(record.running(), record.run, ready);
-            if let Some(c) = app {
-                let target = probe::Target {
-                    container: c.name.clone(),
-                    id: record.id.clone(),
-                    pod_ip: self.pod_ip,
-                    pid: record.pid,
-                };
-                slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
-            }
-            adopt::watch_adopted(
-                self.rt.clone(),
-                sandbox.cgroup.clone(),
-                dir,
-                record,
-                self.exits_tx.clone(),
-            );
-        }
-        for slot in self.init_slots.iter_mut().filter(|s| s.running.is_none()) {
-            let Some(api) = init_statuses.iter().find(|s| s.name == slot.name) else {
-                continue;
-            };
-            let Some(done) = api.state.as_ref().and_then(|s| s.terminated.as_ref()) else {
-                continue;
-            };
-            if done.exit_code != 0 {
-                continue;
-            }
-            let time = |t: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
-                t.as_ref()
-                    .map(|t| crate::time::rfc3339(t.0))
-                    .unwrap_or_default()
-            };
-            slot.adopt_terminated(
-                Terminated {
-                    exit_code: 0,
-                    signal: None,
-                    reason: "Completed",
-                    started_at: time(&done.started_at),
-                    finished_at: time(&done.finished_at),
-                    container_id: done
-                        .container_id
-                        .as_deref()
-                        .unwrap_or("")
-                        .trim_start_matches("rkube://")
-                        .to_string(),
-                    image_id: api.image_id.clone(),
-                },
-                api.restart_count.max(0) as u32,
-            );
-        }
-    }
-
-    /// Records a Warning event, unless it repeats the last one.
-    fn warn_once(&mut self, pod: &Pod, container: Option<&str>, reason: &str, message: String) {
-        let key = (reason.to_string(), message);
-        if self.last_warning.as_ref() != Some(&key) {
-            self.rt.events.warn(pod, container, reason, &key.1);
-            self.last_warning = Some(key);
-        }
-    }
-
-    /// Sets up the pod's volumes or brings them up to date (a changed ConfigMap or Secret,
-    /// new labels for a downwardAPI file). Until they are first set up no container
-    /// starts; a later failure keeps what the containers already see, as upstream.
-    async fn sync_volumes(&mut self, pod: &Pod) -> Result<(), Next> {
-        // Static pods run without the apiserver (they refer to no API objects).
-        if self.statics.is_none() {
-            self.rt.objects.ready().await;
-        }
-        let facts = self.rt.facts(self.pod_ip);
-        match PodVolumes::sync(&self.rt.pod_dir(&self.uid), pod, &self.rt.objects, &facts) {
-            Ok(volumes) => {
-                self.volumes = Some(volumes);
-                Ok(())
-            }
-            Err(e) if self.volumes.is_some() => {
-                tracing::warn!(pod = self.name, "updating the pod's volumes: {e}");
-                Ok(())
-            }
-            Err(e) => {
-                tracing::warn!(pod = self.name, "{e}");
-                self.warn_once(pod, None, "FailedMount", e.to_string());
-                for slot in self.slots.iter_mut().chain(self.init_slots.iter_mut()) {
-                    slot.volumes_pending();
-                }
-                self.report(pod).await;
-                Err(Next::Wait(Some(RETRY)))
-            }
-        }
-    }
-
-    /// The container's environment, expanded command and args, and mounts; an error is
-    /// its CreateContainerConfigError message.
-    fn prepare(
-        &self,
-        pod: &Pod,
-        c: &k8s_openapi::api::core::v1::Container,
-    ) -> Result<Prepared, String> {
-        let facts = self.rt.facts(self.pod_ip);
-        let vars =
-            env::container_env(pod, c, &self.rt.objects, &facts).map_err(|e| e.to_string())?;
-        let (command, args) = env::expand_command_and_args(c, &vars);
-        let binds = match &self.volumes {
-            Some(volumes) => volumes.binds(c, &vars).map_err(|e| e.to_string())?,
-            None => Vec::new(),
-        };
-        Ok(Prepared {
-            run: 0,
-            env: vars,
-            command: command.unwrap_or_default(),
-            args: args.unwrap_or_default(),
-            binds,
-        })
-    }
-
     /// Starts one container (init or app, by index) and records the outcome in its slot.
     async fn start_one(
         &mut self,
@@ -773,41 +625,6 @@ fn deletion_grace(pod: &Pod) -> Option<i64> {
             .or_else(|| pod.spec.as_ref()?.termination_grace_period_seconds)
             .unwrap_or(DEFAULT_GRACE_SECONDS),
     )
-}
-
-/// Registry credentials from the pod's imagePullSecrets (dockerconfigjson or dockercfg);
-/// a secret that is missing or malformed is skipped, as upstream does.
-async fn pull_secrets(secrets: &Api<Secret>, pod: &Pod) -> RegistryAuth {
-    let mut auth = RegistryAuth::anonymous();
-    let names = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.image_pull_secrets.as_ref())
-        .into_iter()
-        .flatten()
-        .map(|r| r.name.clone());
-    for name in names {
-        let secret = match secrets.get(&name).await {
-            Ok(secret) => secret,
-            Err(e) => {
-                tracing::warn!(secret = name, "reading an image pull secret: {e}");
-                continue;
-            }
-        };
-        let data = secret.data.unwrap_or_default();
-        let parsed = if let Some(json) = data.get(".dockerconfigjson") {
-            RegistryAuth::from_docker_config_json(&json.0)
-        } else if let Some(cfg) = data.get(".dockercfg") {
-            RegistryAuth::from_dockercfg(&cfg.0)
-        } else {
-            continue;
-        };
-        match parsed {
-            Ok(found) => auth.merge(found),
-            Err(e) => tracing::warn!(secret = name, "an image pull secret: {e}"),
-        }
-    }
-    auth
 }
 
 /// Init containers run again only when they fail (Never: not at all).
