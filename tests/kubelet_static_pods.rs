@@ -51,7 +51,7 @@ fn static_pods_run_from_manifests_and_are_mirrored_in_the_api() {
         WEB_YAML.replace("name: web", "name: hidden"),
     )
     .unwrap();
-    let cluster = NodeCluster::start_with(&[
+    let mut cluster = NodeCluster::start_with(&[
         "--pod-manifest-path",
         manifests.path().to_str().unwrap(),
         "--file-check-frequency",
@@ -111,11 +111,19 @@ fn static_pods_run_from_manifests_and_are_mirrored_in_the_api() {
     );
     assert_eq!(again["status"]["containerStatuses"][0]["restartCount"], 0);
 
+    // A restarted kubelet takes the static pod back rather than starting it again.
+    cluster.kubelet.restart();
+
     // A manifest added later (JSON) runs too.
     let json_manifest = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "api"},
         "spec": {"terminationGracePeriodSeconds": 0, "containers": [{"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}]}});
     std::fs::write(manifests.path().join("api.json"), json_manifest.to_string()).unwrap();
     running_mirror(&cluster, "api-node0");
+    // By now the new kubelet has synced web as well: still the same process.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(cluster.container_pids(&static_pod), pids, "web was adopted");
+    let web = running_mirror(&cluster, "web-node0");
+    assert_eq!(web["status"]["containerStatuses"][0]["restartCount"], 0);
 
     // A removed manifest stops its pod and deletes its mirror.
     std::fs::remove_file(manifests.path().join("web.yaml")).unwrap();

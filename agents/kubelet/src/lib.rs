@@ -84,7 +84,12 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     let cache = pods::PodCache::new();
 
     let statics = flags.pod_manifest_path.clone().map(|dir| {
-        let pods = static_pods::StaticPods::default();
+        // Read once before anything starts, so the first pod list never mistakes a static
+        // pod an earlier run left for an orphan.
+        let pods: static_pods::StaticPods = Arc::new(std::sync::RwLock::new(static_pods::scan(
+            &dir,
+            &identity.name,
+        )));
         let (changed_tx, changed) = tokio::sync::mpsc::unbounded_channel();
         let mirrors = Arc::new(tokio::sync::Notify::new());
         let every = flags.file_check_frequency;

@@ -27,7 +27,7 @@ pub fn read(pods: &StaticPods) -> std::sync::RwLockReadGuard<'_, BTreeMap<String
 
 /// The pods of the manifests in `dir` (unreadable or invalid ones are logged and skipped,
 /// as upstream's file source does).
-fn scan(dir: &Path, node: &str) -> BTreeMap<String, Arc<Pod>> {
+pub fn scan(dir: &Path, node: &str) -> BTreeMap<String, Arc<Pod>> {
     let mut pods = BTreeMap::new();
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
