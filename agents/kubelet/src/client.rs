@@ -1,16 +1,14 @@
-//! The API client: `--kubeconfig`, else the in-cluster or default configuration.
+//! The API client: `--kubeconfig`, else the in-cluster or default configuration, built
+//! by the client code every agent shares (the kubelet has no `--master`, like upstream's).
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use rkube_agent::ClientFlags;
 
 use crate::{Error, KubeletFlags};
 
 pub async fn build(flags: &KubeletFlags) -> Result<kube::Client, Error> {
-    let config = match &flags.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)?;
-            kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await?
-        }
-        None => kube::Config::infer().await?,
+    let client = ClientFlags {
+        kubeconfig: flags.kubeconfig.clone(),
+        master: None,
     };
-    Ok(kube::Client::try_from(config)?)
+    Ok(client.build().await?)
 }

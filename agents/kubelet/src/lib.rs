@@ -34,10 +34,8 @@ pub use flags::KubeletFlags;
 pub enum Error {
     #[error("{0}")]
     Flags(String),
-    #[error("reading the kubeconfig: {0}")]
-    Kubeconfig(#[from] kube::config::KubeconfigError),
-    #[error("finding the apiserver: {0}")]
-    InferConfig(#[from] kube::config::InferConfigError),
+    #[error(transparent)]
+    ApiClient(#[from] rkube_agent::ClientError),
     #[error("talking to the apiserver: {0}")]
     Client(#[from] kube::Error),
     #[error(transparent)]

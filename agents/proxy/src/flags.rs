@@ -1,23 +1,19 @@
 //! `rkube proxy` flags: kube-proxy's names and defaults.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use rkube_agent::ClientFlags;
 
 use crate::cidr::Ipv4Cidr;
 
 /// Flags of `rkube proxy`.
 #[derive(Debug, Clone, Args)]
 pub struct ProxyFlags {
-    /// Path to a kubeconfig file with the apiserver's address and credentials.
-    #[arg(long, value_name = "string")]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// The address of the Kubernetes API server (overrides any value in kubeconfig).
-    #[arg(long, value_name = "string")]
-    pub master: Option<String>,
+    /// `--kubeconfig` and `--master`.
+    #[command(flatten)]
+    pub client: ClientFlags,
 
     /// If non-empty, use this string as the node's name instead of the hostname.
     #[arg(long, value_name = "string")]

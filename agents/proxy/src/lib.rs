@@ -8,7 +8,6 @@
 pub mod chains;
 pub mod cidr;
 mod cleanup;
-mod client;
 pub mod conntrack;
 pub mod convert;
 #[cfg(test)]
@@ -45,10 +44,8 @@ use crate::render::RenderConfig;
 pub enum Error {
     #[error("{0}")]
     Flags(String),
-    #[error("reading the kubeconfig: {0}")]
-    Kubeconfig(#[from] kube::config::KubeconfigError),
-    #[error("finding the apiserver: {0}")]
-    InferConfig(#[from] kube::config::InferConfigError),
+    #[error(transparent)]
+    ApiClient(#[from] rkube_agent::ClientError),
     #[error("building the API client: {0}")]
     Client(#[from] kube::Error),
     #[error(transparent)]
@@ -78,7 +75,7 @@ pub async fn run(flags: ProxyFlags) -> Result<(), Error> {
     if flags.cleanup {
         return run_cleanup();
     }
-    let client = client::build(&flags).await?;
+    let client = flags.client.build().await?;
     let node_name = node::node_name(flags.hostname_override.as_deref());
     let addresses = node::local_addresses();
     let nodeport_addresses = node::nodeport_addresses(&flags.nodeport_addresses, &addresses)?;

@@ -177,8 +177,8 @@ impl ServerFlags {
         let flags: ProxyFlags = component_flags("kube-proxy", &defaults, &self.kube_proxy_arg)?;
         refuse_connection_flags(
             "kube-proxy",
-            flags.kubeconfig.is_some(),
-            flags.master.is_some(),
+            flags.client.kubeconfig.is_some(),
+            flags.client.master.is_some(),
         )?;
         Ok(Some(flags))
     }

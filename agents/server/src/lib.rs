@@ -76,7 +76,7 @@ pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
         });
     }
     if let Some(mut proxy) = proxy {
-        proxy.kubeconfig = Some(path.clone());
+        proxy.client.kubeconfig = Some(path.clone());
         components.spawn(async move {
             let result = rkube_proxy::run(proxy).await.map_err(anyhow::Error::from);
             ("kube-proxy", result)
