@@ -30,6 +30,14 @@ pub trait IptablesRestore: Send {
     /// `iptables -t <table> -S <chain>`: one chain's rules as `-A <chain> …` lines. Much
     /// cheaper than a save when the table holds thousands of service chains.
     fn list_chain(&self, table: TableName, chain: &str) -> Result<String, IptablesError>;
+    /// The rules of several chains of `table`, as [`IptablesRestore::list_chain`] of each.
+    fn list_chains(&self, table: TableName, chains: &[&str]) -> Result<String, IptablesError> {
+        let mut out = String::new();
+        for chain in chains {
+            out.push_str(&self.list_chain(table, chain)?);
+        }
+        Ok(out)
+    }
     /// `iptables-restore --noflush` with `input` (one table, one or more transactions)
     /// on stdin.
     fn restore(&self, table: TableName, input: &str) -> Result<(), IptablesError>;
@@ -166,6 +174,21 @@ impl IptablesRestore for SystemIptables {
             cmd.args(["-w", "5"]);
         }
         output(program, cmd.args(["-t", table.as_str(), "-S", chain]))
+    }
+
+    /// nft fetches only the chain listed; legacy iptables reads the whole table from the
+    /// kernel for any command, so there one save beats a listing per chain.
+    fn list_chains(&self, table: TableName, chains: &[&str]) -> Result<String, IptablesError> {
+        match self.backend {
+            Backend::Legacy => self.save(table),
+            Backend::Nft => {
+                let mut out = String::new();
+                for chain in chains {
+                    out.push_str(&self.list_chain(table, chain)?);
+                }
+                Ok(out)
+            }
+        }
     }
 
     fn max_chains_per_transaction(&self) -> Option<usize> {

@@ -5,8 +5,9 @@
 //! Which chains of ours the kernel holds is known from our own successful restores;
 //! `iptables-save` (seconds for a big table) runs only at start-up and after a failed
 //! restore, to find chains left by an earlier run. A full sync checks the jumps from the
-//! built-in chains with `iptables -S <chain>` of those few chains, as upstream's
-//! `EnsureRule` does with `iptables -C`.
+//! built-in chains with `iptables -S <chain>` of those few chains (on legacy, where any
+//! command reads the whole table, one save of the table), as upstream's `EnsureRule`
+//! does with `iptables -C`.
 
 use crate::conntrack::{Conntrack, UdpView};
 use crate::iptables::{IptablesError, IptablesRestore};
@@ -163,11 +164,10 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             .collect();
         from.sort_unstable();
         from.dedup();
-        let mut present = Saved::default();
-        for chain in from {
-            present.add(&self.ipt.list_chain(table, chain)?);
-        }
-        Ok((Vec::new(), present))
+        Ok((
+            Vec::new(),
+            Saved::parse(&self.ipt.list_chains(table, &from)?),
+        ))
     }
 }
 
