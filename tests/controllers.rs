@@ -1,6 +1,7 @@
 //! `rkube controller-manager` against a real `rkube apiserver`: the replication,
-//! namespace and serviceaccount controllers converge the cluster (no kubelet: pods stay
-//! Pending).
+//! namespace and serviceaccount controllers converge the cluster (mostly with no kubelet:
+//! pods stay Pending; `teciplsrc_on_a_real_node_keeps_three_running_pods` runs the RC on
+//! a real node with the scheduler).
 
 mod common;
 
@@ -351,4 +352,85 @@ fn inconsistent_leader_election_flags_are_refused() {
         stderr.contains("leaseDuration must be greater than renewDeadline"),
         "{stderr}"
     );
+}
+
+/// The acceptance check on a real node: the documents' ReplicationController (its
+/// container running busybox) on a kubelet in a network namespace, with the scheduler.
+/// 3 pods Running; one deleted → replaced (the old one gone for good once its container
+/// stopped); one relabelled → released, still running, and replaced; scale to 0 → every
+/// owned pod gone.
+#[test]
+fn teciplsrc_on_a_real_node_keeps_three_running_pods() {
+    use common::cluster::{running_and_ready, Cluster, BUSYBOX};
+    let cluster = Cluster::start(1, &[]);
+    let mut rc = teciplsrc();
+    rc["spec"]["template"]["spec"] = json!({"terminationGracePeriodSeconds": 1,
+        "containers": [{"name": "teciplsrc", "image": BUSYBOX,
+                        "command": ["/bin/sh", "-c", "exec /bin/busybox sleep 3600"]}]});
+    let rc = cluster.send(
+        "POST",
+        "/api/v1/namespaces/default/replicationcontrollers",
+        rc,
+    );
+    let uid = rc["metadata"]["uid"].as_str().unwrap().to_string();
+    let path = "/api/v1/namespaces/default/replicationcontrollers/teciplsrc";
+    // The RC's pods, when exactly `n` of them are Running and ready and none is going.
+    let running = |n: usize| {
+        let pods: Vec<Value> = cluster
+            .pods("default", "name=teciplsrc")
+            .into_iter()
+            .filter(|p| controlled_by(p, &uid))
+            .collect();
+        (pods.len() == n
+            && pods
+                .iter()
+                .all(|p| running_and_ready(p) && p["metadata"]["deletionTimestamp"].is_null()))
+        .then_some(pods)
+    };
+    let gone = |pod: &str| {
+        cluster
+            .get(&format!("/api/v1/namespaces/default/pods/{pod}"))
+            .is_none()
+    };
+    let pods = eventually(90, "3 teciplsrc pods Running", || running(3));
+    eventually(SECS, "the RC's status: 3 ready", || {
+        let rc = cluster.get(path)?;
+        (rc["status"]["readyReplicas"] == 3 && rc["status"]["availableReplicas"] == 3).then_some(())
+    });
+
+    let victim = name(&pods[0]);
+    cluster.send(
+        "DELETE",
+        &format!("/api/v1/namespaces/default/pods/{victim}"),
+        Value::Null,
+    );
+    let pods = eventually(60, "the deleted pod gone and replaced", || {
+        running(3).filter(|pods| gone(&victim) && pods.iter().all(|p| name(p) != victim))
+    });
+
+    let relabelled = name(&pods[0]);
+    cluster.send(
+        "PATCH",
+        &format!("/api/v1/namespaces/default/pods/{relabelled}"),
+        json!({"metadata": {"labels": {"name": "elsewhere"}}}),
+    );
+    eventually(60, "the relabelled pod released and replaced", || {
+        let pod = cluster.get(&format!("/api/v1/namespaces/default/pods/{relabelled}"))?;
+        let released = pod["metadata"]["ownerReferences"]
+            .as_array()
+            .is_none_or(|refs| refs.is_empty());
+        (released && running_and_ready(&pod)).then_some(())?;
+        running(3).filter(|pods| pods.iter().all(|p| name(p) != relabelled))
+    });
+
+    cluster.send("PATCH", path, json!({"spec": {"replicas": 0}}));
+    let owned = eventually(60, "every teciplsrc pod gone", || {
+        let left = cluster.pods("default", "name=teciplsrc");
+        left.is_empty().then_some(left)
+    });
+    assert!(owned.is_empty());
+    let released = cluster
+        .get(&format!("/api/v1/namespaces/default/pods/{relabelled}"))
+        .expect("the released pod stays");
+    assert!(running_and_ready(&released), "{released}");
 }
