@@ -1,9 +1,9 @@
 //! A whole cluster of real processes in network namespaces: `rkube apiserver`,
 //! `rkube controller-manager` and `rkube scheduler` in the underlay (the control-plane
 //! host), and on each node namespace `nodeN` a `rkube kubelet` (pod subnet
-//! 10.244.N+1.0/24, its own cgroup root, the busybox image [`BUSYBOX`] imported) and, on
-//! request, `rkube proxy`. On drop the agents are killed first, then whatever their pods
-//! left running.
+//! 10.244.N+1.0/24, its own cgroup root, the busybox image imported as [`BUSYBOX`] and
+//! [`BUSYBOX_V2`]) and, on request, `rkube proxy`. On drop the agents are killed first,
+//! then whatever their pods left running.
 
 use std::process::{Child, Stdio};
 
@@ -15,6 +15,8 @@ use super::scheduler::Scheduler;
 use super::{eventually, Apiserver, ControllerManager};
 
 pub const BUSYBOX: &str = "busybox:cluster";
+/// The same image under a second name, for rollouts from one image to another.
+pub const BUSYBOX_V2: &str = "busybox:cluster-v2";
 
 // Fields drop in order: agents before the control plane, the namespaces last.
 pub struct Cluster {
@@ -42,12 +44,14 @@ impl Cluster {
             let cgroup_root = format!("rkube-test-cluster-{}-{n}-{i}", std::process::id());
             let dir = tempfile::tempdir().unwrap();
             let image_dir = tempfile::tempdir().unwrap();
-            super::oci_image::import_busybox(
-                image_dir.path(),
-                &dir.path().join("root"),
-                BUSYBOX,
-                "hello",
-            );
+            for image in [BUSYBOX, BUSYBOX_V2] {
+                super::oci_image::import_busybox(
+                    &image_dir.path().join(image.replace(':', "-")),
+                    &dir.path().join("root"),
+                    image,
+                    "hello",
+                );
+            }
             let mut kubelet = Kubelet::start_in_dir(
                 node.netns.cmd(env!("CARGO_BIN_EXE_rkube")),
                 &apiserver,
