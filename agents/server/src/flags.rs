@@ -104,6 +104,17 @@ impl ServerFlags {
         self.apiserver.data_dir.join("kubeconfig.yaml")
     }
 
+    /// The apiserver's flags. As in k3s, the apiserver advertises the local node's
+    /// address (the kubelet's `--node-ip`) unless `--advertise-address` says otherwise:
+    /// that is where the `kubernetes` Service's endpoints point.
+    pub fn apiserver_flags(&self, kubelet: Option<&KubeletFlags>) -> ApiserverFlags {
+        let mut flags = self.apiserver.clone();
+        if flags.advertise_address.is_none() {
+            flags.advertise_address = kubelet.and_then(|k| k.node_ip);
+        }
+        flags
+    }
+
     /// The controller-manager's flags, or `None` when it is disabled.
     pub fn controller_manager_flags(&self) -> anyhow::Result<Option<ControllerManagerFlags>> {
         if self.disable_controller_manager {
@@ -243,6 +254,24 @@ mod tests {
             .kubelet_flags()
             .is_err());
         assert!(Cli::try_parse_from(["server", "--cluster-cidr", "10.0.0.0/25"]).is_err());
+    }
+
+    #[test]
+    fn the_apiserver_advertises_the_node_ip_unless_told_otherwise() {
+        let flags = parse(&["--kubelet-arg", "node-ip=10.1.2.3"]);
+        let kubelet = flags.kubelet_flags().unwrap();
+        let advertised = flags.apiserver_flags(kubelet.as_ref()).advertise_address;
+        assert_eq!(advertised, Some("10.1.2.3".parse().unwrap()));
+        let flags = parse(&[
+            "--advertise-address",
+            "10.9.9.9",
+            "--kubelet-arg",
+            "node-ip=10.1.2.3",
+        ]);
+        let kubelet = flags.kubelet_flags().unwrap();
+        let advertised = flags.apiserver_flags(kubelet.as_ref()).advertise_address;
+        assert_eq!(advertised, Some("10.9.9.9".parse().unwrap()));
+        assert_eq!(parse(&[]).apiserver_flags(None).advertise_address, None);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub async fn run(flags: ServerFlags) -> anyhow::Result<()> {
         None => String::new(),
     };
     let proxy = flags.proxy_flags(&node_name)?;
-    let apiserver = rkube_apiserver::build(&flags.apiserver).await?;
+    let apiserver = rkube_apiserver::build(&flags.apiserver_flags(kubelet.as_ref())).await?;
     let addr = SocketAddr::new(
         flags.apiserver.insecure_bind_address,
         flags.apiserver.insecure_port,

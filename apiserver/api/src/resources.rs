@@ -85,6 +85,12 @@ impl Resource {
     pub fn is_stored(&self) -> bool {
         !self.storage_resource.is_empty()
     }
+
+    /// A review (authorization.k8s.io): created to get an answer, never stored; it has
+    /// no table form, so a Table asked of it is not acceptable (406).
+    pub fn is_review(&self) -> bool {
+        self.group == "authorization.k8s.io"
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -225,20 +231,62 @@ pub static RESOURCES: &[Resource] = &[
     res("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, NONE, NONE, NO_SUBS),
     res("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true, NONE, NONE, NO_SUBS),
     res("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, NONE, NONE, NO_SUBS),
+    // authorization.k8s.io/v1: reviews, answered and never stored.
+    review(res("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", "localsubjectaccessreview", true, NONE, NONE, NO_SUBS)),
+    review(res("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", false, NONE, NONE, NO_SUBS)),
+    review(res("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", "selfsubjectrulesreview", false, NONE, NONE, NO_SUBS)),
+    review(res("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", "subjectaccessreview", false, NONE, NONE, NO_SUBS)),
+    // certificates.k8s.io/v1
+    res("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", "certificatesigningrequest", false, &["csr"], NONE, &[
+        sub("approval", "CertificateSigningRequest", GET_PATCH_UPDATE),
+        status("CertificateSigningRequest"),
+    ]),
+    // storage.k8s.io/v1
+    res("storage.k8s.io", "v1", "CSIDriver", "csidrivers", "csidriver", false, NONE, NONE, NO_SUBS),
+    res("storage.k8s.io", "v1", "CSINode", "csinodes", "csinode", false, NONE, NONE, NO_SUBS),
+    res("storage.k8s.io", "v1", "CSIStorageCapacity", "csistoragecapacities", "csistoragecapacity", true, NONE, NONE, NO_SUBS),
+    res("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, &["sc"], NONE, NO_SUBS),
+    res("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", "volumeattachment", false, NONE, NONE, &[status("VolumeAttachment")]),
+    // admissionregistration.k8s.io/v1
+    res("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", "validatingadmissionpolicy", false, NONE, &["api-extensions"], &[status("ValidatingAdmissionPolicy")]),
+    res("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", false, NONE, &["api-extensions"], NO_SUBS),
+    // scheduling.k8s.io/v1
+    res("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, &["pc"], NONE, NO_SUBS),
+    // node.k8s.io/v1
+    res("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", "runtimeclass", false, NONE, NONE, NO_SUBS),
+    // flowcontrol.apiserver.k8s.io/v1
+    res("flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "flowschemas", "flowschema", false, NONE, NONE, &[status("FlowSchema")]),
+    res("flowcontrol.apiserver.k8s.io", "v1", "PriorityLevelConfiguration", "prioritylevelconfigurations", "prioritylevelconfiguration", false, NONE, NONE, &[status("PriorityLevelConfiguration")]),
 ];
+
+/// A review kind: `create` only, not stored, no table form.
+const fn review(r: Resource) -> Resource {
+    Resource {
+        verbs: &["create"],
+        storage_resource: "",
+        ..r
+    }
+}
 
 /// Group names in discovery order (core first, then upstream's priority order).
 pub static GROUP_ORDER: &[&str] = &[
     "",
     "apps",
     "events.k8s.io",
+    "authorization.k8s.io",
     "autoscaling",
     "batch",
+    "certificates.k8s.io",
     "networking.k8s.io",
     "policy",
     "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "scheduling.k8s.io",
     "coordination.k8s.io",
+    "node.k8s.io",
     "discovery.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
 ];
 
 /// Look a resource up by group, version and plural name.

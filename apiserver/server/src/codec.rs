@@ -75,6 +75,13 @@ fn format_of(essence: &str) -> Option<Format> {
 
 /// Pick the first acceptable media range of `Accept` (in the client's order).
 pub fn negotiate(accept: Option<&str>) -> Result<Negotiated, ApiError> {
+    negotiate_for(accept, true)
+}
+
+/// [`negotiate`] for a resource that may have no table form (`tables: false`): then a
+/// Table is not among the acceptable types, as upstream's negotiation skips it for a
+/// resource without a table convertor.
+pub fn negotiate_for(accept: Option<&str>, tables: bool) -> Result<Negotiated, ApiError> {
     let accept = match accept {
         None => {
             return Ok(Negotiated {
@@ -113,7 +120,7 @@ pub fn negotiate(accept: Option<&str>) -> Result<Negotiated, ApiError> {
                     _ => continue,
                 };
                 match kind {
-                    "Table" => Shape::Table { v1beta1 },
+                    "Table" if tables => Shape::Table { v1beta1 },
                     "PartialObjectMetadata" | "PartialObjectMetadataList" => {
                         Shape::Metadata { v1beta1 }
                     }

@@ -209,10 +209,10 @@ async fn resource(
     }
     let query = Query::parse(req.uri().query())?;
     let raw_query = req.uri().query().map(str::to_string);
-    let neg = codec::negotiate(accept)?;
+    let r = rr.resource;
+    let neg = codec::negotiate_for(accept, !r.is_review())?;
     let include = query.include_object()?;
     let registry = &server.registry;
-    let r = rr.resource;
     let ns = rr.namespace.as_deref();
     let method = req.method().clone();
     let content_type = header(&req, http::header::CONTENT_TYPE).map(str::to_string);
@@ -290,7 +290,11 @@ async fn resource(
             let kv = registry.get(r, ns, name).await?;
             Ok(respond::object_response(200, r, &kv.value, neg, include))
         }
-        (&Method::GET, Some(name), Some("status" | "ephemeralcontainers" | "resize")) => {
+        (
+            &Method::GET,
+            Some(name),
+            Some("status" | "ephemeralcontainers" | "resize" | "approval"),
+        ) => {
             let kv = registry.get(r, ns, name).await?;
             Ok(respond::object_response(200, r, &kv.value, neg, include))
         }
@@ -315,6 +319,10 @@ async fn resource(
             let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             if r.plural == "bindings" {
                 return crate::scale::bind(registry, ns, obj, &opts).await;
+            }
+            if r.is_review() {
+                let answered = crate::review::answer(r, ns, obj)?;
+                return Ok(respond::value_response(201, &answered, neg.format));
             }
             let written = registry.create(r, ns, obj, &opts).await?;
             Ok(respond::object_response(
@@ -345,7 +353,11 @@ async fn resource(
                 &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
             ))
         }
-        (&Method::PUT, Some(name), None | Some("status" | "ephemeralcontainers" | "resize")) => {
+        (
+            &Method::PUT,
+            Some(name),
+            None | Some("status" | "ephemeralcontainers" | "resize" | "approval"),
+        ) => {
             verb_ok("update")?;
             let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             let written = registry.update(r, ns, name, obj, &opts).await?;
@@ -389,7 +401,11 @@ async fn resource(
             )
             .await
         }
-        (&Method::PATCH, Some(name), None | Some("status" | "ephemeralcontainers" | "resize")) => {
+        (
+            &Method::PATCH,
+            Some(name),
+            None | Some("status" | "ephemeralcontainers" | "resize" | "approval"),
+        ) => {
             verb_ok("patch")?;
             let kind = codec::body_type(content_type.as_deref())?;
             let force = query.flag("force")?;

@@ -13,6 +13,7 @@ mod proxy;
 pub mod query;
 pub mod registry;
 mod respond;
+mod review;
 pub mod router;
 mod scale;
 mod strategy;
@@ -148,6 +149,7 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
         server_address: format!("{address}:{port}"),
     });
     bootstrap(&server, address).await?;
+    keep_kubernetes_endpoints(server.clone(), address);
     Ok(server)
 }
 
@@ -195,6 +197,7 @@ async fn bootstrap(server: &ApiServer, address: std::net::IpAddr) -> anyhow::Res
             Err(e) => anyhow::bail!("creating the kubernetes Service: {e}"),
         }
     }
+    create_system_priority_classes(reg, &opts).await?;
     // Endpoints may not name loopback addresses (validation refuses them, as upstream's
     // does); with no routable --advertise-address there is nothing to point at yet.
     if address.is_loopback() || address.is_unspecified() {
@@ -202,6 +205,49 @@ async fn bootstrap(server: &ApiServer, address: std::net::IpAddr) -> anyhow::Res
         return Ok(());
     }
     reconcile_kubernetes_endpoints(server, address).await
+}
+
+/// How often the `kubernetes` Service's endpoints are put back (upstream's
+/// `--endpoint-reconciler-type=lease` default interval).
+const ENDPOINT_RECONCILE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Keep the `kubernetes` Service's endpoints pointing at this apiserver while it runs:
+/// a client that deletes or edits them sees them come back, as upstream's reconciler
+/// does.
+fn keep_kubernetes_endpoints(server: Arc<ApiServer>, address: std::net::IpAddr) {
+    if address.is_loopback() || address.is_unspecified() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(ENDPOINT_RECONCILE_INTERVAL).await;
+            if let Err(e) = reconcile_kubernetes_endpoints(&server, address).await {
+                tracing::warn!("{e:#}");
+            }
+        }
+    });
+}
+
+/// The built-in priority classes upstream's apiserver creates at start (its scheduling
+/// post-start hook); the names with the `system-` prefix are reserved for them.
+async fn create_system_priority_classes(reg: &Registry, opts: &WriteOptions) -> anyhow::Result<()> {
+    let classes = rkube_api::resources::find("scheduling.k8s.io", "v1", "priorityclasses")
+        .expect("priorityclasses are served");
+    for (name, value, description) in rkube_api::validation::SYSTEM_PRIORITY_CLASSES {
+        if reg.get(classes, None, name).await.is_ok() {
+            continue;
+        }
+        let pc = json!({
+            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value, "description": description,
+        });
+        match reg.create(classes, None, pc, opts).await {
+            Ok(_) => {}
+            Err(e) if e.code == 409 => {}
+            Err(e) => anyhow::bail!("creating priority class {name}: {e}"),
+        }
+    }
+    Ok(())
 }
 
 /// Point the `kubernetes` Service at this apiserver (upstream's endpoint reconciler):
@@ -242,6 +288,19 @@ async fn reconcile_kubernetes_endpoints(
             .find(|r| r.plural == plural)
             .expect("served resource");
         let wanted = desired.clone();
+        if let Ok((current, _)) = reg.get_value(r, Some("default"), "kubernetes").await {
+            let mut defaulted = desired.clone();
+            rkube_api::defaults::apply(r, &mut defaulted);
+            let same = defaulted
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| *k != "metadata")
+                .all(|(k, v)| current.get(k) == Some(v));
+            if same {
+                continue;
+            }
+        }
         let result = reg
             .guaranteed_update(
                 r,

@@ -31,12 +31,16 @@ pub fn prepare_create(r: &Resource, obj: &mut Value, uid: &str) {
     }
 }
 
-/// The mutating admission upstream runs on create after managedFields are recorded (so
-/// what it adds is owned by no manager): DefaultTolerationSeconds for pods, when that
-/// admission plugin is enabled.
-pub fn admit_create(r: &Resource, obj: &mut Value) {
-    if r.group.is_empty() && r.kind == "Pod" {
+/// What upstream adds on create after managedFields are recorded (so it is owned by no
+/// manager): DefaultTolerationSeconds admission for pods (when that plugin is enabled),
+/// and the user a CSR records.
+pub fn admit_create(r: &Resource, obj: &mut Value, default_toleration_seconds: bool) {
+    if default_toleration_seconds && r.group.is_empty() && r.kind == "Pod" {
         rkube_api::defaults::default_toleration_seconds(obj);
+    }
+    // The CSR strategy records the requesting user after the managed fields are taken.
+    if r.kind == "CertificateSigningRequest" {
+        rkube_api::defaults::certificate_signing_request_create(obj);
     }
 }
 
@@ -44,8 +48,13 @@ pub fn admit_create(r: &Resource, obj: &mut Value) {
 /// comes from the stored object, generation follows spec changes, and defaults fill in
 /// what the client left out.
 pub fn prepare_update(r: &Resource, obj: &mut Value, old: &Value, subresource: Option<&str>) {
-    if subresource == Some("status") {
+    if matches!(subresource, Some("status" | "approval")) {
         rkube_api::defaults::prepare_for_status_update(r, obj, old);
+        if r.kind == "CertificateSigningRequest" {
+            let approval = subresource == Some("approval");
+            let now = crate::clock::now();
+            rkube_api::defaults::certificate_signing_request_status(obj, old, approval, &now);
+        }
     } else {
         rkube_api::defaults::prepare_for_update(r, obj, old);
     }

@@ -419,7 +419,8 @@ kind!(
     "volumeattachments",
     "VolumeAttachment",
     false,
-    |_| json!({"spec": {"attacher": "rkube.io/conformance", "nodeName": "rkc-no-such-node",
+    // The attacher is a CSI driver's name: a DNS subdomain, no path.
+    |_| json!({"spec": {"attacher": "conformance.rkube.io", "nodeName": "rkc-no-such-node",
                         "source": {"persistentVolumeName": "rkc-no-such-pv"}}}),
     Some(|| json!({"attached": true}))
 );

@@ -9,6 +9,7 @@
 //!   the strategy hooks: status resets, generation, immutable-on-write fields.
 //! - [`job_selector`] is the Job strategy's selector generation, which needs the uid.
 
+mod cluster;
 mod kinds;
 mod pod;
 pub use pod::default_toleration_seconds;
@@ -18,6 +19,10 @@ use serde_json::{json, Map, Value};
 
 use crate::resources::Resource;
 
+pub use cluster::{
+    certificate_signing_request_create, certificate_signing_request_status, INSECURE_GROUPS,
+    INSECURE_USER,
+};
 pub use pod::{pull_policy_for, qos_class};
 
 /// Insert `key: value` when the key is absent or null.
@@ -96,6 +101,22 @@ fn apply_kind(resource: &Resource, obj: &mut Value) {
         ("networking.k8s.io", "NetworkPolicy") => kinds::network_policy(obj),
         ("rbac.authorization.k8s.io", "RoleBinding")
         | ("rbac.authorization.k8s.io", "ClusterRoleBinding") => kinds::role_binding(obj),
+        ("scheduling.k8s.io", "PriorityClass") => cluster::priority_class(obj),
+        ("storage.k8s.io", "StorageClass") => cluster::storage_class(obj),
+        ("storage.k8s.io", "CSIDriver") => cluster::csi_driver(obj),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema") => cluster::flow_schema(obj),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration") => {
+            cluster::priority_level(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+            cluster::validating_admission_policy(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+            cluster::validating_admission_policy_binding(obj)
+        }
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            cluster::certificate_signing_request(obj)
+        }
         _ => {}
     }
 }
@@ -166,6 +187,8 @@ fn has_generation(resource: &Resource) -> bool {
             | ("networking.k8s.io", "NetworkPolicy")
             | ("networking.k8s.io", "Ingress")
             | ("networking.k8s.io", "IngressClass")
+            | ("flowcontrol.apiserver.k8s.io", _)
+            | ("admissionregistration.k8s.io", _)
     ) && resource.kind != "ControllerRevision"
 }
 
@@ -191,6 +214,10 @@ pub fn initial_status(resource: &Resource, obj: &Value) -> Option<Value> {
         ("", "PersistentVolumeClaim") | ("", "PersistentVolume") => {
             Some(json!({"phase": "Pending"}))
         }
+        ("flowcontrol.apiserver.k8s.io", _)
+        | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy")
+        | ("certificates.k8s.io", "CertificateSigningRequest") => Some(json!({})),
+        ("storage.k8s.io", "VolumeAttachment") => Some(json!({"attached": false})),
         ("policy", "PodDisruptionBudget") => Some(json!({
             "disruptionsAllowed": 0,
             "currentHealthy": 0,
@@ -275,6 +302,12 @@ pub fn prepare_for_update(resource: &Resource, obj: &mut Value, old: &Value) {
             }
         }
         ("", "Service") => service::service_update(obj, old),
+        // A request's spec is fixed once made; only its status subresources change.
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            if let (Some(m), Some(spec)) = (obj.as_object_mut(), old.get("spec")) {
+                m.insert("spec".into(), spec.clone());
+            }
+        }
         _ => {}
     }
 }

@@ -12,8 +12,10 @@ use serde_json::{json, Map, Value};
 
 use crate::resources::Resource;
 
+mod cluster;
 mod core;
 mod docs;
+mod docs_cluster;
 mod other;
 mod pods;
 pub mod util;
@@ -97,7 +99,7 @@ pub(crate) const AGE: Column = col("Age", "string", docs::META_CREATED);
 /// Columns of upstream's default table convertor (resources without a printer).
 pub const DEFAULT_COLUMNS: &[Column] = &[name_col(), col("Created At", "date", docs::META_CREATED)];
 
-type Cells = fn(&Value, util::Time) -> Vec<Value>;
+pub(crate) type Cells = fn(&Value, util::Time) -> Vec<Value>;
 
 fn default_cells(v: &Value, _now: util::Time) -> Vec<Value> {
     vec![
@@ -112,6 +114,7 @@ fn default_cells(v: &Value, _now: util::Time) -> Vec<Value> {
 /// The printer of a resource: its columns and cell function. `None`: the default table.
 fn printer(resource: &Resource) -> Option<(&'static [Column], Cells)> {
     use self::core as c;
+    use cluster as k;
     use other as o;
     use workloads as w;
     let p: (&'static [Column], Cells) = match (resource.group, resource.plural) {
@@ -147,6 +150,32 @@ fn printer(resource: &Resource) -> Option<(&'static [Column], Cells)> {
         ("networking.k8s.io", "networkpolicies") => (o::NETPOL_COLUMNS, o::netpol_cells),
         ("rbac.authorization.k8s.io", "rolebindings") => (o::RB_COLUMNS, o::binding_cells),
         ("rbac.authorization.k8s.io", "clusterrolebindings") => (o::CRB_COLUMNS, o::binding_cells),
+        ("scheduling.k8s.io", "priorityclasses") => {
+            (k::PRIORITY_CLASS_COLUMNS, k::priority_class_cells)
+        }
+        ("node.k8s.io", "runtimeclasses") => (k::RUNTIME_CLASS_COLUMNS, k::runtime_class_cells),
+        ("storage.k8s.io", "storageclasses") => (k::STORAGE_CLASS_COLUMNS, k::storage_class_cells),
+        ("storage.k8s.io", "csidrivers") => (k::CSI_DRIVER_COLUMNS, k::csi_driver_cells),
+        ("storage.k8s.io", "csinodes") => (k::CSI_NODE_COLUMNS, k::csi_node_cells),
+        ("storage.k8s.io", "csistoragecapacities") => {
+            (k::CSI_CAPACITY_COLUMNS, k::csi_capacity_cells)
+        }
+        ("storage.k8s.io", "volumeattachments") => {
+            (k::VOLUME_ATTACHMENT_COLUMNS, k::volume_attachment_cells)
+        }
+        ("flowcontrol.apiserver.k8s.io", "flowschemas") => {
+            (k::FLOW_SCHEMA_COLUMNS, k::flow_schema_cells)
+        }
+        ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations") => {
+            (k::PRIORITY_LEVEL_COLUMNS, k::priority_level_cells)
+        }
+        ("admissionregistration.k8s.io", "validatingadmissionpolicies") => {
+            (k::ADMISSION_POLICY_COLUMNS, k::admission_policy_cells)
+        }
+        ("admissionregistration.k8s.io", "validatingadmissionpolicybindings") => {
+            (k::POLICY_BINDING_COLUMNS, k::policy_binding_cells)
+        }
+        ("certificates.k8s.io", "certificatesigningrequests") => (k::CSR_COLUMNS, k::csr_cells),
         _ => return None,
     };
     Some(p)

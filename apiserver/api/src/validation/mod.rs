@@ -5,7 +5,9 @@
 //! upstream's `field.Error` and whose `field` is the path, ready for
 //! [`ApiError::invalid`](crate::status::ApiError::invalid).
 
+mod admission;
 mod batch;
+mod cluster;
 mod config;
 mod container;
 mod cron;
@@ -40,6 +42,8 @@ use serde_json::Value;
 use crate::resources::Resource;
 use crate::status::Cause;
 
+pub use admission::validate_access_review;
+pub use cluster::SYSTEM_PRIORITY_CLASSES;
 pub use names::NameRule;
 pub use pod::semantic_eq;
 pub use types::{decode_error_message, type_errors};
@@ -50,6 +54,7 @@ pub fn name_rule(resource: &Resource) -> NameRule {
         ("", "Namespace") => NameRule::Label,
         ("", "Service") => NameRule::Dns1035,
         ("rbac.authorization.k8s.io", _) => NameRule::PathSegment,
+        ("certificates.k8s.io", _) => NameRule::PathSegment,
         _ => NameRule::Subdomain,
     }
 }
@@ -117,6 +122,26 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
         ("apps", "ControllerRevision") => workloads::validate_controller_revision(obj, old),
         ("batch", "Job") => batch::validate_job(obj, old),
         ("batch", "CronJob") => batch::validate_cron_job(obj, old),
+        ("scheduling.k8s.io", "PriorityClass") => cluster::validate_priority_class(obj, old),
+        ("node.k8s.io", "RuntimeClass") => cluster::validate_runtime_class(obj, old),
+        ("storage.k8s.io", "StorageClass") => cluster::validate_storage_class(obj, old),
+        ("storage.k8s.io", "CSIDriver") => cluster::validate_csi_driver(obj, old),
+        ("storage.k8s.io", "CSINode") => cluster::validate_csi_node(obj, old),
+        ("storage.k8s.io", "CSIStorageCapacity") => {
+            cluster::validate_csi_storage_capacity(obj, old)
+        }
+        ("storage.k8s.io", "VolumeAttachment") => cluster::validate_volume_attachment(obj, old),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema") => cluster::validate_flow_schema(obj, old),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration") => {
+            cluster::validate_priority_level(obj, old)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+            admission::validate_admission_policy(obj, old)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+            admission::validate_admission_policy_binding(obj, old)
+        }
+        ("certificates.k8s.io", "CertificateSigningRequest") => admission::validate_csr(obj, old),
         _ => other::validate_other(resource, obj, old),
     };
     dedup(causes)
@@ -141,6 +166,12 @@ pub fn validate_status(resource: &Resource, obj: &Value, old: &Value) -> Vec<Cau
             out
         }
         ("batch", "Job") => batch::validate_job_status(obj, old),
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            let mut out = meta::validate_object_meta_update(obj, old);
+            out.extend(admission::validate_csr_conditions(obj));
+            out
+        }
+        ("storage.k8s.io", "VolumeAttachment") => meta::validate_object_meta_update(obj, old),
         _ => {
             let mut out = meta::validate_object_meta_update(obj, old);
             out.extend(other::validate_conditions(status));

@@ -183,9 +183,7 @@ impl Registry {
                 strategy::track_managed_fields(r, None, &mut obj, &opts.field_manager, None, &now)
             }
         }
-        if self.admission.default_toleration_seconds {
-            strategy::admit_create(r, &mut obj);
-        }
+        strategy::admit_create(r, &mut obj, self.admission.default_toleration_seconds);
         let obj = meta::canonicalize(obj);
         if opts.dry_run {
             release.release_now(&self.services);
@@ -405,7 +403,7 @@ impl Registry {
         let mut new = new;
         let release = self.services.allocate_for(r, &mut new, Some(old))?;
         let valid = match sub {
-            Some("status") => strategy::validate_status(r, &new, old),
+            Some("status" | "approval") => strategy::validate_status(r, &new, old),
             // What these subresources may change was taken above; the result must be a
             // valid pod.
             Some("ephemeralcontainers" | "resize" | "binding" | "finalize") => {
