@@ -121,7 +121,6 @@ impl Drop for Cluster {
 /// of its verdict until the apiserver catches up.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("discovery/default-groups", "apiextensions.k8s.io (CRDs), apiregistration.k8s.io, authentication.k8s.io, autoscaling horizontalpodautoscalers and admission webhook configurations are not served"),
-    ("pods/runtimeclass-admission", "no RuntimeClass admission: a pod naming a missing RuntimeClass is created"),
 ];
 
 fn run_harness(cluster: &Cluster, out: &Path, extra: &[&str]) -> (bool, String) {

@@ -151,6 +151,42 @@ fn kubectl_sees_and_uses_the_cluster_configuration_groups() {
     let runtime = ok(&server, &["get", "runtimeclasses"]);
     assert!(runtime.contains("gvisor   runsc"), "{runtime}");
 
+    // RuntimeClass admission: a pod gets its class's overhead and node selector; a pod
+    // naming a class that does not exist is refused.
+    apply(
+        &server,
+        dir.path(),
+        "kata.yaml",
+        "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: kata\nhandler: kata\noverhead:\n  podFixed:\n    memory: 120Mi\nscheduling:\n  nodeSelector:\n    sandbox: kata\n",
+    );
+    let with_class = |class: &str| {
+        format!(r#"--overrides={{"apiVersion": "v1", "spec": {{"runtimeClassName": "{class}"}}}}"#)
+    };
+    ok(
+        &server,
+        &["run", "sandboxed", "--image=busybox", &with_class("kata")],
+    );
+    let spec = ok(
+        &server,
+        &[
+            "get",
+            "pod",
+            "sandboxed",
+            "-o",
+            "jsonpath={.spec.overhead.memory} {.spec.nodeSelector.sandbox}",
+        ],
+    );
+    assert_eq!(spec.trim(), "120Mi kata");
+    let refused = fails(
+        &server,
+        &["run", "lost", "--image=busybox", &with_class("absent")],
+    );
+    assert!(
+        refused
+            .contains(r#"pods "lost" is forbidden: pod rejected: RuntimeClass "absent" not found"#),
+        "{refused}"
+    );
+
     // A CSR is approved through its approval subresource.
     let request = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlINk1JR2hBZ0VBTUQ4eEdqQVlCZ05WQkFvTUVYSnJkV0psTFdOdmJtWnZjbTFoYm1ObE1TRXdId1lEVlFRRApEQmh5YTNWaVpTMWpiMjVtYjNKdFlXNWpaUzFqYkdsbGJuUXdXVEFUQmdjcWhrak9QUUlCQmdncWhrak9QUU1CCkJ3TkNBQVFDUmo5OGFmM01RSkZ2UW9QTFlYelpVckxqRjF5ZEFHbjMwMmh5eERMRlgzWVdxV05xQi9vSHQzVUEKdDJhUmxYaHh5eWcySFF4bFVDZGY5a3FUQkpEZW9BQXdDZ1lJS29aSXpqMEVBd0lEU0FBd1JRSWhBS3JpdjNEUApWdUt2a0J4emxJWUlETjd5OW41TXE2S2hZYkhnQytZY2luZFFBaUJhYlh0NFBUbWVoNVBDcW0xTzNnc0Ztc01SCktYR3NIaS9SYlpjcVdCSVJBUT09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo=";
     apply(

@@ -6,6 +6,7 @@
 mod limit_ranger;
 mod namespace_lifecycle;
 mod resource_quota;
+mod runtime_class;
 
 pub use resource_quota::QuotaCharge;
 
@@ -15,6 +16,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "NamespaceLifecycle",
     "LimitRanger",
     "DefaultTolerationSeconds",
+    "RuntimeClass",
     "ResourceQuota",
 ];
 
@@ -23,6 +25,7 @@ const DEFAULT_ON: &[&str] = &[
     "NamespaceLifecycle",
     "LimitRanger",
     "DefaultTolerationSeconds",
+    "RuntimeClass",
     "ResourceQuota",
 ];
 
@@ -53,7 +56,6 @@ const NOT_YET: &[&str] = &[
     "PodSecurity",
     "PodTolerationRestriction",
     "Priority",
-    "RuntimeClass",
     "ServiceAccount",
     "StorageObjectInUseProtection",
     "TaintNodesByCondition",
@@ -68,6 +70,8 @@ pub struct Admission {
     pub limit_ranger: bool,
     /// Pods get 300 s not-ready / unreachable NoExecute tolerations unless they have some.
     pub default_toleration_seconds: bool,
+    /// Pods get their RuntimeClass's overhead and scheduling; a missing class refuses them.
+    pub runtime_class: bool,
     pub resource_quota: bool,
 }
 
@@ -77,6 +81,7 @@ impl Default for Admission {
             namespace_lifecycle: true,
             limit_ranger: true,
             default_toleration_seconds: true,
+            runtime_class: true,
             resource_quota: true,
         }
     }
@@ -144,6 +149,7 @@ impl Admission {
             namespace_lifecycle: on.contains(&"NamespaceLifecycle"),
             limit_ranger: on.contains(&"LimitRanger"),
             default_toleration_seconds: on.contains(&"DefaultTolerationSeconds"),
+            runtime_class: on.contains(&"RuntimeClass"),
             resource_quota: on.contains(&"ResourceQuota"),
         })
     }

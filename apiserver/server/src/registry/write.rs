@@ -149,6 +149,10 @@ impl Registry {
         if r.namespaced {
             self.admit_namespace(r, &ns, &name).await?;
             before_mutation = self.apply_limit_range_defaults(r, &ns, &mut obj).await?;
+            let before = obj.clone();
+            if self.admit_runtime_class(r, &name, &mut obj).await? {
+                before_mutation.get_or_insert(before);
+            }
         }
         let release = self.services.allocate_for(r, &mut obj, None)?;
         let admitted = match strategy::validate(r, &obj, None) {
