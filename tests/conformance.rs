@@ -120,6 +120,7 @@ impl Drop for Cluster {
 /// with what differs. They run (and fail) in every run of the harness; CI leaves them out
 /// of its verdict until the apiserver catches up.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
+    ("kubelet/run", "the kubelet does not serve /run/{ns}/{pod}/{container}: 405 through nodes/{name}/proxy"),
     ("discovery/default-groups", "apiextensions.k8s.io (CRDs), apiregistration.k8s.io, authentication.k8s.io, autoscaling horizontalpodautoscalers and admission webhook configurations are not served"),
 ];
 
@@ -127,7 +128,13 @@ fn run_harness(cluster: &Cluster, out: &Path, extra: &[&str]) -> (bool, String) 
     let output = cluster
         .netns
         .cmd(env!("CARGO_BIN_EXE_rkube"))
-        .args(["conformance", "--server", "http://127.0.0.1:8080"])
+        .args([
+            "conformance",
+            "--server",
+            "http://127.0.0.1:8080",
+            "--image",
+            IMAGE,
+        ])
         .args(extra)
         .env("RUST_LOG", "warn")
         .current_dir(out)

@@ -53,6 +53,12 @@ pub struct ConformanceFlags {
     #[arg(long, value_name = "DIR", conflicts_with = "record")]
     pub snapshots: Option<PathBuf>,
 
+    /// An image present on every node, with busybox (`sh`, `sleep`, `nc`), for the pods
+    /// that must run: they run it instead of upstream's pause and agnhost images, which
+    /// the nodes must otherwise be able to pull.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
     /// List the tests (id, needs, description) that --focus/--skip select, and exit.
     #[arg(long)]
     pub list: bool,

@@ -93,7 +93,8 @@ pub async fn run(flags: ConformanceFlags) -> anyhow::Result<i32> {
     );
     println!("{}", facts.describe());
 
-    let runner = Runner::new(api.clone(), facts, snapshots, flags.parallel);
+    let mut runner = Runner::new(api.clone(), facts, snapshots, flags.parallel);
+    runner.image = flags.image.clone();
     let started = Instant::now();
     let total = tests.len();
     let mut done = 0;

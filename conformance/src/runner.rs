@@ -52,6 +52,8 @@ pub struct Runner {
     pub facts: Arc<ClusterFacts>,
     pub snapshots: Arc<Snapshots>,
     pub parallel: usize,
+    /// `--image`, for the pods that must run.
+    pub image: Option<String>,
     /// Namespaces created and not yet deleted, for cleanup on Ctrl-C.
     live: Arc<Mutex<BTreeSet<String>>>,
 }
@@ -63,6 +65,7 @@ impl Runner {
             facts: Arc::new(facts),
             snapshots: Arc::new(snapshots),
             parallel: parallel.max(1),
+            image: None,
             live: Arc::default(),
         }
     }
@@ -131,6 +134,7 @@ impl Runner {
             id: test.id(),
             snapshots: self.snapshots.clone(),
             node: self.facts.ready_nodes.first().cloned(),
+            image: self.image.clone(),
             cleanup: Arc::default(),
         };
         let cleanup = cx.cleanup.clone();

@@ -147,8 +147,10 @@ impl ServerFlags {
             return Ok(None);
         }
         let what = "kube-scheduler";
-        let defaults = ["leader-elect=false".to_string()];
-        let flags: SchedulerFlags = component_flags(what, &defaults, &self.kube_scheduler_arg)?;
+        // Leader election stays on, as upstream's and k3s's schedulers run: its Lease in
+        // kube-system is how clients (the conformance harness among them) see that a
+        // scheduler runs. The price: after a crash it waits out the old Lease (15 s).
+        let flags: SchedulerFlags = component_flags(what, &[], &self.kube_scheduler_arg)?;
         refuse_connection_flags(
             what,
             flags.client.kubeconfig.is_some(),

@@ -218,5 +218,7 @@ async fn run(cx: Ctx) -> anyhow::Result<()> {
 }
 
 async fn streaming(_cx: Ctx) -> anyhow::Result<()> {
-    super::skip("the harness does not speak the exec/attach/port-forward stream protocols yet")
+    super::skip(
+        "needs the exec/attach/port-forward stream protocols, which the harness does not speak yet",
+    )
 }

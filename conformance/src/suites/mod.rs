@@ -26,6 +26,7 @@ mod pods;
 mod proxy;
 mod quota;
 mod resources;
+mod running;
 mod services;
 mod table;
 mod validation;
@@ -117,6 +118,8 @@ pub struct Ctx {
     pub snapshots: Arc<Snapshots>,
     /// A Ready node's name, when the cluster has one.
     pub node: Option<String>,
+    /// `--image`: what the pods that must run run (see `running.rs`).
+    pub image: Option<String>,
     /// Paths of cluster-scoped objects to delete when the test ends (the namespace's
     /// deletion takes care of the rest).
     pub cleanup: Arc<std::sync::Mutex<Vec<String>>>,

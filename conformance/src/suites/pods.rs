@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use super::crud::{self, wait_gone};
 use super::endpoints::pod;
-use super::resources::IMAGE;
 use super::{Ctx, Test};
 use crate::client::MERGE_PATCH;
 use crate::cluster::Component;
@@ -423,7 +422,7 @@ async fn limitrange_defaults(cx: Ctx) -> anyhow::Result<()> {
 
 async fn runs_to_ready(cx: Ctx) -> anyhow::Result<()> {
     let body = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "runner"},
-                      "spec": {"containers": [{"name": "c", "image": IMAGE}]}});
+                      "spec": {"containers": [super::running::sleeper(&cx, "c")]}});
     create(&cx, &body).await?;
     let path = format!("{}/runner", pods(&cx));
     crud::eventually(std::time::Duration::from_secs(120), || async {

@@ -73,9 +73,7 @@ async fn missing(cx: Ctx, what: &str) -> anyhow::Result<()> {
 pub async fn running_pod(cx: &Ctx, name: &str) -> anyhow::Result<Value> {
     let body = json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "labels": {"app": "proxied"}},
-        "spec": {"containers": [{"name": "agnhost", "image": AGNHOST, "args": ["netexec", "--http-port=8080"],
-                                 "ports": [{"name": "http", "containerPort": 8080}],
-                                 "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}}}]}});
+        "spec": {"containers": [super::running::echo_server(cx, "agnhost")]}});
     let pods = cx.ns_path("", "v1", "pods");
     cx.api.post(&pods, &body).send().await?.expect(201)?;
     let path = format!("{pods}/{name}");

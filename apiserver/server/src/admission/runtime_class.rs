@@ -46,7 +46,7 @@ impl Registry {
         name: &str,
         pod: &mut Value,
     ) -> Result<bool, ApiError> {
-        if !self.admission.runtime_class || !(r.group.is_empty() && r.plural == "pods") {
+        if !(self.admission.runtime_class && r.group.is_empty() && r.plural == "pods") {
             return Ok(false);
         }
         let class = self.runtime_class_of(r, name, pod).await?;
@@ -154,27 +154,20 @@ fn set_scheduling(pod: &mut Value, class: &Value) -> Result<(), String> {
 
 fn validate_overhead(pod: &Value, class: Option<&Value>) -> Result<(), String> {
     let own = pod.pointer("/spec/overhead").filter(|o| !o.is_null());
+    let matches = |fixed| {
+        own.and_then(Value::as_object)
+            .is_some_and(|o| same_quantities(o, fixed))
+    };
     match class.and_then(class_overhead) {
-        Some(fixed) => {
-            if own
-                .and_then(Value::as_object)
-                .is_none_or(|o| !same_quantities(o, fixed))
-            {
-                return Err(
-                    "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead"
-                        .into(),
-                );
-            }
+        Some(fixed) if !matches(fixed) => {
+            Err("pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead".into())
         }
-        None if own.is_some() => {
-            return Err(
-                "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
-                    .into(),
-            );
-        }
-        None => {}
+        None if own.is_some() => Err(
+            "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+                .into(),
+        ),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
