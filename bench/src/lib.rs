@@ -6,9 +6,11 @@
 //! keep-alive connections, and prints each figure with its goal. See `BENCHMARKS.md`.
 
 mod apiserver;
+mod busybox_image;
 mod controllers;
 pub mod etcd;
 pub mod http;
+mod kubelet;
 pub mod load;
 pub mod objects;
 pub mod procs;
@@ -20,6 +22,7 @@ pub mod watch;
 
 pub use apiserver::ApiserverBenchFlags;
 pub use controllers::ControllersBenchFlags;
+pub use kubelet::KubeletBenchFlags;
 pub use proxy::ProxyBenchFlags;
 pub use scheduler::SchedulerBenchFlags;
 
@@ -45,6 +48,10 @@ pub enum BenchTarget {
     /// from 0 to 1,000 replicas on 100 hollow Nodes until every pod is bound, against the
     /// same pods created and bound directly.
     Controllers(ControllersBenchFlags),
+    /// Benchmark `rkube kubelet`: pod start latency (API create → Running via watch) over
+    /// 100 pods beside `podman run --rm` of the same image, and the kubelet's idle CPU and
+    /// RSS with those pods running, in a netns.
+    Kubelet(KubeletBenchFlags),
 }
 
 /// Run a benchmark. On SIGINT or SIGTERM the benchmark is dropped, which kills its child
@@ -56,6 +63,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             BenchTarget::Scheduler(flags) => scheduler::run(flags).await,
             BenchTarget::Proxy(flags) => proxy::run(flags).await,
             BenchTarget::Controllers(flags) => controllers::run(flags).await,
+            BenchTarget::Kubelet(flags) => kubelet::run(flags).await,
         }
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

@@ -12,7 +12,7 @@
 //! Every step is bounded by `--timeout`, so the benchmark ends by itself.
 
 mod latency;
-mod netns;
+pub(crate) mod netns;
 mod sync;
 
 use std::time::Duration;
