@@ -40,6 +40,11 @@ pub enum InitStep {
         /// Keep the node's network and UTS namespaces (hostNetwork pods).
         #[arg(long)]
         host_network: bool,
+        /// `cgroup.procs` files of the pod's cgroups, joined before anything else, so the
+        /// pause process is never left outside them (a kubelet killed right after the
+        /// spawn would otherwise leave it in the kubelet's own cgroup).
+        #[arg(long = "cgroup-procs")]
+        cgroup_procs: Vec<std::path::PathBuf>,
     },
     /// Be a container's shim: start it as PID 1 of a new PID namespace, log, wait.
     Run { config: std::path::PathBuf },
@@ -53,7 +58,8 @@ pub fn main(args: InitArgs) -> i32 {
         InitStep::Pause {
             hostname,
             host_network,
-        } => pause::run(&hostname, host_network),
+            cgroup_procs,
+        } => pause::run(&hostname, host_network, &cgroup_procs),
         InitStep::Run { config } => shim::run(&config),
         InitStep::Start { config } => start::run(&config),
     };

@@ -2,7 +2,15 @@
 
 use nix::sched::{unshare, CloneFlags};
 
-pub fn run(hostname: &str, host_network: bool) -> Result<i32, String> {
+pub fn run(
+    hostname: &str,
+    host_network: bool,
+    cgroup_procs: &[std::path::PathBuf],
+) -> Result<i32, String> {
+    for procs in cgroup_procs {
+        // 0 is "the writing process" in both cgroup versions.
+        std::fs::write(procs, "0").map_err(|e| format!("joining {}: {e}", procs.display()))?;
+    }
     let mut flags = CloneFlags::CLONE_NEWIPC;
     if !host_network {
         flags |= CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWUTS;

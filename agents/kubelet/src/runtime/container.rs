@@ -177,12 +177,17 @@ pub async fn start(
         .write(&config_path)
         .map_err(|e| RuntimeError::io(config_path.display(), e))?;
 
+    // Like the pause process, the shim outlives a kubelet restart: its stderr goes to a
+    // file of its own, never to the kubelet's.
+    let shim_log = dir.join("shim.log");
+    let shim_stderr =
+        std::fs::File::create(&shim_log).map_err(|e| RuntimeError::io(shim_log.display(), e))?;
     let mut shim = tokio::process::Command::new(&rt.exe)
         .args(["container-init", "run"])
         .arg(&config_path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(shim_stderr)
         .process_group(0)
         .spawn()
         .map_err(|e| RuntimeError::io("starting the container's shim", e))?;

@@ -32,6 +32,9 @@ pub struct Sandbox {
 /// How long the pause process may take to say it holds its namespaces.
 const PAUSE_READY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The pause process's stderr, in the pod's directory.
+const PAUSE_LOG: &str = "pause.log";
+
 fn pod_hostname(pod: &Pod) -> String {
     let name = pod
         .spec
@@ -73,10 +76,17 @@ impl Sandbox {
         if host_network {
             command.arg("--host-network");
         }
+        for procs in rt.cgroups.procs_files(&cgroup) {
+            command.arg("--cgroup-procs").arg(procs);
+        }
+        // The pause process outlives a kubelet restart: it must not hold the kubelet's
+        // stderr (a pipe of whoever started the kubelet) open, so it writes to its own file.
+        let log = dir.join(PAUSE_LOG);
+        let stderr = std::fs::File::create(&log).map_err(|e| RuntimeError::io(log.display(), e))?;
         let pause = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .process_group(0)
             .spawn()
             .map_err(|e| RuntimeError::io("starting the pause process", e))?;
@@ -111,14 +121,12 @@ impl Sandbox {
         match tokio::time::timeout(PAUSE_READY_TIMEOUT, reader.read_line(&mut line)).await {
             Ok(Ok(_)) if line.trim() == "ready" => {}
             _ => {
-                return Err(RuntimeError::Other(
-                    "the pause process did not start".into(),
-                ))
+                let said = std::fs::read_to_string(self.dir.join(PAUSE_LOG)).unwrap_or_default();
+                return Err(RuntimeError::Other(format!(
+                    "the pause process did not start: {}",
+                    said.trim()
+                )));
             }
-        }
-        for procs in rt.cgroups.procs_files(&self.cgroup) {
-            std::fs::write(&procs, self.pause_pid.to_string())
-                .map_err(|e| RuntimeError::io(procs.display(), e))?;
         }
         if self.host_network {
             self.ip = rt.node_ip;
