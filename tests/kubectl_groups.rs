@@ -224,6 +224,11 @@ fn kubectl_sees_and_uses_the_cluster_configuration_groups() {
     );
 
     // Reviews answer for the insecure port's user, who may do anything.
+    let me = ok(&server, &["auth", "whoami"]);
+    assert!(
+        me.contains("system:unsecured") && me.contains("[system:masters system:authenticated]"),
+        "{me}"
+    );
     assert_eq!(
         ok(&server, &["auth", "can-i", "delete", "nodes"]).trim(),
         "yes"

@@ -86,10 +86,10 @@ impl Resource {
         !self.storage_resource.is_empty()
     }
 
-    /// A review (authorization.k8s.io): created to get an answer, never stored; it has
-    /// no table form, so a Table asked of it is not acceptable (406).
+    /// A review (authentication.k8s.io, authorization.k8s.io): created to get an answer,
+    /// never stored; it has no table form, so a Table asked of it is not acceptable (406).
     pub fn is_review(&self) -> bool {
-        self.group == "authorization.k8s.io"
+        matches!(self.group, "authentication.k8s.io" | "authorization.k8s.io")
     }
 }
 
@@ -231,7 +231,10 @@ pub static RESOURCES: &[Resource] = &[
     res("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, NONE, NONE, NO_SUBS),
     res("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true, NONE, NONE, NO_SUBS),
     res("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, NONE, NONE, NO_SUBS),
-    // authorization.k8s.io/v1: reviews, answered and never stored.
+    // authentication.k8s.io/v1 and authorization.k8s.io/v1: reviews, answered and never
+    // stored.
+    review(res("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", false, NONE, NONE, NO_SUBS)),
+    review(res("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", "tokenreview", false, NONE, NONE, NO_SUBS)),
     review(res("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", "localsubjectaccessreview", true, NONE, NONE, NO_SUBS)),
     review(res("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", false, NONE, NONE, NO_SUBS)),
     review(res("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", "selfsubjectrulesreview", false, NONE, NONE, NO_SUBS)),
@@ -273,6 +276,7 @@ pub static GROUP_ORDER: &[&str] = &[
     "",
     "apps",
     "events.k8s.io",
+    "authentication.k8s.io",
     "authorization.k8s.io",
     "autoscaling",
     "batch",

@@ -1,10 +1,12 @@
-//! authorization.k8s.io reviews: a POST asks a question and gets the object back with
-//! the answer in `status`; nothing is stored.
+//! authentication.k8s.io and authorization.k8s.io reviews: a POST asks a question and
+//! gets the object back with the answer in `status`; nothing is stored.
 //!
-//! rkube serves the insecure port only, where upstream authorized nothing (every
-//! request was a cluster admin's, as with `--authorization-mode=AlwaysAllow`), so every
-//! access is allowed and the rules are "everything". RBAC objects are stored but not
-//! enforced until the secure port exists.
+//! rkube serves the insecure port only, where upstream authenticated and authorized
+//! nothing (every request was a cluster admin's, as with `--authorization-mode=
+//! AlwaysAllow`): every access is allowed, the rules are "everything", the user is the
+//! insecure port's, and with no token authenticator a TokenReview comes back without a
+//! verdict, as upstream answers then. RBAC objects are stored but not enforced until the
+//! secure port exists.
 
 use rkube_api::{ApiError, Resource};
 use serde_json::{json, Value};
@@ -18,6 +20,25 @@ pub fn answer(r: &Resource, ns: Option<&str>, mut review: Value) -> Result<Value
         check_namespace(ns.unwrap_or(""), &review)?;
     }
     let status = match r.kind {
+        "TokenReview" => {
+            if review
+                .pointer("/spec/token")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
+                return Err(ApiError::bad_request(
+                    "token is required for TokenReview in authentication",
+                ));
+            }
+            json!({})
+        }
+        "SelfSubjectReview" => {
+            json!({"userInfo": {
+                "username": rkube_api::defaults::INSECURE_USER,
+                "groups": rkube_api::defaults::INSECURE_GROUPS,
+            }})
+        }
         "SelfSubjectRulesReview" => {
             if review
                 .pointer("/spec/namespace")
@@ -44,7 +65,12 @@ pub fn answer(r: &Resource, ns: Option<&str>, mut review: Value) -> Result<Value
     if let Some(o) = review.as_object_mut() {
         let meta = o.entry("metadata").or_insert_with(|| json!({}));
         if let Some(m) = meta.as_object_mut() {
-            m.entry("creationTimestamp").or_insert(Value::Null);
+            // Upstream stamps the one review it builds itself.
+            if r.kind == "SelfSubjectReview" {
+                m.insert("creationTimestamp".into(), json!(crate::clock::now()));
+            } else {
+                m.entry("creationTimestamp").or_insert(Value::Null);
+            }
         }
         if r.kind == "SelfSubjectAccessReview" || r.kind == "SelfSubjectRulesReview" {
             o.entry("spec").or_insert_with(|| json!({}));
@@ -94,6 +120,20 @@ mod tests {
         let answered = answer(kind("selfsubjectaccessreviews"), None, review).unwrap();
         assert_eq!(answered["status"], json!({"allowed": true}));
         assert_eq!(answered["metadata"], json!({"creationTimestamp": null}));
+    }
+
+    #[test]
+    fn who_am_i_is_the_insecure_ports_user() {
+        let r = rkube_api::resources::find("authentication.k8s.io", "v1", "selfsubjectreviews")
+            .expect("served");
+        let answered = answer(r, None, json!({})).unwrap();
+        assert_eq!(
+            answered["status"]["userInfo"]["username"],
+            rkube_api::defaults::INSECURE_USER
+        );
+        let r = rkube_api::resources::find("authentication.k8s.io", "v1", "tokenreviews")
+            .expect("served");
+        assert_eq!(answer(r, None, json!({"spec": {}})).unwrap_err().code, 400);
     }
 
     #[test]
