@@ -187,7 +187,9 @@ fn a_restarted_kubelet_adopts_its_running_pods() {
         .apiserver
         .kubectl("kubectl", &["delete", "pods", "--all"]);
     assert!(ok, "{err}");
-    eventually(20, "nothing left behind", || {
-        (cluster.leftovers() == before).then_some(())
-    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while cluster.leftovers() != before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(cluster.leftovers(), before, "nothing left behind");
 }

@@ -32,6 +32,8 @@ pub struct ClusterObjects {
     config_maps: Store<ConfigMap>,
     secrets: Store<Secret>,
     services: Store<Service>,
+    /// True once every cache holds its first complete list.
+    synced: tokio::sync::watch::Receiver<bool>,
 }
 
 impl ClusterObjects {
@@ -51,19 +53,33 @@ impl ClusterObjects {
             name: s.metadata.name.clone().unwrap_or_default(),
         });
         let services = reflect::<Service>(client, tasks, changes, |_| Changed::Service);
+        // One task waits on the stores and tells everyone through a watch channel: a
+        // store's own wait_until_ready wakes only one of several concurrent waiters, and
+        // every pod worker waits here at once when a restarted kubelet adopts its pods.
+        let (synced_tx, synced) = tokio::sync::watch::channel(false);
+        let stores = (config_maps.clone(), secrets.clone(), services.clone());
+        tasks.spawn(async move {
+            let _ = stores.0.wait_until_ready().await;
+            let _ = stores.1.wait_until_ready().await;
+            let _ = stores.2.wait_until_ready().await;
+            let _ = synced_tx.send(true);
+            // Keep the sender: a dropped one would end the kubelet's task set early.
+            std::future::pending::<()>().await;
+            "the object caches"
+        });
         ClusterObjects {
             config_maps,
             secrets,
             services,
+            synced,
         }
     }
 
     /// Waits until every cache holds its first complete list, so that "not found" means
     /// not found.
     pub async fn ready(&self) {
-        let _ = self.config_maps.wait_until_ready().await;
-        let _ = self.secrets.wait_until_ready().await;
-        let _ = self.services.wait_until_ready().await;
+        let mut synced = self.synced.clone();
+        let _ = synced.wait_for(|s| *s).await;
     }
 }
 

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -112,7 +115,8 @@ pub fn watch_adopted(
     rt.set_live(&record.log_path, true);
     tokio::spawn(async move {
         let watched = dir.clone();
-        let waited = tokio::task::spawn_blocking(move || wait_for_exit_record(&watched)).await;
+        let pid = record.pid;
+        let waited = tokio::task::spawn_blocking(move || wait_for_exit_record(&watched, pid)).await;
         if let Ok(Err(e)) = waited {
             tracing::warn!(
                 container = record.name,
@@ -123,8 +127,21 @@ pub fn watch_adopted(
     });
 }
 
-/// Blocks until `dir/exit.json` exists (or the directory goes).
-fn wait_for_exit_record(dir: &Path) -> Result<(), String> {
+/// Whether a process exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
+/// Blocks until `dir/exit.json` exists (or the directory goes). Woken by inotify; every
+/// half second it also looks whether the container's PID 1 is still there, so that a shim
+/// that died without writing the record does not leave the container's end unnoticed.
+fn wait_for_exit_record(dir: &Path, pid: u32) -> Result<(), String> {
     let inotify = Inotify::init(InitFlags::IN_CLOEXEC).map_err(|e| format!("inotify: {e}"))?;
     inotify
         .add_watch(
@@ -132,16 +149,23 @@ fn wait_for_exit_record(dir: &Path) -> Result<(), String> {
             AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE | AddWatchFlags::IN_DELETE_SELF,
         )
         .map_err(|e| format!("watching {}: {e}", dir.display()))?;
+    let exit_record = dir.join("exit.json");
+    let mut gone_since: Option<std::time::Instant> = None;
     // Checked after the watch is in place, so an exit in between is not missed.
-    while dir.is_dir() && !dir.join("exit.json").exists() {
-        let events = inotify
-            .read_events()
-            .map_err(|e| format!("reading inotify events: {e}"))?;
-        if events
-            .iter()
-            .any(|e| e.mask.contains(AddWatchFlags::IN_DELETE_SELF))
-        {
-            break;
+    while dir.is_dir() && !exit_record.exists() {
+        if alive(pid) {
+            gone_since = None;
+        } else {
+            let since = *gone_since.get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() > std::time::Duration::from_secs(2) {
+                return Err(format!("PID {pid} ended and no exit record followed"));
+            }
+        }
+        let mut fds = [PollFd::new(inotify.as_fd(), PollFlags::POLLIN)];
+        if let Ok(n) = poll(&mut fds, PollTimeout::from(500u16)) {
+            if n > 0 {
+                let _ = inotify.read_events();
+            }
         }
     }
     Ok(())
