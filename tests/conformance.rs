@@ -120,7 +120,6 @@ impl Drop for Cluster {
 /// with what differs. They run (and fail) in every run of the harness; CI leaves them out
 /// of its verdict until the apiserver catches up.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    ("kubelet/run", "the kubelet does not serve /run/{ns}/{pod}/{container}: 405 through nodes/{name}/proxy"),
     ("discovery/default-groups", "apiextensions.k8s.io (CRDs), apiregistration.k8s.io, autoscaling horizontalpodautoscalers and admission webhook configurations are not served"),
 ];
 

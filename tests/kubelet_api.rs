@@ -251,6 +251,22 @@ fn metrics_and_runningpods_count_what_runs() {
         json!({"name": "main", "image": BUSYBOX, "resources": {}})
     );
 
+    // POST /run runs a command in a running container (a debugging handler): its UTS
+    // namespace names it after the pod.
+    let (code, out) = cluster
+        .apiserver
+        .request(
+            "POST",
+            &node_path("run/default/p1/main?cmd=hostname"),
+            &[],
+            b"",
+        )
+        .unwrap();
+    assert_eq!(
+        (code, String::from_utf8_lossy(&out).as_ref()),
+        (200, "p1\n")
+    );
+
     let (ok, _, err) = cluster
         .apiserver
         .kubectl("kubectl", &["delete", "pod", "p0", "--grace-period=1"]);

@@ -1,7 +1,8 @@
 //! The kubelet server on `--port` and the read-only port. Both serve `/healthz`, `/pods`
 //! (from the local cache), `/spec/`, `/stats/summary`, `/metrics` and
 //! `/metrics/cadvisor`; `--port` with debugging handlers also serves `/runningpods/`,
-//! `/containerLogs/{ns}/{pod}/{container}` and `/logs/`, as upstream splits them. No
+//! `/containerLogs/{ns}/{pod}/{container}`, `/logs/` and `POST /run/…`, as upstream
+//! splits them. No
 //! authentication yet: it binds the node's address only (`--address`, default `--node-ip`).
 
 mod container_logs;
@@ -11,6 +12,7 @@ mod host;
 mod machine_spec;
 mod metrics;
 mod node_logs;
+mod run;
 mod running;
 mod summary;
 
@@ -116,11 +118,20 @@ impl KubeletServer {
     }
 
     async fn route(&self, req: &Request<Incoming>, path: &str) -> Response<Body> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let debug = self.debugging_handlers;
+        if req.method() == http::Method::POST && debug {
+            return match segments[..] {
+                ["run", ns, pod, container] | ["run", ns, pod, _, container] => {
+                    self.run_in_container(ns, pod, container, req.uri().query())
+                        .await
+                }
+                _ => not_found(),
+            };
+        }
         if req.method() != http::Method::GET && req.method() != http::Method::HEAD {
             return text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed\n");
         }
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let debug = self.debugging_handlers;
         match segments[..] {
             ["healthz"] => text(StatusCode::OK, "ok"),
             ["pods"] => self.pods_list(),

@@ -18,7 +18,7 @@ use super::{respond, text, Body};
 const CHUNK: usize = 64 * 1024;
 
 /// Decodes `%XX` escapes; None for a malformed escape or a result that is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub(super) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
