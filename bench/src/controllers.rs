@@ -515,21 +515,6 @@ pub async fn run(flags: ControllersBenchFlags) -> anyhow::Result<()> {
         "Deployment time / baseline time (medians)",
         format!("{:.2}", median(&bound) / median(&floor)),
     );
-    println!();
-    println!("{}", table.text());
-    if let Some(path) = &flags.markdown {
-        let md = format!(
-            "- Date: {date}\n- Machine: {} CPUs ({}), {:.1} GiB memory, Linux {}\n- Load average before / after: {} / {}\n- Command: `{command}`\n\n{}",
-            machine.cpus,
-            machine.model,
-            machine.memory_gib,
-            machine.kernel,
-            machine.load_before,
-            machine.load_after,
-            table.markdown()
-        );
-        std::fs::write(path, md)?;
-        eprintln!("wrote {}", path.display());
-    }
+    report::print_and_save(&table, &machine, &date, &command, flags.markdown.as_deref())?;
     Ok(())
 }

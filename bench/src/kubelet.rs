@@ -422,21 +422,6 @@ fn run_blocking(flags: &KubeletBenchFlags) -> anyhow::Result<()> {
         "helper processes (pause + container shims): count, total PSS",
         format!("{helper_count}, {:.1} MB", helper_rss as f64 / 1e6),
     );
-    println!();
-    println!("{}", table.text());
-    if let Some(path) = &flags.markdown {
-        let md = format!(
-            "- Date: {date}\n- Machine: {} CPUs ({}), {:.1} GiB memory, Linux {}\n- Load average before / after: {} / {}\n- Command: `{command}`\n\n{}",
-            machine.cpus,
-            machine.model,
-            machine.memory_gib,
-            machine.kernel,
-            machine.load_before,
-            machine.load_after,
-            table.markdown()
-        );
-        std::fs::write(path, md)?;
-        eprintln!("wrote {}", path.display());
-    }
+    report::print_and_save(&table, &machine, &date, &command, flags.markdown.as_deref())?;
     Ok(())
 }

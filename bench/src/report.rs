@@ -186,6 +186,34 @@ impl Machine {
     }
 }
 
+/// Prints the table and, when asked, writes it as Markdown with the machine, the date and
+/// the command line: how every `rkube bench` component ends its run.
+pub fn print_and_save(
+    table: &Table,
+    machine: &Machine,
+    date: &str,
+    command: &str,
+    markdown: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    println!();
+    println!("{}", table.text());
+    if let Some(path) = markdown {
+        let md = format!(
+            "- Date: {date}\n- Machine: {} CPUs ({}), {:.1} GiB memory, Linux {}\n- Load average before / after: {} / {}\n- Command: `{command}`\n\n{}",
+            machine.cpus,
+            machine.model,
+            machine.memory_gib,
+            machine.kernel,
+            machine.load_before,
+            machine.load_after,
+            table.markdown()
+        );
+        std::fs::write(path, md)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()

@@ -367,21 +367,6 @@ pub async fn run(flags: SchedulerBenchFlags) -> anyhow::Result<()> {
             apiserver_cpu * 1e6 / (bound + flags.baseline_pods) as f64
         ),
     );
-    println!();
-    println!("{}", table.text());
-    if let Some(path) = &flags.markdown {
-        let md = format!(
-            "- Date: {date}\n- Machine: {} CPUs ({}), {:.1} GiB memory, Linux {}\n- Load average before / after: {} / {}\n- Command: `{command}`\n\n{}",
-            machine.cpus,
-            machine.model,
-            machine.memory_gib,
-            machine.kernel,
-            machine.load_before,
-            machine.load_after,
-            table.markdown()
-        );
-        std::fs::write(path, md)?;
-        eprintln!("wrote {}", path.display());
-    }
+    report::print_and_save(&table, &machine, &date, &command, flags.markdown.as_deref())?;
     Ok(())
 }
