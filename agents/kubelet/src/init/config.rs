@@ -29,6 +29,13 @@ pub struct ContainerConfig {
     pub working_dir: String,
     pub uid: u32,
     pub gid: u32,
+    /// securityContext.readOnlyRootFilesystem: the rootfs is remounted read-only (the
+    /// mounts on it, volumes included, keep their own flags).
+    #[serde(default)]
+    pub readonly_rootfs: bool,
+    /// securityContext.allowPrivilegeEscalation=false: PR_SET_NO_NEW_PRIVS before exec.
+    #[serde(default)]
+    pub no_new_privs: bool,
     /// The CRI log file stdout and stderr go to.
     pub log_path: PathBuf,
     /// Where the shim records the exit.

@@ -27,13 +27,29 @@ pub fn run(config_path: &Path) -> Result<i32, String> {
         nix::unistd::sethostname(hostname).map_err(|e| format!("sethostname: {e}"))?;
     }
     pivot_into(&config.rootfs)?;
-    become_user(config.uid, config.gid)?;
     let cwd = if config.working_dir.is_empty() {
         "/"
     } else {
         &config.working_dir
     };
+    if config.readonly_rootfs {
+        // A missing workingDir is made while the rootfs is still writable.
+        std::fs::create_dir_all(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
+        // Only the rootfs mount itself: /proc, /dev, volumes… are mounts of their own
+        // and keep their flags.
+        mount_at(
+            None,
+            Path::new("/"),
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+            None,
+        )?;
+    }
+    become_user(config.uid, config.gid)?;
     std::fs::create_dir_all(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
+    if config.no_new_privs {
+        nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
+    }
     std::env::set_current_dir(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
     let Some((program, args)) = config.args.split_first() else {
         return Err("no command: neither the container nor the image names one".into());

@@ -124,6 +124,10 @@ pub async fn start(
         working_dir: image.config.working_dir.clone(),
         user: image.config.user.clone(),
     };
+    spec::verify_run_as_non_root(pod, c, &run).map_err(|message| StartError {
+        reason: "CreateContainerConfigError",
+        message,
+    })?;
     let meta = &pod.metadata;
     let (namespace, name, uid) = (
         meta.namespace.as_deref().unwrap_or("default"),
@@ -169,6 +173,8 @@ pub async fn start(
         working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
         uid: uid_n,
         gid: gid_n,
+        readonly_rootfs: spec::readonly_rootfs(c),
+        no_new_privs: spec::no_new_privs(c),
         log_path: log_path.clone(),
         exit_path: dir.join("exit.json"),
     };

@@ -230,6 +230,79 @@ pub fn user(pod: &Pod, c: &Container, image: &ImageRun) -> (u32, u32) {
     (uid, gid)
 }
 
+/// The container's securityContext fields that the pod's can also set: the container's
+/// value wins, as upstream's DetermineEffectiveSecurityContext.
+fn effective<T: Clone>(
+    pod: &Pod,
+    c: &Container,
+    from_container: impl Fn(&k8s_openapi::api::core::v1::SecurityContext) -> Option<T>,
+    from_pod: impl Fn(&k8s_openapi::api::core::v1::PodSecurityContext) -> Option<T>,
+) -> Option<T> {
+    let pod_sc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
+    c.security_context
+        .as_ref()
+        .and_then(from_container)
+        .or_else(|| pod_sc.and_then(from_pod))
+}
+
+/// `name_namespace(uid)`, as upstream's format.Pod names a pod in messages.
+fn pod_label(pod: &Pod) -> String {
+    let m = &pod.metadata;
+    format!(
+        "{}_{}({})",
+        m.name.as_deref().unwrap_or(""),
+        m.namespace.as_deref().unwrap_or("default"),
+        m.uid.as_deref().unwrap_or("")
+    )
+}
+
+/// runAsNonRoot: refuses a container that would run as uid 0, or whose image names a
+/// user that cannot be checked, with upstream's CreateContainerConfigError messages.
+pub fn verify_run_as_non_root(pod: &Pod, c: &Container, image: &ImageRun) -> Result<(), String> {
+    if effective(pod, c, |s| s.run_as_non_root, |s| s.run_as_non_root) != Some(true) {
+        return Ok(());
+    }
+    let who = format!("(pod: {:?}, container: {})", pod_label(pod), c.name);
+    if let Some(uid) = effective(pod, c, |s| s.run_as_user, |s| s.run_as_user) {
+        return match uid {
+            0 => Err(format!(
+                "container's runAsUser breaks non-root policy {who}"
+            )),
+            _ => Ok(()),
+        };
+    }
+    let user = image.user.split(':').next().unwrap_or("");
+    match user.parse::<u32>() {
+        Ok(0) => Err(format!(
+            "container has runAsNonRoot and image will run as root {who}"
+        )),
+        Ok(_) => Ok(()),
+        // No USER in the image: root.
+        Err(_) if user.is_empty() => Err(format!(
+            "container has runAsNonRoot and image will run as root {who}"
+        )),
+        Err(_) => Err(format!(
+            "container has runAsNonRoot and image has non-numeric user ({user}), cannot verify user is non-root {who}"
+        )),
+    }
+}
+
+/// securityContext.readOnlyRootFilesystem (container-level only).
+pub fn readonly_rootfs(c: &Container) -> bool {
+    c.security_context
+        .as_ref()
+        .and_then(|s| s.read_only_root_filesystem)
+        == Some(true)
+}
+
+/// no_new_privs only when allowPrivilegeEscalation is explicitly false, as upstream.
+pub fn no_new_privs(c: &Container) -> bool {
+    c.security_context
+        .as_ref()
+        .and_then(|s| s.allow_privilege_escalation)
+        == Some(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,5 +400,36 @@ mod tests {
             serde_json::from_value(json!({"name": "a", "securityContext": {"runAsUser": 0}}))
                 .unwrap();
         assert_eq!(user(&p, &root, &image).0, 0);
+    }
+
+    #[test]
+    fn run_as_non_root() {
+        let image = |user: &str| ImageRun {
+            user: user.into(),
+            ..ImageRun::default()
+        };
+        let strict: Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u"},
+            "spec": {"securityContext": {"runAsNonRoot": true}, "containers": [{"name": "a"}]}}))
+        .unwrap();
+        let c = strict.spec.as_ref().unwrap().containers[0].clone();
+        assert_eq!(
+            verify_run_as_non_root(&strict, &c, &image("")).unwrap_err(),
+            "container has runAsNonRoot and image will run as root (pod: \"p_ns(u)\", container: a)"
+        );
+        assert!(verify_run_as_non_root(&strict, &c, &image("0:0")).is_err());
+        assert!(verify_run_as_non_root(&strict, &c, &image("1000")).is_ok());
+        assert!(verify_run_as_non_root(&strict, &c, &image("nobody"))
+            .unwrap_err()
+            .contains("image has non-numeric user (nobody), cannot verify user is non-root"));
+        let as_user: Container =
+            serde_json::from_value(json!({"name": "a", "securityContext": {"runAsUser": 1000}}))
+                .unwrap();
+        assert!(verify_run_as_non_root(&strict, &as_user, &image("")).is_ok());
+        let allowed: Container = serde_json::from_value(
+            json!({"name": "a", "securityContext": {"runAsNonRoot": false}}),
+        )
+        .unwrap();
+        assert!(verify_run_as_non_root(&strict, &allowed, &image("")).is_ok());
     }
 }

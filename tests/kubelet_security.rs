@@ -1,0 +1,121 @@
+//! securityContext on a real kubelet: runAsNonRoot refusals, a read-only root
+//! filesystem with writable volumes, and no_new_privs, each checked from inside the
+//! container (its own /proc/1/status, its own failed writes).
+
+mod common;
+
+use common::eventually;
+use common::kubelet::{NodeCluster, BUSYBOX};
+use serde_json::{json, Value};
+
+/// The lines a container printed, up to the line `--`.
+fn printed(cluster: &NodeCluster, pod: &Value) -> Vec<String> {
+    let log = eventually(20, "the container's output", || {
+        let log = cluster.log(pod, "main", 0);
+        log.contains(" stdout F --\n").then_some(log)
+    });
+    log.lines()
+        .filter_map(|l| l.split_once(" stdout F "))
+        .map(|(_, text)| text.to_string())
+        .take_while(|text| text != "--")
+        .collect()
+}
+
+fn run(cluster: &NodeCluster, name: &str, script: &str, security: Value) -> Value {
+    cluster.create_pod(
+        name,
+        json!({"terminationGracePeriodSeconds": 0, "containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sh", "-c", format!("{script}; echo --; sleep 3600")],
+            "securityContext": security,
+        }]}),
+    );
+    cluster.wait_phase(name, "Running", 60)
+}
+
+fn waiting(cluster: &NodeCluster, name: &str) -> Value {
+    eventually(30, &format!("{name} waiting"), || {
+        let pod = cluster.pod(name)?;
+        let w = pod["status"]["containerStatuses"][0]["state"]["waiting"].clone();
+        (w["reason"] == "CreateContainerConfigError").then_some((pod, w))
+    })
+    .1
+}
+
+#[test]
+fn run_as_non_root_refuses_root_and_admits_a_numeric_user() {
+    let cluster = NodeCluster::start();
+    // busybox has no USER: it would run as root.
+    let pod = cluster.create_pod(
+        "rooted",
+        json!({"securityContext": {"runAsNonRoot": true}, "terminationGracePeriodSeconds": 0,
+               "containers": [{"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}]}),
+    );
+    let uid = pod["metadata"]["uid"].as_str().unwrap();
+    assert_eq!(
+        waiting(&cluster, "rooted")["message"],
+        format!(
+            "container has runAsNonRoot and image will run as root (pod: \"rooted_default({uid})\", container: main)"
+        )
+    );
+    cluster.create_pod(
+        "explicit-root",
+        json!({"terminationGracePeriodSeconds": 0, "containers": [{"name": "main", "image": BUSYBOX,
+               "command": ["sleep", "3600"], "securityContext": {"runAsNonRoot": true, "runAsUser": 0}}]}),
+    );
+    assert!(waiting(&cluster, "explicit-root")["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("container's runAsUser breaks non-root policy"));
+    assert_eq!(cluster.pod("rooted").unwrap()["status"]["phase"], "Pending");
+    // The container's runAsUser satisfies the pod's runAsNonRoot.
+    cluster.create_pod(
+        "nonroot",
+        json!({"securityContext": {"runAsNonRoot": true}, "terminationGracePeriodSeconds": 0,
+               "containers": [{"name": "main", "image": BUSYBOX, "securityContext": {"runAsUser": 1234},
+                               "command": ["sh", "-c", "id -u; echo --; sleep 3600"]}]}),
+    );
+    let pod = cluster.wait_phase("nonroot", "Running", 60);
+    assert_eq!(printed(&cluster, &pod), ["1234"], "{pod}");
+}
+
+#[test]
+fn a_read_only_root_filesystem_keeps_volumes_writable() {
+    let cluster = NodeCluster::start();
+    let script = "touch /rootfile && echo root=written || echo root=refused; \
+                  touch /data/file && echo volume=written || echo volume=refused; \
+                  touch /tmp/file && echo tmp=written || echo tmp=refused";
+    cluster.create_pod(
+        "readonly",
+        json!({"terminationGracePeriodSeconds": 0, "volumes": [{"name": "data", "emptyDir": {}}],
+               "containers": [{"name": "main", "image": BUSYBOX,
+                   "command": ["sh", "-c", format!("{script}; echo --; sleep 3600")],
+                   "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                   "securityContext": {"readOnlyRootFilesystem": true}}]}),
+    );
+    let pod = cluster.wait_phase("readonly", "Running", 60);
+    assert_eq!(
+        printed(&cluster, &pod),
+        ["root=refused", "volume=written", "tmp=refused"]
+    );
+    // Without the flag the root filesystem is writable (no /data volume here).
+    let pod = run(&cluster, "writable", script, json!({}));
+    assert_eq!(
+        printed(&cluster, &pod),
+        ["root=written", "volume=refused", "tmp=written"]
+    );
+}
+
+#[test]
+fn allow_privilege_escalation_false_sets_no_new_privs() {
+    let cluster = NodeCluster::start();
+    let script = "grep NoNewPrivs /proc/1/status";
+    let pod = run(
+        &cluster,
+        "confined",
+        script,
+        json!({"allowPrivilegeEscalation": false}),
+    );
+    assert_eq!(printed(&cluster, &pod), ["NoNewPrivs:\t1"]);
+    let pod = run(&cluster, "default", script, json!({}));
+    assert_eq!(printed(&cluster, &pod), ["NoNewPrivs:\t0"]);
+}
