@@ -119,3 +119,58 @@ fn allow_privilege_escalation_false_sets_no_new_privs() {
     let pod = run(&cluster, "default", script, json!({}));
     assert_eq!(printed(&cluster, &pod), ["NoNewPrivs:\t0"]);
 }
+
+#[test]
+fn pod_max_pids_caps_the_pod_cgroup() {
+    let cluster = NodeCluster::start_with(&["--pod-max-pids", "12"]);
+    // Twenty background sleeps: some forks must fail against a limit of 12.
+    let pod = run(
+        &cluster,
+        "forky",
+        // (in a subshell: a shell whose fork fails gives up)
+        "(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 3600 & done) 2>/dev/null; echo started",
+        json!({}),
+    );
+    assert_eq!(printed(&cluster, &pod), ["started"]);
+    let uid = pod["metadata"]["uid"].as_str().unwrap();
+    let dir = cluster.pod_cgroup("pids", "BestEffort", uid);
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    assert_eq!(read("pids.max").trim(), "12");
+    let current: u32 = read("pids.current").trim().parse().unwrap();
+    assert!(current <= 12, "{current} processes");
+    // Refused forks are counted where they happened (cgroup v1): the container's cgroup.
+    let refused: u32 = std::iter::once(dir.clone())
+        .chain(
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir()),
+        )
+        .map(|d| std::fs::read_to_string(d.join("pids.events")).unwrap())
+        .map(|events| {
+            events
+                .trim()
+                .strip_prefix("max ")
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+        })
+        .sum();
+    assert!(refused > 0, "no fork was refused");
+}
+
+#[test]
+fn without_pod_max_pids_the_pod_cgroup_is_unlimited() {
+    let cluster = NodeCluster::start();
+    let pod = run(&cluster, "free", "echo up", json!({}));
+    assert_eq!(printed(&cluster, &pod), ["up"]);
+    let uid = pod["metadata"]["uid"].as_str().unwrap();
+    let dir = cluster.pod_cgroup("pids", "BestEffort", uid);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("pids.max"))
+            .unwrap()
+            .trim(),
+        "max"
+    );
+}

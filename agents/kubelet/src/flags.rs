@@ -45,6 +45,10 @@ pub struct KubeletFlags {
     #[arg(long, default_value_t = 110, value_name = "int32")]
     pub max_pods: u32,
 
+    /// Maximum number of processes per pod (pids.max of the pod cgroup); -1 is unlimited.
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true, value_name = "int")]
+    pub pod_max_pids: i64,
+
     /// Labels to add when registering the node (key=value pairs, comma separated).
     #[arg(long, value_delimiter = ',', value_name = "mapStringString")]
     pub node_labels: Vec<String>,

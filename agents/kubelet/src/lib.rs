@@ -206,6 +206,7 @@ fn build_runtime(
         root_dir: flags.root_dir.clone(),
         logs_dir: flags.pod_logs_dir.clone(),
         cgroups: cgroups::Cgroups::new(hierarchy, &flags.cgroup_root),
+        pod_max_pids: (flags.pod_max_pids >= 0).then_some(flags.pod_max_pids),
         images: rkube_images::ImageStore::open(&flags.root_dir)?,
         ipam,
         node_ip: flags.node_ip,

@@ -38,6 +38,8 @@ pub struct Runtime {
     pub root_dir: PathBuf,
     pub logs_dir: PathBuf,
     pub cgroups: Cgroups,
+    /// `--pod-max-pids`: pids.max of every pod cgroup (None: unlimited).
+    pub pod_max_pids: Option<i64>,
     pub images: rkube_images::ImageStore,
     /// None until the node has a podCIDR.
     pub ipam: Option<Ipam>,

@@ -69,7 +69,11 @@ impl Sandbox {
         let qos = spec::qos_class(pod);
         let cgroup = qos.pod_cgroup(&uid);
         clear_leftovers(rt, &uid, &cgroup).await;
-        rt.cgroups.create(&cgroup, &spec::pod_limits(pod, qos))?;
+        let limits = crate::cgroups::Limits {
+            pids_max: rt.pod_max_pids,
+            ..spec::pod_limits(pod, qos)
+        };
+        rt.cgroups.create(&cgroup, &limits)?;
 
         let mut command = tokio::process::Command::new(&rt.exe);
         command.args(["container-init", "pause", "--hostname", &hostname]);
