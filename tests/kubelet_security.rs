@@ -174,3 +174,63 @@ fn without_pod_max_pids_the_pod_cgroup_is_unlimited() {
         "max"
     );
 }
+
+/// `CapEff` and `CapBnd` of the container's PID 1, printed by the container itself.
+const PRINT_CAPS: &str = "grep -E '^Cap(Eff|Bnd)' /proc/1/status | busybox tr -d '\\t'";
+
+fn host_bounding_set() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("CapBnd:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+#[test]
+fn capabilities_are_the_default_set_tweaked_by_add_and_drop_or_all_when_privileged() {
+    let cluster = NodeCluster::start();
+    let caps = |name: &str, script: &str, security: Value| {
+        let pod = run(&cluster, name, script, security);
+        printed(&cluster, &pod)
+    };
+    // containerd's default set for a root container.
+    assert_eq!(
+        caps("default", PRINT_CAPS, json!({})),
+        ["CapEff:00000000a80425fb", "CapBnd:00000000a80425fb"]
+    );
+    // Drop everything, add NET_ADMIN back (bit 12): ip can then add an address, chown fails.
+    assert_eq!(
+        caps(
+            "netadmin",
+            &format!(
+                "{PRINT_CAPS}; ip addr add 10.9.9.9/32 dev lo && echo address=added || echo address=refused; \
+                 touch /f; chown 1 /f && echo chown=done || echo chown=refused"
+            ),
+            json!({"capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]}}),
+        ),
+        [
+            "CapEff:0000000000001000",
+            "CapBnd:0000000000001000",
+            "address=added",
+            "chown=refused"
+        ]
+    );
+    // Without NET_ADMIN (the default set) the same address is refused.
+    assert_eq!(
+        caps(
+            "plain",
+            "ip addr add 10.9.9.9/32 dev lo 2>/dev/null && echo address=added || echo address=refused",
+            json!({}),
+        ),
+        ["address=refused"]
+    );
+    // Privileged: every capability the node has.
+    let all = host_bounding_set();
+    assert_eq!(
+        caps("privileged", PRINT_CAPS, json!({"privileged": true})),
+        [format!("CapEff:{all}"), format!("CapBnd:{all}")]
+    );
+    // A non-root user keeps the bounding set but has no effective capabilities.
+    assert_eq!(
+        caps("nonroot", PRINT_CAPS, json!({"runAsUser": 1000})),
+        ["CapEff:0000000000000000", "CapBnd:00000000a80425fb"]
+    );
+}

@@ -36,6 +36,10 @@ pub struct ContainerConfig {
     /// securityContext.allowPrivilegeEscalation=false: PR_SET_NO_NEW_PRIVS before exec.
     #[serde(default)]
     pub no_new_privs: bool,
+    /// The capability mask (bit n = capability n) left in the bounding, effective,
+    /// permitted and inheritable sets; None leaves them as they are.
+    #[serde(default)]
+    pub capabilities: Option<u64>,
     /// The CRI log file stdout and stderr go to.
     pub log_path: PathBuf,
     /// Where the shim records the exit.

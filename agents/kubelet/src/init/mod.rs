@@ -12,8 +12,10 @@
 //!   makes a private mount namespace, mounts the overlayfs rootfs with /proc, /dev, /sys
 //!   and /dev/shm, pivots into it, drops to the container's user and execs the command.
 //!
-//! Every syscall goes through nix's safe wrappers.
+//! Every syscall goes through nix's safe wrappers, except the two capability calls of
+//! `caps.rs` that nothing wraps.
 
+mod caps;
 mod config;
 mod pause;
 mod shim;

@@ -45,7 +45,15 @@ pub fn run(config_path: &Path) -> Result<i32, String> {
             None,
         )?;
     }
+    if let Some(caps) = config.capabilities {
+        super::caps::limit_bounding_set(caps)?;
+    }
     become_user(config.uid, config.gid)?;
+    // A non-root user lost its capabilities with setuid (exec gives it only what is
+    // ambient, nothing); root keeps the container's set.
+    if let (Some(caps), 0) = (config.capabilities, config.uid) {
+        super::caps::set(caps)?;
+    }
     std::fs::create_dir_all(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
     if config.no_new_privs {
         nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;

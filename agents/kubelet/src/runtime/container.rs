@@ -128,6 +128,10 @@ pub async fn start(
         reason: "CreateContainerConfigError",
         message,
     })?;
+    let capabilities = spec::capabilities(c).map_err(|message| StartError {
+        reason: "CreateContainerError",
+        message,
+    })?;
     let meta = &pod.metadata;
     let (namespace, name, uid) = (
         meta.namespace.as_deref().unwrap_or("default"),
@@ -175,6 +179,7 @@ pub async fn start(
         gid: gid_n,
         readonly_rootfs: spec::readonly_rootfs(c),
         no_new_privs: spec::no_new_privs(c),
+        capabilities: Some(capabilities),
         log_path: log_path.clone(),
         exit_path: dir.join("exit.json"),
     };

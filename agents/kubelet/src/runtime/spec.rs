@@ -303,6 +303,111 @@ pub fn no_new_privs(c: &Container) -> bool {
         == Some(false)
 }
 
+/// Capability names by number, as the kernel numbers them.
+const CAPABILITIES: [&str; 41] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// containerd's default set for containers that are not privileged.
+const DEFAULT_CAPABILITIES: [&str; 14] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
+];
+
+fn capability_bit(name: &str) -> Result<u64, String> {
+    let bare = name.strip_prefix("CAP_").unwrap_or(name);
+    CAPABILITIES
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(bare))
+        .map(|n| 1u64 << n)
+        .ok_or_else(|| format!("unknown capability {name:?}"))
+}
+
+/// The container's capability mask: every capability when privileged, else containerd's
+/// default set with `drop` removed and then `add` added (`ALL` in either meaning all).
+pub fn capabilities(c: &Container) -> Result<u64, String> {
+    let sc = c.security_context.as_ref();
+    if sc.and_then(|s| s.privileged) == Some(true) {
+        return Ok(u64::MAX);
+    }
+    let listed = |pick: fn(&k8s_openapi::api::core::v1::Capabilities) -> Option<&Vec<String>>| {
+        sc.and_then(|s| s.capabilities.as_ref())
+            .and_then(pick)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (add, drop) = (listed(|c| c.add.as_ref()), listed(|c| c.drop.as_ref()));
+    let mut mask = 0u64;
+    for name in DEFAULT_CAPABILITIES {
+        mask |= capability_bit(name)?;
+    }
+    if add.iter().any(|a| a == "ALL") {
+        mask = u64::MAX;
+    }
+    if drop.iter().any(|d| d == "ALL") {
+        mask = 0;
+    }
+    for name in drop.iter().filter(|d| *d != "ALL") {
+        mask &= !capability_bit(name)?;
+    }
+    for name in add.iter().filter(|a| *a != "ALL") {
+        mask |= capability_bit(name)?;
+    }
+    Ok(mask)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,6 +505,27 @@ mod tests {
             serde_json::from_value(json!({"name": "a", "securityContext": {"runAsUser": 0}}))
                 .unwrap();
         assert_eq!(user(&p, &root, &image).0, 0);
+    }
+
+    #[test]
+    fn capability_masks() {
+        let with = |sc: serde_json::Value| {
+            let c: Container =
+                serde_json::from_value(json!({"name": "a", "securityContext": sc})).unwrap();
+            capabilities(&c)
+        };
+        // Docker's and containerd's well-known default CapEff.
+        assert_eq!(with(json!({})), Ok(0xa80425fb));
+        assert_eq!(with(json!({"privileged": true})), Ok(u64::MAX));
+        assert_eq!(
+            with(json!({"capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN", "CAP_SYS_TIME"]}})),
+            Ok((1 << 12) | (1 << 25))
+        );
+        assert_eq!(
+            with(json!({"capabilities": {"drop": ["KILL", "CAP_CHOWN"]}})),
+            Ok(0xa80425fb & !(1 << 5) & !1)
+        );
+        assert!(with(json!({"capabilities": {"add": ["FLY"]}})).is_err());
     }
 
     #[test]
