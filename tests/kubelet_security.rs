@@ -234,3 +234,90 @@ fn capabilities_are_the_default_set_tweaked_by_add_and_drop_or_all_when_privileg
         ["CapEff:0000000000000000", "CapBnd:00000000a80425fb"]
     );
 }
+
+fn events_for(cluster: &NodeCluster, pod: &str, reason: &str) -> Vec<Value> {
+    let (_, list) =
+        cluster
+            .apiserver
+            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["involvedObject"]["name"] == pod && e["reason"] == reason)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn post_start_hooks_run_in_the_container_and_a_failing_one_kills_it() {
+    let cluster = NodeCluster::start();
+    // The hook's file is there before the container counts as started.
+    cluster.create_pod(
+        "hooked",
+        json!({"terminationGracePeriodSeconds": 0, "containers": [{
+            "name": "main", "image": BUSYBOX,
+            "command": ["sh", "-c", "while [ ! -f /hook ]; do sleep 0.1; done; cat /hook; echo --; sleep 3600"],
+            "lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo hook ran > /hook"]}}}}]}),
+    );
+    let pod = cluster.wait_phase("hooked", "Running", 60);
+    assert_eq!(printed(&cluster, &pod), ["hook ran"]);
+    assert!(events_for(&cluster, "hooked", "FailedPostStartHook").is_empty());
+    assert_eq!(pod["status"]["containerStatuses"][0]["restartCount"], 0);
+
+    let created = cluster.create_pod(
+        "failing",
+        json!({"terminationGracePeriodSeconds": 0, "containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sleep", "3600"],
+            "lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "exit 3"]}}}}]}),
+    );
+    let uid = created["metadata"]["uid"].as_str().unwrap();
+    let event = eventually(30, "the FailedPostStartHook event", || {
+        events_for(&cluster, "failing", "FailedPostStartHook")
+            .first()
+            .cloned()
+    });
+    assert_eq!(event["type"], "Warning");
+    assert_eq!(
+        event["involvedObject"]["fieldPath"],
+        "spec.containers{main}"
+    );
+    let message = event["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "Exec lifecycle hook ([sh -c exit 3]) for Container \"main\" in Pod \"failing_default({uid})\" failed - error: "
+        )),
+        "{message}"
+    );
+    // Killed, then restarted under restartPolicy Always.
+    let status = eventually(30, "the killed container restarted", || {
+        let pod = cluster.pod("failing")?;
+        let status = pod["status"]["containerStatuses"][0].clone();
+        (status["restartCount"].as_u64()? >= 1).then_some(status)
+    });
+    assert_eq!(
+        status["lastState"]["terminated"]["exitCode"], 137,
+        "{status}"
+    );
+
+    cluster.create_pod(
+        "http-failing",
+        json!({"terminationGracePeriodSeconds": 0, "restartPolicy": "Never", "containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sleep", "3600"],
+            "lifecycle": {"postStart": {"httpGet": {"path": "/hook", "port": 8080}}}}]}),
+    );
+    let event = eventually(30, "the httpGet hook's event", || {
+        events_for(&cluster, "http-failing", "FailedPostStartHook")
+            .first()
+            .cloned()
+    });
+    assert!(event["message"].as_str().unwrap().starts_with(
+        "HTTP lifecycle hook (/hook) for Container \"main\" in Pod \"http-failing_default("
+    ));
+    // restartPolicy Never: the killed container ends the pod.
+    let pod = cluster.wait_phase("http-failing", "Failed", 30);
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
+        137
+    );
+}

@@ -168,6 +168,34 @@ pub async fn run_hook(
     check(&probe, c, target).await
 }
 
+/// The FailedPostStartHook message for a failed hook, worded as upstream's.
+pub fn hook_failure(
+    hook: &k8s_openapi::api::core::v1::LifecycleHandler,
+    c: &Container,
+    pod: &k8s_openapi::api::core::v1::Pod,
+    error: &str,
+) -> String {
+    let pod = crate::runtime::spec::pod_label(pod);
+    if let Some(exec) = &hook.exec {
+        let command = exec.command.clone().unwrap_or_default().join(" ");
+        format!(
+            "Exec lifecycle hook ([{command}]) for Container {:?} in Pod {pod:?} failed - error: {error}, message: \"\"",
+            c.name
+        )
+    } else if let Some(http) = &hook.http_get {
+        format!(
+            "HTTP lifecycle hook ({}) for Container {:?} in Pod {pod:?} failed - error: {error}",
+            http.path.as_deref().unwrap_or(""),
+            c.name
+        )
+    } else {
+        format!(
+            "lifecycle hook for Container {:?} in Pod {pod:?} failed - error: {error}",
+            c.name
+        )
+    }
+}
+
 /// A named or numbered container port.
 fn port(c: &Container, port: &IntOrString) -> Result<u16, String> {
     match port {

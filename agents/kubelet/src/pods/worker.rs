@@ -413,6 +413,18 @@ impl PodWorker {
                     pod_ip: self.pod_ip,
                     pid: running.pid,
                 };
+                // postStart runs before the container counts as started; a failure kills
+                // it, and its exit then takes the restart policy's course.
+                if let Some(hook) = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) {
+                    if let Err(e) = probe::run_hook(hook, c, &target).await {
+                        let message = probe::hook_failure(hook, c, pod, &e);
+                        tracing::warn!(pod = self.name, container = c.name, "{message}");
+                        self.rt
+                            .events
+                            .warn(pod, Some(&c.name), "FailedPostStartHook", &message);
+                        container::signal(running.pid, Signal::SIGKILL);
+                    }
+                }
                 self.rt.metrics.container_started();
                 slot.started(running, init || c.readiness_probe.is_none());
                 if !init {

@@ -231,6 +231,7 @@ pub async fn start(
             "recording the container for a kubelet restart: {e}"
         );
     }
+    let rkube = rt.exe.clone();
     let (rt, pod_cgroup) = (rt.clone(), sandbox.cgroup.clone());
     tokio::spawn(async move {
         let status = shim.wait().await;
@@ -243,7 +244,28 @@ pub async fn start(
             message: "the container's shim did not start it".into(),
         });
     }
+    wait_for_exec(&rkube, pid).await;
     Ok(running)
+}
+
+/// Waits until the container's PID 1 has exec'd its command (it no longer runs the
+/// `rkube` binary): before that it may not have pivoted into its rootfs yet, and a
+/// postStart hook or exec probe entering its namespaces would land on the node's
+/// filesystem. Gives up after a few seconds or when the process is gone.
+async fn wait_for_exec(rkube: &std::path::Path, pid: u32) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(ours) = std::fs::metadata(rkube) else {
+        return;
+    };
+    let exe = format!("/proc/{pid}/exe");
+    for _ in 0..1000 {
+        match std::fs::metadata(&exe) {
+            Ok(m) if m.dev() == ours.dev() && m.ino() == ours.ino() => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// What the kubelet knows of a started container, kept beside its config so that a

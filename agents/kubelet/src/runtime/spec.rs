@@ -246,7 +246,7 @@ fn effective<T: Clone>(
 }
 
 /// `name_namespace(uid)`, as upstream's format.Pod names a pod in messages.
-fn pod_label(pod: &Pod) -> String {
+pub fn pod_label(pod: &Pod) -> String {
     let m = &pod.metadata;
     format!(
         "{}_{}({})",
