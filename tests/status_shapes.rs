@@ -591,15 +591,25 @@ fn apis_in_priority_order() {
         .collect();
     assert_eq!(
         groups,
+        // kube-apiserver 1.33's group priority order, less the groups rkube does not serve
+        // (apiregistration, autoscaling, apiextensions, resource).
         [
             "apps",
             "events.k8s.io",
+            "authentication.k8s.io",
+            "authorization.k8s.io",
             "batch",
+            "certificates.k8s.io",
             "networking.k8s.io",
             "policy",
             "rbac.authorization.k8s.io",
+            "storage.k8s.io",
+            "admissionregistration.k8s.io",
+            "scheduling.k8s.io",
             "coordination.k8s.io",
-            "discovery.k8s.io"
+            "node.k8s.io",
+            "discovery.k8s.io",
+            "flowcontrol.apiserver.k8s.io"
         ]
     );
 }
