@@ -321,3 +321,29 @@ fn post_start_hooks_run_in_the_container_and_a_failing_one_kills_it() {
         137
     );
 }
+
+#[test]
+fn privileged_pods_are_refused_without_allow_privileged() {
+    let apiserver = common::Apiserver::start_refusing_privileged();
+    let pod = |name: &str, privileged: bool| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [
+            {"name": "plain", "image": BUSYBOX},
+            {"name": "root", "image": BUSYBOX, "securityContext": {"privileged": privileged}}]}})
+    };
+    let (code, status) = apiserver.json(
+        "POST",
+        "/api/v1/namespaces/default/pods",
+        &pod("escalated", true),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(
+        status["message"],
+        "Pod \"escalated\" is invalid: spec.containers[1].securityContext.privileged: Forbidden: disallowed by cluster policy"
+    );
+    let (code, status) = apiserver.json(
+        "POST",
+        "/api/v1/namespaces/default/pods",
+        &pod("contained", false),
+    );
+    assert_eq!(code, 201, "{status}");
+}

@@ -26,6 +26,9 @@ pub struct Apiserver {
     pub data: tempfile::TempDir,
     child: Option<Child>,
     pub kubeconfig: PathBuf,
+    /// `--allow-privileged` (true unless started with [`Apiserver::start_refusing_privileged`],
+    /// as e2e clusters run).
+    allow_privileged: bool,
 }
 
 fn free_port() -> u16 {
@@ -38,7 +41,12 @@ fn free_port() -> u16 {
 
 impl Apiserver {
     pub fn start() -> Apiserver {
-        Self::start_at(Ipv4Addr::LOCALHOST, free_port(), None)
+        Self::start_at(Ipv4Addr::LOCALHOST, free_port(), None, true)
+    }
+
+    /// Like [`Apiserver::start`] with the apiserver's default `--allow-privileged=false`.
+    pub fn start_refusing_privileged() -> Apiserver {
+        Self::start_at(Ipv4Addr::LOCALHOST, free_port(), None, false)
     }
 
     /// An apiserver inside a test's network namespace, listening on `host:8080` there
@@ -46,10 +54,15 @@ impl Apiserver {
     /// namespaces of the topology reach it. Its `kubectl` and [`Apiserver::request`] go
     /// through that namespace too.
     pub fn start_in(netns: &netns::Netns, host: Ipv4Addr) -> Apiserver {
-        Self::start_at(host, 8080, Some(netns.name.clone()))
+        Self::start_at(host, 8080, Some(netns.name.clone()), true)
     }
 
-    fn start_at(host: Ipv4Addr, port: u16, netns: Option<String>) -> Apiserver {
+    fn start_at(
+        host: Ipv4Addr,
+        port: u16,
+        netns: Option<String>,
+        allow_privileged: bool,
+    ) -> Apiserver {
         let data = tempfile::tempdir().unwrap();
         let mut s = Apiserver {
             host,
@@ -58,6 +71,7 @@ impl Apiserver {
             data,
             child: None,
             kubeconfig: PathBuf::new(),
+            allow_privileged,
         };
         s.kubeconfig = s.data.path().join("kubeconfig.yaml");
         std::fs::write(
@@ -100,6 +114,7 @@ impl Apiserver {
                 "--data-dir",
             ])
             .arg(self.data.path().join("data"))
+            .arg(format!("--allow-privileged={}", self.allow_privileged))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

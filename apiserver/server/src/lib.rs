@@ -114,12 +114,13 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
     let cidr = flags::Cidr::parse(&flags.service_cluster_ip_range).map_err(anyhow::Error::msg)?;
     let ports =
         flags::parse_port_range(&flags.service_node_port_range).map_err(anyhow::Error::msg)?;
-    let admission = admission::Admission::from_flags(
+    let mut admission = admission::Admission::from_flags(
         &flags.admission_control,
         &flags.enable_admission_plugins,
         &flags.disable_admission_plugins,
     )
     .map_err(anyhow::Error::msg)?;
+    admission.allow_privileged = flags.allow_privileged;
     let registry = Arc::new(Registry::new(
         store,
         &flags.etcd_prefix,

@@ -73,6 +73,8 @@ pub struct Admission {
     /// Pods get their RuntimeClass's overhead and scheduling; a missing class refuses them.
     pub runtime_class: bool,
     pub resource_quota: bool,
+    /// `--allow-privileged`: otherwise a pod with a privileged container is invalid.
+    pub allow_privileged: bool,
 }
 
 impl Default for Admission {
@@ -83,6 +85,7 @@ impl Default for Admission {
             default_toleration_seconds: true,
             runtime_class: true,
             resource_quota: true,
+            allow_privileged: false,
         }
     }
 }
@@ -151,7 +154,49 @@ impl Admission {
             default_toleration_seconds: on.contains(&"DefaultTolerationSeconds"),
             runtime_class: on.contains(&"RuntimeClass"),
             resource_quota: on.contains(&"ResourceQuota"),
+            allow_privileged: false,
         })
+    }
+}
+
+/// Upstream's cluster policy check on privileged containers (when `--allow-privileged`
+/// is off): a Forbidden cause per privileged container of a pod.
+pub fn privileged_causes(pod: &serde_json::Value) -> Vec<rkube_api::status::Cause> {
+    use rkube_api::validation::field::{forbidden, Path};
+    let spec = Path::new("spec");
+    let mut out = Vec::new();
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        let containers = pod["spec"][list].as_array().into_iter().flatten();
+        for (i, c) in containers.enumerate() {
+            if c["securityContext"]["privileged"] == serde_json::Value::Bool(true) {
+                let path = spec
+                    .child(list)
+                    .index(i)
+                    .at(&["securityContext", "privileged"]);
+                out.push(forbidden(&path, "disallowed by cluster policy"));
+            }
+        }
+    }
+    out
+}
+
+impl crate::registry::Registry {
+    /// Pod creates: privileged containers only with `--allow-privileged`.
+    pub(crate) fn admit_privileged(
+        &self,
+        r: &rkube_api::Resource,
+        name: &str,
+        pod: &serde_json::Value,
+    ) -> Result<(), rkube_api::ApiError> {
+        if self.admission.allow_privileged || !(r.group.is_empty() && r.plural == "pods") {
+            return Ok(());
+        }
+        let causes = privileged_causes(pod);
+        if causes.is_empty() {
+            Ok(())
+        } else {
+            Err(rkube_api::ApiError::invalid(r.group, r.kind, name, causes))
+        }
     }
 }
 

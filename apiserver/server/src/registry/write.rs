@@ -155,7 +155,9 @@ impl Registry {
             }
         }
         let release = self.services.allocate_for(r, &mut obj, None)?;
-        let admitted = match strategy::validate(r, &obj, None) {
+        let admitted = match strategy::validate(r, &obj, None)
+            .and_then(|()| self.admit_privileged(r, &name, &obj))
+        {
             Ok(()) if r.namespaced => self.admit_validating(r, &ns, &name, &obj, None, opts).await,
             Ok(()) => Ok(QuotaCharge::default()),
             Err(e) => Err(e),
