@@ -101,6 +101,16 @@ pub async fn attempt_to_delete(gc: &Gc, uid: &str) -> Result<(), SyncError> {
     if references.is_empty() {
         return Ok(());
     }
+    if references.iter().any(|r| gc.was_orphaned(&r.uid)) {
+        // Its owner was deleted with the orphan policy before this dependent reached the
+        // graph: orphan it as the owner's deletion asked. The update brings it back here
+        // if other owners are left to judge.
+        let kept = references
+            .into_iter()
+            .filter(|r| !gc.was_orphaned(&r.uid))
+            .collect();
+        return set_owner_references(gc, &node.identity, &obj, kept).await;
+    }
     let namespace = obj.metadata.namespace.as_deref();
     let (mut solid, mut gone, mut waiting) = (Vec::new(), Vec::new(), Vec::new());
     for reference in &references {
@@ -190,6 +200,7 @@ pub async fn attempt_to_orphan(gc: &Gc, uid: &str) -> Result<(), SyncError> {
         let kept = references.into_iter().filter(|r| r.uid != uid).collect();
         set_owner_references(gc, &dependent.identity, &obj, kept).await?;
     }
+    gc.remember_orphaned(uid);
     remove_finalizer(gc, &node.identity, ORPHAN_FINALIZER).await
 }
 

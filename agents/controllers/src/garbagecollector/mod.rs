@@ -10,9 +10,9 @@ mod graph;
 mod resources;
 mod workqueue;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use kube::api::{Api, DynamicObject};
@@ -28,6 +28,8 @@ use workqueue::WorkQueue;
 /// How long workers wait for the first full listing of every kind before acting on a
 /// partial graph (upstream waits for its monitors to sync too).
 const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an orphaning deletion is remembered for dependents that show up late.
+const ORPHANED_MEMORY: Duration = Duration::from_secs(600);
 
 /// What the monitors tell the graph.
 enum GraphEvent {
@@ -48,6 +50,10 @@ pub struct Gc {
     deletes: Arc<WorkQueue>,
     orphans: Arc<WorkQueue>,
     events: mpsc::UnboundedSender<GraphEvent>,
+    /// Owners deleted with the orphan policy, by uid, and when. A dependent that reaches
+    /// the graph only after its owner was orphaned (its watch lagged behind the owner's)
+    /// still names that owner: it is orphaned too, never deleted as dangling.
+    orphaned: Mutex<HashMap<String, Instant>>,
 }
 
 impl Gc {
@@ -57,6 +63,21 @@ impl Gc {
 
     fn node(&self, uid: &str) -> Option<graph::Node> {
         self.graph().node(uid).cloned()
+    }
+
+    /// Remembers that `uid`'s dependents are orphaned (forgetting entries older than
+    /// `ORPHANED_MEMORY`).
+    fn remember_orphaned(&self, uid: &str) {
+        let mut orphaned = self.orphaned.lock().unwrap_or_else(|e| e.into_inner());
+        orphaned.retain(|_, at| at.elapsed() < ORPHANED_MEMORY);
+        orphaned.insert(uid.to_string(), Instant::now());
+    }
+
+    fn was_orphaned(&self, uid: &str) -> bool {
+        let orphaned = self.orphaned.lock().unwrap_or_else(|e| e.into_inner());
+        orphaned
+            .get(uid)
+            .is_some_and(|at| at.elapsed() < ORPHANED_MEMORY)
     }
 
     /// An object found absent: the graph treats it as deleted.
@@ -84,6 +105,7 @@ pub async fn run(client: kube::Client, workers: u16) {
         deletes: Arc::new(WorkQueue::default()),
         orphans: Arc::new(WorkQueue::default()),
         events: events.clone(),
+        orphaned: Mutex::new(HashMap::new()),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for kind in &kinds {
