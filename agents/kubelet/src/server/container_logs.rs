@@ -1,19 +1,16 @@
 //! `/containerLogs/{ns}/{pod}/{container}` (follow, tailLines, sinceSeconds, timestamps,
 //! previous, limitBytes): a container's CRI log file, rendered as `kubectl logs` shows it.
 
-use std::convert::Infallible;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
 use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
 
-use super::{text, Body, KubeletServer};
+use super::{streamed_text, text, Body, KubeletServer};
 use crate::logs::{self, LogOptions};
 use crate::runtime::Runtime;
 
@@ -88,17 +85,7 @@ impl KubeletServer {
             }
             follow(file, complete as u64, follow_options, rt, tx).await;
         });
-        let frames = futures_util::stream::unfold(rx, |mut rx| async move {
-            rx.recv()
-                .await
-                .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
-        });
-        let mut r = Response::new(BodyExt::boxed(StreamBody::new(frames)));
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        r
+        streamed_text(rx)
     }
 }
 

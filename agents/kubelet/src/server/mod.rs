@@ -100,6 +100,21 @@ fn json(value: &serde_json::Value) -> Response<Body> {
     respond(StatusCode::OK, "application/json", value.to_string())
 }
 
+/// A 200 text/plain response whose body is the chunks `rx` receives, until its sender goes.
+fn streamed_text(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Response<Body> {
+    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, Infallible>(hyper::body::Frame::data(b)), rx))
+    });
+    let mut r = Response::new(BodyExt::boxed(http_body_util::StreamBody::new(frames)));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
 fn not_found() -> Response<Body> {
     text(StatusCode::NOT_FOUND, "404 page not found\n")
 }

@@ -3,17 +3,14 @@
 //! Nothing outside the directory is reachable: `..` segments and symlinks leading out
 //! are refused.
 
-use std::convert::Infallible;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
 use tokio::sync::mpsc;
 
-use super::{respond, text, Body};
+use super::{respond, streamed_text, text, Body};
 
 const CHUNK: usize = 64 * 1024;
 
@@ -137,17 +134,7 @@ pub async fn serve(root: &Path, rel: &str) -> Response<Body> {
             }
         }
     });
-    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
-    });
-    let mut r = Response::new(BodyExt::boxed(StreamBody::new(frames)));
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
+    streamed_text(rx)
 }
 
 #[cfg(test)]
