@@ -109,6 +109,21 @@ pub struct KubeletFlags {
     #[arg(long = "insecure-registry", value_name = "host:port")]
     pub insecure_registries: Vec<String>,
 
+    /// A quantity (e.g. 10Mi) defining the maximum size of a container log file before
+    /// it is rotated.
+    #[arg(long, default_value = "10Mi", value_parser = parse_size, value_name = "quantity")]
+    pub container_log_max_size: u64,
+
+    /// The maximum number of container log files that can be present for a container
+    /// (the current one included; at least 2).
+    #[arg(long, default_value_t = 5, value_name = "int32")]
+    pub container_log_max_files: usize,
+
+    /// How often the container logs are checked for rotation (the KubeletConfiguration
+    /// field containerLogMonitorInterval).
+    #[arg(long, default_value = "10s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
+    pub container_log_monitor_interval: std::time::Duration,
+
     /// How often the kubelet posts node status (conditions, addresses) to the apiserver.
     #[arg(long, default_value = "10s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub node_status_update_frequency: std::time::Duration,
@@ -143,9 +158,28 @@ impl KubeletFlags {
             crate::network::ipam::Cidr::parse(cidr)
                 .map_err(|e| Error::Flags(format!("--pod-cidr={cidr:?}: {e}")))?;
         }
+        if self.container_log_max_files < 2 {
+            return Err(Error::Flags(format!(
+                "--container-log-max-files={}: must be at least 2",
+                self.container_log_max_files
+            )));
+        }
+        if self.container_log_monitor_interval < std::time::Duration::from_secs(3) {
+            return Err(Error::Flags(
+                "--container-log-monitor-interval must be at least 3s".into(),
+            ));
+        }
         self.labels()?;
         self.taints()?;
         Ok(())
+    }
+
+    /// The container log rotation flags together.
+    pub fn log_rotation(&self) -> crate::log_rotation::RotationPolicy {
+        crate::log_rotation::RotationPolicy {
+            max_size: self.container_log_max_size,
+            max_files: self.container_log_max_files,
+        }
     }
 
     /// --node-labels as a map.
@@ -195,6 +229,14 @@ impl KubeletFlags {
     }
 }
 
+/// A byte size as a resource quantity (`10Mi`, `100Ki`, `1G`), greater than zero.
+fn parse_size(text: &str) -> Result<u64, String> {
+    match crate::runtime::spec::parse_quantity(text) {
+        Some(bytes) if bytes >= 1.0 => Ok(bytes as u64),
+        _ => Err(format!("{text:?} is not a positive quantity of bytes")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +264,14 @@ mod tests {
             f.node_status_update_frequency,
             std::time::Duration::from_secs(10)
         );
+        assert_eq!(
+            (f.container_log_max_size, f.container_log_max_files),
+            (10 << 20, 5)
+        );
+        assert_eq!(
+            f.container_log_monitor_interval,
+            std::time::Duration::from_secs(10)
+        );
     }
 
     #[test]
@@ -235,6 +285,15 @@ mod tests {
         let f = parse(&["--register-with-taints", "k=v:Sometimes"]).unwrap();
         assert!(f.validate().is_err());
         let f = parse(&["--pod-cidr", "10.1.0.0/33"]).unwrap();
+        assert!(f.validate().is_err());
+        assert!(parse(&["--container-log-max-size", "lots"]).is_err());
+        assert_eq!(
+            parse(&["--container-log-max-size=100Ki"])
+                .unwrap()
+                .container_log_max_size,
+            102400
+        );
+        let f = parse(&["--container-log-max-files", "1"]).unwrap();
         assert!(f.validate().is_err());
     }
 

@@ -10,6 +10,7 @@ mod downward;
 mod events;
 mod flags;
 pub mod init;
+mod log_rotation;
 mod logs;
 mod metrics;
 mod network;
@@ -162,6 +163,14 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
             "the kubelet server"
         });
     }
+    tasks.spawn({
+        let (rt, policy) = (runtime.clone(), flags.log_rotation());
+        let every = flags.container_log_monitor_interval;
+        async move {
+            log_rotation::rotate_forever(rt, policy, every).await;
+            "the container log rotation loop"
+        }
+    });
     tasks.spawn({
         let (client, name) = (client.clone(), identity.name.clone());
         async move {

@@ -153,6 +153,10 @@ mod tests {
         for run in [0, 1, 10] {
             std::fs::write(dir.path().join(format!("{run}.log")), "").unwrap();
         }
+        // Rotated files of a run are not runs.
+        for rotated in ["10.log.20260101-000000", "10.log.20251231-235959.gz"] {
+            std::fs::write(dir.path().join(rotated), "").unwrap();
+        }
         assert_eq!(log_file(dir.path(), false), Some(dir.path().join("10.log")));
         assert_eq!(log_file(dir.path(), true), Some(dir.path().join("1.log")));
     }

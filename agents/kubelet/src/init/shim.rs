@@ -3,8 +3,9 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -16,10 +17,7 @@ pub fn run(config_path: &Path) -> Result<i32, String> {
     let config = ContainerConfig::read(config_path)?;
     // Children of this process start in a new PID namespace: the container is its PID 1.
     unshare(CloneFlags::CLONE_NEWPID).map_err(|e| format!("unshare(CLONE_NEWPID): {e}"))?;
-    let mut log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&config.log_path)
+    let mut log = LogFile::open(config.log_path.clone())
         .map_err(|e| format!("{}: {e}", config.log_path.display()))?;
     let exe = std::env::current_exe().map_err(|e| format!("finding rkube: {e}"))?;
     let started_at = crate::time::now_rfc3339();
@@ -67,13 +65,56 @@ pub fn run(config_path: &Path) -> Result<i32, String> {
     Ok(0)
 }
 
+/// The container's log file. The kubelet rotates it by renaming it away and creating a
+/// fresh file at the same path (upstream's ReopenContainerLog): before each entry the shim
+/// checks that the path still names the file it holds, and reopens it if not. An entry
+/// written just as the file is renamed lands at the end of the rotated file, so no line
+/// is lost or split between the two.
+struct LogFile {
+    path: PathBuf,
+    file: File,
+    /// (device, inode) of `file`.
+    identity: (u64, u64),
+}
+
+impl LogFile {
+    fn open(path: PathBuf) -> std::io::Result<LogFile> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let meta = file.metadata()?;
+        Ok(LogFile {
+            path,
+            file,
+            identity: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// Reopens the path if it no longer names the open file (rotated, or removed).
+    fn follow_rotation(&mut self) {
+        let current = std::fs::metadata(&self.path).map(|m| (m.dev(), m.ino()));
+        if current.ok() != Some(self.identity) {
+            // Keep writing to the old file if the path cannot be opened again.
+            if let Ok(reopened) = LogFile::open(self.path.clone()) {
+                *self = reopened;
+            }
+        }
+    }
+
+    fn write_all(&mut self, entry: &[u8]) -> std::io::Result<()> {
+        self.follow_rotation();
+        self.file.write_all(entry)
+    }
+}
+
 /// Longest line written as one log entry; longer ones are split into partial entries,
 /// as the CRI log format does.
 const MAX_LINE: usize = 16 * 1024;
 
 /// Copies the streams into the log as CRI entries (`<RFC 3339 nano time> <stream> <F|P>
 /// <text>`) until both reach end of file.
-fn copy_streams(streams: Vec<(File, &str)>, log: &mut File) {
+fn copy_streams(streams: Vec<(File, &str)>, log: &mut LogFile) {
     let mut open: Vec<(File, &str, Vec<u8>)> = streams
         .into_iter()
         .map(|(r, s)| (r, s, Vec::new()))
@@ -117,7 +158,7 @@ fn copy_streams(streams: Vec<(File, &str)>, log: &mut File) {
     }
 }
 
-fn flush_lines(log: &mut File, stream: &str, pending: &mut Vec<u8>) {
+fn flush_lines(log: &mut LogFile, stream: &str, pending: &mut Vec<u8>) {
     while let Some(end) = pending.iter().position(|b| *b == b'\n') {
         let line: Vec<u8> = pending.drain(..=end).collect();
         write_entry(log, stream, &line[..line.len() - 1], true);
@@ -128,7 +169,7 @@ fn flush_lines(log: &mut File, stream: &str, pending: &mut Vec<u8>) {
     }
 }
 
-fn write_entry(log: &mut File, stream: &str, text: &[u8], full: bool) {
+fn write_entry(log: &mut LogFile, stream: &str, text: &[u8], full: bool) {
     let mut entry = format!(
         "{} {stream} {} ",
         crate::time::now_rfc3339_nanos(),

@@ -63,14 +63,22 @@ impl KubeletServer {
         let since = options
             .since_seconds
             .map(|s| jiff::Timestamp::now() - jiff::SignedDuration::from_secs(s));
-        let content = std::fs::read_to_string(&file).unwrap_or_default();
+        // One open file for the first read and the follow, so that a rotation in between
+        // loses nothing.
+        let mut opened = std::fs::File::open(&file).ok();
+        let mut content = String::new();
+        if let Some(f) = opened.as_mut() {
+            let mut bytes = Vec::new();
+            let _ = f.read_to_end(&mut bytes);
+            content = String::from_utf8_lossy(&bytes).into_owned();
+        }
         // Only complete lines now; a followed log picks up the rest.
         let complete = content.rfind('\n').map_or(0, |i| i + 1);
         let first = logs::render(&content[..complete], &options, since);
         let live = options.follow && !options.previous && self.rt.is_live(&file);
-        if !live {
+        let Some(opened) = opened.filter(|_| live) else {
             return text(StatusCode::OK, first);
-        }
+        };
         let (tx, rx) = mpsc::channel::<Bytes>(16);
         let rt = self.rt.clone();
         let follow_options = LogOptions {
@@ -83,31 +91,33 @@ impl KubeletServer {
             if tx.send(Bytes::from(first)).await.is_err() {
                 return;
             }
-            follow(file, complete as u64, follow_options, rt, tx).await;
+            follow(file, opened, complete as u64, follow_options, rt, tx).await;
         });
         streamed_text(rx)
     }
 }
 
 /// Sends the lines appended to `file` after `offset` until its container has exited and
-/// everything it wrote was sent, or the client went away.
+/// everything it wrote was sent, or the client went away. Follows the log across rotations:
+/// once the path names a new file that the shim has written to, the shim writes nothing
+/// more to the old one, so the old one is read to its end and the new one from its start.
 async fn follow(
-    file: std::path::PathBuf,
-    mut offset: u64,
+    path: std::path::PathBuf,
+    mut file: std::fs::File,
+    offset: u64,
     options: LogOptions,
     rt: Arc<Runtime>,
     tx: mpsc::Sender<Bytes>,
 ) {
+    if file.seek(SeekFrom::Start(offset)).is_err() {
+        return;
+    }
     let mut pending = Vec::new();
     loop {
-        let live = rt.is_live(&file);
+        let live = rt.is_live(&path);
+        let successor = rotated_to(&path, &file);
         let mut chunk = Vec::new();
-        if let Ok(mut f) = std::fs::File::open(&file) {
-            if f.seek(SeekFrom::Start(offset)).is_ok() {
-                let _ = f.read_to_end(&mut chunk);
-            }
-        }
-        offset += chunk.len() as u64;
+        let _ = file.read_to_end(&mut chunk);
         pending.extend_from_slice(&chunk);
         if let Some(end) = pending.iter().rposition(|b| *b == b'\n') {
             let lines: Vec<u8> = pending.drain(..=end).collect();
@@ -116,9 +126,23 @@ async fn follow(
                 return;
             }
         }
+        if let Some(next) = successor {
+            file = next;
+            continue;
+        }
         if !live || tx.is_closed() {
             return;
         }
         tokio::time::sleep(FOLLOW_POLL).await;
     }
+}
+
+/// The file now at `path` if it is not `current` and the shim has started writing to it.
+fn rotated_to(path: &std::path::Path, current: &std::fs::File) -> Option<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    let ours = current.metadata().ok()?;
+    let next = std::fs::File::open(path).ok()?;
+    let theirs = next.metadata().ok()?;
+    let same = (ours.dev(), ours.ino()) == (theirs.dev(), theirs.ino());
+    (!same && theirs.len() > 0).then_some(next)
 }
