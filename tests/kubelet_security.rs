@@ -347,3 +347,129 @@ fn privileged_pods_are_refused_without_allow_privileged() {
     );
     assert_eq!(code, 201, "{status}");
 }
+
+#[test]
+fn privileged_pod_templates_are_refused_without_allow_privileged() {
+    let apiserver = common::Apiserver::start_refusing_privileged();
+    let template = |privileged: bool| {
+        json!({"metadata": {"labels": {"app": "t"}}, "spec": {"containers": [
+            {"name": "plain", "image": BUSYBOX},
+            {"name": "root", "image": BUSYBOX, "securityContext": {"privileged": privileged}}]}})
+    };
+    let selector = json!({"matchLabels": {"app": "t"}});
+    let workload = |spec: Value| json!({"spec": spec});
+    // Jobs' pods may not restart Always (the default).
+    let never = |mut t: Value| {
+        t["spec"]["restartPolicy"] = json!("Never");
+        t
+    };
+    // (collection path, kind, object without metadata, where its pod spec is)
+    let kinds = [
+        (
+            "/api/v1/namespaces/default/podtemplates",
+            "PodTemplate",
+            Box::new(|t: Value| json!({"template": t})) as Box<dyn Fn(Value) -> Value>,
+            "template.spec",
+        ),
+        (
+            "/api/v1/namespaces/default/replicationcontrollers",
+            "ReplicationController",
+            Box::new(|t: Value| workload(json!({"selector": {"app": "t"}, "template": t}))),
+            "spec.template.spec",
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/replicasets",
+            "ReplicaSet",
+            Box::new(|t: Value| workload(json!({"selector": selector, "template": t}))),
+            "spec.template.spec",
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/deployments",
+            "Deployment",
+            Box::new(|t: Value| workload(json!({"selector": selector, "template": t}))),
+            "spec.template.spec",
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/daemonsets",
+            "DaemonSet",
+            Box::new(|t: Value| workload(json!({"selector": selector, "template": t}))),
+            "spec.template.spec",
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/statefulsets",
+            "StatefulSet",
+            Box::new(|t: Value| {
+                workload(json!({"selector": selector, "serviceName": "t", "template": t}))
+            }),
+            "spec.template.spec",
+        ),
+        (
+            "/apis/batch/v1/namespaces/default/jobs",
+            "Job",
+            Box::new(|t: Value| workload(json!({"template": never(t)}))),
+            "spec.template.spec",
+        ),
+        (
+            "/apis/batch/v1/namespaces/default/cronjobs",
+            "CronJob",
+            Box::new(|t: Value| {
+                workload(
+                    json!({"schedule": "* * * * *", "jobTemplate": {"spec": {"template": never(t)}}}),
+                )
+            }),
+            "spec.jobTemplate.spec.template.spec",
+        ),
+    ];
+    for (collection, kind, object, spec_path) in kinds {
+        let api_version = match collection.split('/').nth(2) {
+            Some("v1") => "v1".to_string(),
+            _ => collection
+                .split('/')
+                .skip(2)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("/"),
+        };
+        let named = |name: &str, privileged: bool| {
+            let mut o = object(template(privileged));
+            o["apiVersion"] = json!(api_version);
+            o["kind"] = json!(kind);
+            o["metadata"] = json!({"name": name});
+            o
+        };
+        let (code, status) = apiserver.json("POST", collection, &named("escalated", true));
+        assert_eq!(code, 422, "{kind}: {status}");
+        // `Deployment.apps "escalated"`, `PodTemplate "escalated"`, as upstream qualifies kinds.
+        let qualified = match api_version.split_once('/') {
+            Some((group, _)) => format!("{kind}.{group}"),
+            None => kind.to_string(),
+        };
+        assert_eq!(
+            status["message"],
+            format!(
+                "{qualified} \"escalated\" is invalid: {spec_path}.containers[1].securityContext.privileged: Forbidden: disallowed by cluster policy"
+            ),
+        );
+        let (code, created) = apiserver.json("POST", collection, &named("contained", false));
+        assert_eq!(code, 201, "{kind}: {created}");
+        // An update that makes the template privileged is refused the same way (a Job's
+        // template is immutable: refused for that first).
+        if kind == "Job" {
+            continue;
+        }
+        let mut escalated = created.clone();
+        let spec = spec_path
+            .split('.')
+            .fold(&mut escalated, |v, key| &mut v[key]);
+        spec["containers"][1]["securityContext"]["privileged"] = json!(true);
+        let (code, status) = apiserver.json("PUT", &format!("{collection}/contained"), &escalated);
+        assert_eq!(code, 422, "{kind} update: {status}");
+        assert_eq!(
+            status["message"],
+            format!(
+                "{qualified} \"contained\" is invalid: {spec_path}.containers[1].securityContext.privileged: Forbidden: disallowed by cluster policy"
+            ),
+            "{kind} update: {status}"
+        );
+    }
+}

@@ -159,17 +159,35 @@ impl Admission {
     }
 }
 
+/// Where a kind holds the pod spec that `--allow-privileged` governs: the pod's own spec,
+/// or its template's (upstream validates every pod template with the same rules).
+fn pod_spec_path(r: &rkube_api::Resource) -> Option<&'static [&'static str]> {
+    Some(match (r.group, r.plural) {
+        ("", "pods") => &["spec"],
+        ("", "podtemplates") => &["template", "spec"],
+        ("", "replicationcontrollers")
+        | ("apps", "replicasets" | "deployments" | "daemonsets" | "statefulsets")
+        | ("batch", "jobs") => &["spec", "template", "spec"],
+        ("batch", "cronjobs") => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => return None,
+    })
+}
+
 /// Upstream's cluster policy check on privileged containers (when `--allow-privileged`
-/// is off): a Forbidden cause per privileged container of a pod.
-pub fn privileged_causes(pod: &serde_json::Value) -> Vec<rkube_api::status::Cause> {
+/// is off): a Forbidden cause per privileged container of the pod spec found at `at`.
+pub fn privileged_causes(object: &serde_json::Value, at: &[&str]) -> Vec<rkube_api::status::Cause> {
     use rkube_api::validation::field::{forbidden, Path};
-    let spec = Path::new("spec");
+    let Some((root, rest)) = at.split_first() else {
+        return Vec::new();
+    };
+    let spec_path = Path::new(root).at(rest);
+    let spec = at.iter().fold(object, |v, key| &v[*key]);
     let mut out = Vec::new();
     for list in ["initContainers", "containers", "ephemeralContainers"] {
-        let containers = pod["spec"][list].as_array().into_iter().flatten();
+        let containers = spec[list].as_array().into_iter().flatten();
         for (i, c) in containers.enumerate() {
             if c["securityContext"]["privileged"] == serde_json::Value::Bool(true) {
-                let path = spec
+                let path = spec_path
                     .child(list)
                     .index(i)
                     .at(&["securityContext", "privileged"]);
@@ -181,17 +199,18 @@ pub fn privileged_causes(pod: &serde_json::Value) -> Vec<rkube_api::status::Caus
 }
 
 impl crate::registry::Registry {
-    /// Pod creates: privileged containers only with `--allow-privileged`.
+    /// Creates and updates of pods and of the kinds with pod templates: privileged
+    /// containers only with `--allow-privileged`.
     pub(crate) fn admit_privileged(
         &self,
         r: &rkube_api::Resource,
         name: &str,
-        pod: &serde_json::Value,
+        object: &serde_json::Value,
     ) -> Result<(), rkube_api::ApiError> {
-        if self.admission.allow_privileged || !(r.group.is_empty() && r.plural == "pods") {
+        let Some(at) = pod_spec_path(r).filter(|_| !self.admission.allow_privileged) else {
             return Ok(());
-        }
-        let causes = privileged_causes(pod);
+        };
+        let causes = privileged_causes(object, at);
         if causes.is_empty() {
             Ok(())
         } else {

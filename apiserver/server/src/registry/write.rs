@@ -415,7 +415,8 @@ impl Registry {
             Some("ephemeralcontainers" | "resize" | "binding" | "finalize") => {
                 strategy::validate(r, &new, None)
             }
-            _ => strategy::validate(r, &new, Some(old)),
+            _ => strategy::validate(r, &new, Some(old))
+                .and_then(|()| self.admit_privileged(r, name, &new)),
         };
         if let Err(e) = valid {
             release.release_now(&self.services);
