@@ -29,6 +29,10 @@ pub struct ContainerConfig {
     pub working_dir: String,
     pub uid: u32,
     pub gid: u32,
+    /// Supplementary groups besides `gid`: the image user's groups in its /etc/group,
+    /// supplementalGroups and fsGroup.
+    #[serde(default)]
+    pub groups: Vec<u32>,
     /// securityContext.readOnlyRootFilesystem: the rootfs is remounted read-only (the
     /// mounts on it, volumes included, keep their own flags).
     #[serde(default)]

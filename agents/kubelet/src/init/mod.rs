@@ -11,12 +11,18 @@
 //! - `start CONFIG`: the child. Joins the pod's namespaces and the container's cgroups,
 //!   makes a private mount namespace, mounts the overlayfs rootfs with /proc, /dev, /sys
 //!   and /dev/shm, pivots into it, drops to the container's user and execs the command.
+//! - `exec --config CONFIG --pid PID -- COMMAND…`: runs a command inside a running
+//!   container (exec probes, lifecycle hooks, `/run`) as the container runs: in its
+//!   cgroups and namespaces, with its root, working directory, environment, user,
+//!   groups, capabilities and no_new_privs (`enter` is its second half).
 //!
 //! Every syscall goes through nix's safe wrappers, except the two capability calls of
 //! `caps.rs` that nothing wraps.
 
 mod caps;
 mod config;
+mod exec;
+mod identity;
 mod pause;
 mod shim;
 mod start;
@@ -52,6 +58,23 @@ pub enum InitStep {
     Run { config: std::path::PathBuf },
     /// Become the container (run by `run`).
     Start { config: std::path::PathBuf },
+    /// Run a command inside a running container, with the container's identity.
+    Exec(EnterArgs),
+    /// The second half of `exec`, inside the container's PID namespace.
+    Enter(EnterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnterArgs {
+    /// The container's config (`config.json` in its state directory).
+    #[arg(long)]
+    pub config: std::path::PathBuf,
+    /// The container's PID 1, as the node numbers it.
+    #[arg(long)]
+    pub pid: u32,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
 }
 
 /// Runs one step; returns the process's exit code.
@@ -64,6 +87,8 @@ pub fn main(args: InitArgs) -> i32 {
         } => pause::run(&hostname, host_network, &cgroup_procs),
         InitStep::Run { config } => shim::run(&config),
         InitStep::Start { config } => start::run(&config),
+        InitStep::Exec(a) => exec::run(&a.config, a.pid, &a.command),
+        InitStep::Enter(a) => exec::enter(&a.config, a.pid, &a.command),
     };
     match result {
         Ok(code) => code,

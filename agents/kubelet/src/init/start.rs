@@ -1,8 +1,6 @@
 //! The container's PID 1 before it becomes the container's command.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
@@ -27,11 +25,7 @@ pub fn run(config_path: &Path) -> Result<i32, String> {
         nix::unistd::sethostname(hostname).map_err(|e| format!("sethostname: {e}"))?;
     }
     pivot_into(&config.rootfs)?;
-    let cwd = if config.working_dir.is_empty() {
-        "/"
-    } else {
-        &config.working_dir
-    };
+    let cwd = super::identity::working_dir(&config);
     if config.readonly_rootfs {
         // A missing workingDir is made while the rootfs is still writable.
         std::fs::create_dir_all(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
@@ -45,40 +39,13 @@ pub fn run(config_path: &Path) -> Result<i32, String> {
             None,
         )?;
     }
-    if let Some(caps) = config.capabilities {
-        super::caps::limit_bounding_set(caps)?;
-    }
-    become_user(config.uid, config.gid)?;
-    // A non-root user lost its capabilities with setuid (exec gives it only what is
-    // ambient, nothing); root keeps the container's set.
-    if let (Some(caps), 0) = (config.capabilities, config.uid) {
-        super::caps::set(caps)?;
-    }
+    super::identity::assume(&config)?;
     std::fs::create_dir_all(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
-    if config.no_new_privs {
-        nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
-    }
     std::env::set_current_dir(cwd).map_err(|e| format!("workingDir {cwd}: {e}"))?;
-    let Some((program, args)) = config.args.split_first() else {
-        return Err("no command: neither the container nor the image names one".into());
-    };
-    let mut command = Command::new(program);
-    command.args(args).env_clear();
-    for pair in &config.env {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        command.env(name, value);
-    }
-    // exec returns only on failure.
-    let error = command.exec();
-    eprintln!("rkube container-init: exec {program}: {error}");
-    Ok(if error.kind() == std::io::ErrorKind::NotFound {
-        127
-    } else {
-        126
-    })
+    super::identity::exec(&config, &config.args)
 }
 
-fn join_cgroups(config: &ContainerConfig) -> Result<(), String> {
+pub(super) fn join_cgroups(config: &ContainerConfig) -> Result<(), String> {
     for procs in &config.cgroup_procs {
         // 0 is "the writing process" in both cgroup versions.
         std::fs::write(procs, "0").map_err(|e| format!("joining {}: {e}", procs.display()))?;
@@ -296,11 +263,4 @@ fn pivot_into(rootfs: &Path) -> Result<(), String> {
     nix::unistd::pivot_root(".", ".").map_err(|e| format!("pivot_root: {e}"))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(|e| format!("detaching the old root: {e}"))?;
     std::env::set_current_dir("/").map_err(|e| format!("chdir /: {e}"))
-}
-
-fn become_user(uid: u32, gid: u32) -> Result<(), String> {
-    use nix::unistd::{setgid, setgroups, setuid, Gid, Uid};
-    setgroups(&[Gid::from_raw(gid)]).map_err(|e| format!("setgroups: {e}"))?;
-    setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {e}"))?;
-    setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {e}"))
 }

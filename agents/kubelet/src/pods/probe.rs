@@ -1,6 +1,7 @@
 //! Container probes (liveness, readiness, startup) with their timing fields: httpGet and
 //! tcpSocket from the kubelet's network namespace to the pod's IP, exec inside the
-//! container's namespaces (util-linux nsenter into its PID 1's namespaces and root).
+//! container as the container runs (`rkube container-init exec`: its namespaces, root,
+//! cgroups, user, groups, capabilities and no_new_privs).
 //! One task per probe and container run reports changes to the pod's worker.
 
 use std::net::IpAddr;
@@ -34,6 +35,10 @@ pub struct Target {
     pub id: String,
     pub pod_ip: Option<IpAddr>,
     pub pid: u32,
+    /// The container's config, which an exec takes its identity from.
+    pub config: std::path::PathBuf,
+    /// The `rkube` binary, started as the exec helper.
+    pub rkube: std::path::PathBuf,
 }
 
 /// Starts the container's probes. Readiness and liveness wait for the startup probe.
@@ -263,19 +268,17 @@ async fn check(probe: &Probe, c: &Container, target: &Target) -> Result<(), Stri
         if command.is_empty() || target.pid == 0 {
             return Err("no command".into());
         }
-        let status = tokio::process::Command::new("nsenter")
-            .arg(format!("--target={}", target.pid))
-            .args([
-                "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd",
-            ])
-            .args(&command)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .status()
-            .await
-            .map_err(|e| e.to_string())?;
+        let status = crate::runtime::container::exec_command(
+            &target.rkube,
+            &target.config,
+            target.pid,
+            &command,
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await
+        .map_err(|e| e.to_string())?;
         return if status.success() {
             Ok(())
         } else {

@@ -253,6 +253,7 @@ mod tests {
             pid: 10,
             started_at: "t0".into(),
             image_id: "busybox@sha256:x".into(),
+            config: Default::default(),
         }
     }
 

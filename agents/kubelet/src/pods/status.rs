@@ -235,6 +235,7 @@ mod tests {
                 pid: 2,
                 started_at: "2026-01-01T00:00:00Z".into(),
                 image_id: "docker.io/library/busybox@sha256:ab".into(),
+                config: Default::default(),
             },
             true,
         );

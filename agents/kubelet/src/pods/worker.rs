@@ -412,6 +412,8 @@ impl PodWorker {
                     id: running.id.clone(),
                     pod_ip: self.pod_ip,
                     pid: running.pid,
+                    config: running.config.clone(),
+                    rkube: self.rt.exe.clone(),
                 };
                 // postStart runs before the container counts as started; a failure kills
                 // it, and its exit then takes the restart policy's course.
@@ -520,6 +522,8 @@ impl PodWorker {
                 id: running.id.clone(),
                 pod_ip: self.pod_ip,
                 pid: running.pid,
+                config: running.config.clone(),
+                rkube: self.rt.exe.clone(),
             };
             Some(async move {
                 if let Err(e) = probe::run_hook(hook, c, &target).await {

@@ -23,6 +23,9 @@ pub struct RunningContainer {
     pub pid: u32,
     pub started_at: String,
     pub image_id: String,
+    /// Its config (`config.json` in its state directory), which processes entered into
+    /// it later take their identity from.
+    pub config: std::path::PathBuf,
 }
 
 /// A container's end, as its worker hears of it.
@@ -139,10 +142,7 @@ pub async fn start(
         meta.uid.as_deref().unwrap_or(""),
     );
     let id = uuid_hex();
-    let dir = sandbox
-        .dir
-        .join("containers")
-        .join(format!("{}-{restart}", c.name));
+    let dir = state_dir(&sandbox.dir, &c.name, restart);
     let _ = std::fs::remove_dir_all(&dir);
     for sub in ["upper", "work", "rootfs"] {
         let d = dir.join(sub);
@@ -177,13 +177,14 @@ pub async fn start(
         working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
         uid: uid_n,
         gid: gid_n,
+        groups: Vec::new(),
         readonly_rootfs: spec::readonly_rootfs(c),
         no_new_privs: spec::no_new_privs(c),
         capabilities: Some(capabilities),
         log_path: log_path.clone(),
         exit_path: dir.join("exit.json"),
     };
-    let config_path = dir.join("config.json");
+    let config_path = dir.join(CONFIG_FILE);
     config
         .write(&config_path)
         .map_err(|e| RuntimeError::io(config_path.display(), e))?;
@@ -214,6 +215,7 @@ pub async fn start(
         pid,
         started_at,
         image_id: image_id(&image),
+        config: config_path.clone(),
     };
     let record = ContainerRecord {
         id: id.clone(),
@@ -268,6 +270,11 @@ async fn wait_for_exec(rkube: &std::path::Path, pid: u32) {
     }
 }
 
+/// `<pod dir>/containers/<name>-<run>`: a container run's config, rootfs and records.
+pub fn state_dir(pod_dir: &std::path::Path, name: &str, run: u32) -> std::path::PathBuf {
+    pod_dir.join("containers").join(format!("{name}-{run}"))
+}
+
 /// What the kubelet knows of a started container, kept beside its config so that a
 /// restarted kubelet can adopt it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -285,6 +292,30 @@ pub struct ContainerRecord {
 }
 
 const RECORD_FILE: &str = "state.json";
+/// The helper processes' [`ContainerConfig`], in the container's state directory.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// `rkube container-init exec`: `argv` run inside the running container whose PID 1 is
+/// `pid`, with the identity its `config` gives it (user, groups, capabilities,
+/// no_new_privs, environment, working directory) and in its cgroups.
+pub fn exec_command(
+    rkube: &std::path::Path,
+    config: &std::path::Path,
+    pid: u32,
+    argv: &[String],
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(rkube);
+    command
+        .args(["container-init", "exec", "--config"])
+        .arg(config)
+        .arg("--pid")
+        .arg(pid.to_string())
+        .arg("--")
+        .args(argv)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
 
 impl ContainerRecord {
     fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
@@ -296,12 +327,14 @@ impl ContainerRecord {
         serde_json::from_slice(&std::fs::read(dir.join(RECORD_FILE)).ok()?).ok()
     }
 
-    pub fn running(&self) -> RunningContainer {
+    /// The container as it runs, its state directory being `dir`.
+    pub fn running(&self, dir: &std::path::Path) -> RunningContainer {
         RunningContainer {
             id: self.id.clone(),
             pid: self.pid,
             started_at: self.started_at.clone(),
             image_id: self.image_id.clone(),
+            config: dir.join(CONFIG_FILE),
         }
     }
 }

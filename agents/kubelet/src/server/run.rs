@@ -1,6 +1,7 @@
 //! `POST /run/{ns}/{pod}[/{uid}]/{container}?cmd=…` (a debugging handler): runs the command
-//! in the running container's namespaces and root, and answers its combined output, as
-//! upstream's kubelet does for `kubectl`-less debugging through the node proxy.
+//! inside the running container, as the container runs (`rkube container-init exec`), and
+//! answers its combined output, as upstream's kubelet does for `kubectl`-less debugging
+//! through the node proxy.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use http::{Response, StatusCode};
 use super::node_logs::percent_decode;
 use super::running::running_pods;
 use super::{text, Body, KubeletServer};
+use crate::runtime::container;
 
 /// A command that runs longer is killed; its answer says so.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,11 +53,11 @@ impl KubeletServer {
             return text(StatusCode::BAD_REQUEST, "missing cmd");
         }
         let running = running_pods(&self.pods, &self.rt.cgroups);
-        let Some(c) = running
+        let Some((uid, c)) = running
             .iter()
             .filter(|p| p.namespace() == ns && p.name() == pod)
-            .flat_map(|p| p.containers.iter())
-            .find(|c| c.name == container)
+            .flat_map(|p| p.containers.iter().map(|c| (p.uid(), c)))
+            .find(|(_, c)| c.name == container)
         else {
             return text(
                 StatusCode::NOT_FOUND,
@@ -65,15 +67,10 @@ impl KubeletServer {
         let Some(pid) = container_init(&self.rt.cgroups.pids(&c.cgroup)) else {
             return text(StatusCode::NOT_FOUND, "the container has no process");
         };
-        let child = tokio::process::Command::new("nsenter")
-            .arg(format!("--target={pid}"))
-            .args([
-                "--mount", "--uts", "--ipc", "--net", "--pid", "--root", "--wd",
-            ])
-            .args(&command)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output();
+        let run = u32::try_from(c.restart).unwrap_or(0);
+        let config =
+            container::state_dir(&self.rt.pod_dir(uid), &c.name, run).join(container::CONFIG_FILE);
+        let child = container::exec_command(&self.rt.exe, &config, pid, &command).output();
         match tokio::time::timeout(RUN_TIMEOUT, child).await {
             Ok(Ok(out)) => {
                 let mut body = out.stdout;

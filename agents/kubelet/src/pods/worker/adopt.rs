@@ -45,13 +45,15 @@ impl PodWorker {
                 pid = record.pid,
                 "adopted a container"
             );
-            slot.adopt(record.running(), record.run, ready);
+            slot.adopt(record.running(&dir), record.run, ready);
             if let Some(c) = app {
                 let target = probe::Target {
                     container: c.name.clone(),
                     id: record.id.clone(),
                     pod_ip: self.pod_ip,
                     pid: record.pid,
+                    config: dir.join(crate::runtime::container::CONFIG_FILE),
+                    rkube: self.rt.exe.clone(),
                 };
                 slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
             }
