@@ -8,6 +8,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::model::{Endpoint, ServicePortName};
+use crate::ruleset::TableName;
 
 pub const SERVICES: &str = "KUBE-SERVICES";
 pub const EXTERNAL_SERVICES: &str = "KUBE-EXTERNAL-SERVICES";
@@ -18,6 +19,22 @@ pub const FORWARD: &str = "KUBE-FORWARD";
 pub const PROXY_FIREWALL: &str = "KUBE-PROXY-FIREWALL";
 /// The anti-martian chain for localhost node ports (a copy of kubelet's).
 pub const KUBELET_FIREWALL: &str = "KUBE-FIREWALL";
+
+/// The top-level chains of each table, in the order they are declared (per-service
+/// chains are found by prefix).
+pub fn top_level(table: TableName) -> &'static [&'static str] {
+    match table {
+        TableName::Filter => &[
+            SERVICES,
+            EXTERNAL_SERVICES,
+            FORWARD,
+            NODE_PORTS,
+            PROXY_FIREWALL,
+            KUBELET_FIREWALL,
+        ],
+        TableName::Nat => &[SERVICES, NODE_PORTS, POSTROUTING, MARK_MASQ],
+    }
+}
 
 /// Prefixes of the per-service chains: any chain with one of these is ours to delete.
 pub const SERVICE_CHAIN_PREFIXES: [&str; 5] = [

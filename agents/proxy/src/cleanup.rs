@@ -9,26 +9,6 @@ use crate::render::{ProxyRules, RenderConfig};
 use crate::restore::Saved;
 use crate::ruleset::TableName;
 
-/// The top-level chains of each table (per-service chains are found by prefix).
-fn top_level(table: TableName) -> &'static [&'static str] {
-    match table {
-        TableName::Filter => &[
-            chains::SERVICES,
-            chains::EXTERNAL_SERVICES,
-            chains::FORWARD,
-            chains::NODE_PORTS,
-            chains::PROXY_FIREWALL,
-            chains::KUBELET_FIREWALL,
-        ],
-        TableName::Nat => &[
-            chains::SERVICES,
-            chains::NODE_PORTS,
-            chains::POSTROUTING,
-            chains::MARK_MASQ,
-        ],
-    }
-}
-
 /// The restore input that removes ours from a table, given its `iptables-save`; `None`
 /// when there is nothing of ours.
 pub fn cleanup_input(table: TableName, saved_text: &str) -> Option<String> {
@@ -42,7 +22,7 @@ pub fn cleanup_input(table: TableName, saved_text: &str) -> Option<String> {
         .filter(|j| j.table == table && saved.has_jump(j))
         .map(|j| format!("-D {} {}", j.from, j.rule))
         .collect();
-    let mut ours: Vec<String> = top_level(table)
+    let mut ours: Vec<String> = chains::top_level(table)
         .iter()
         .filter(|c| saved.chains.contains(**c))
         .map(|c| c.to_string())

@@ -42,6 +42,65 @@ pub fn proxy_state<'a>(
     state
 }
 
+/// Converts one Service again, by namespace and name, into `state`: its ports (none when
+/// `service` is gone) and their endpoints from `slices` (any slices may be given; those
+/// of other services are skipped). The rest of `state` is left as it is.
+pub fn update_service<'a>(
+    state: &mut ProxyState,
+    namespace: &str,
+    name: &str,
+    service: Option<&Service>,
+    slices: impl IntoIterator<Item = &'a EndpointSlice>,
+    node_name: &str,
+) {
+    let first = ServicePortName {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        port: String::new(),
+        protocol: Protocol::Tcp,
+    };
+    let old: Vec<ServicePortName> = state
+        .services
+        .range(first..)
+        .take_while(|(n, _)| n.namespace == namespace && n.name == name)
+        .map(|(n, _)| n.clone())
+        .collect();
+    for n in old {
+        state.services.remove(&n);
+        state.endpoints.remove(&n);
+    }
+    let ports = service.map(service_ports).unwrap_or_default();
+    if ports.is_empty() {
+        return;
+    }
+    let mut by_port: HashMap<ServicePortName, Vec<Endpoint>> = HashMap::new();
+    for slice in slices {
+        let labelled = slice
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(SERVICE_NAME_LABEL))
+            .is_some_and(|l| l == name);
+        if labelled && slice.metadata.namespace.as_deref() == Some(namespace) {
+            add_slice(&mut by_port, slice, node_name);
+        }
+    }
+    for port in ports {
+        if let Some(mut eps) = by_port.remove(&port.name) {
+            eps.sort_by_key(Endpoint::addr);
+            state.endpoints.insert(port.name.clone(), eps);
+        }
+        state.services.insert(port.name.clone(), port);
+    }
+}
+
+/// The Service an EndpointSlice belongs to: its namespace and `kubernetes.io/service-name`.
+pub fn slice_service(slice: &EndpointSlice) -> Option<(String, String)> {
+    let namespace = slice.metadata.namespace.clone()?;
+    let name = slice.metadata.labels.as_ref()?.get(SERVICE_NAME_LABEL)?;
+    Some((namespace, name.clone()))
+}
+
 fn ipv4(s: &str) -> Option<Ipv4Addr> {
     s.parse().ok()
 }
@@ -261,5 +320,48 @@ mod tests {
             r#"{"metadata":{"namespace":"ns","name":"c"},"spec":{"clusterIP":"10.96.0.8","ports":[{"port":80,"nodePort":30001}]}}"#,
         );
         assert_eq!(service_ports(&plain)[0].node_port, None);
+    }
+
+    #[test]
+    fn updating_one_service_gives_what_converting_everything_gives() {
+        let svc = |name: &str, ip: &str| {
+            service(&format!(
+                r#"{{"metadata":{{"namespace":"ns","name":"{name}"}},
+                    "spec":{{"clusterIP":"{ip}","ports":[{{"name":"a","port":80}},{{"name":"b","port":81}}]}}}}"#
+            ))
+        };
+        let slice_of = |name: &str, ip: &str| {
+            slice(&format!(
+                r#"{{"metadata":{{"namespace":"ns","name":"{name}-x","labels":{{"kubernetes.io/service-name":"{name}"}}}},
+                    "addressType":"IPv4","ports":[{{"name":"a","port":8080}},{{"name":"b","port":8081}}],
+                    "endpoints":[{{"addresses":["{ip}"]}}]}}"#
+            ))
+        };
+        let (web, web2, db) = (
+            svc("web", "10.96.0.1"),
+            svc("web", "10.96.0.9"),
+            svc("db", "10.96.0.2"),
+        );
+        let (web_eps, web_eps2, db_eps) = (
+            slice_of("web", "10.244.0.1"),
+            slice_of("web", "10.244.0.7"),
+            slice_of("db", "10.244.0.2"),
+        );
+        let mut state = proxy_state([&web, &db], [&web_eps, &db_eps], "n");
+        update_service(
+            &mut state,
+            "ns",
+            "web",
+            Some(&web2),
+            [&web_eps2, &db_eps],
+            "n",
+        );
+        assert_eq!(state, proxy_state([&web2, &db], [&web_eps2, &db_eps], "n"));
+        update_service(&mut state, "ns", "web", None, [&web_eps2, &db_eps], "n");
+        assert_eq!(state, proxy_state([&db], [&db_eps], "n"));
+        assert_eq!(
+            slice_service(&db_eps),
+            Some(("ns".to_string(), "db".to_string()))
+        );
     }
 }

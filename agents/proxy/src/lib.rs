@@ -20,6 +20,7 @@ pub mod node;
 mod observe;
 mod proxier;
 pub mod render;
+mod render_cache;
 pub mod restore;
 pub mod ruleset;
 mod serve;

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use crate::chains::{self, ServiceChains};
 use crate::cidr::Ipv4Cidr;
 use crate::model::{categorize, Endpoint, ServicePort, ServicePortName};
-use crate::ruleset::{comment, Jump, Ruleset, Table, TableName};
+use crate::ruleset::{comment, Chain, Jump, Ruleset, Table, TableName};
 
 /// Above this many endpoints in total, per-endpoint comments are left out: they are
 /// 40 % of the input in big clusters (upstream's "large cluster mode").
@@ -71,12 +71,108 @@ impl ProxyState {
 
 pub struct ProxyRules;
 
+/// One service port's share of the ruleset: its rules in the top-level chains
+/// (`KUBE-SERVICES`, `KUBE-NODEPORTS`, …) and its own chains (`KUBE-SVC-`, `KUBE-SEP-`, …).
+/// The syncer keeps one per service port and re-renders only those whose Service or
+/// endpoints changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceRules {
+    /// (table, top-level chain, rule), in the order they are written.
+    pub top: Vec<(TableName, &'static str, String)>,
+    /// The service port's own chains, in the order they are declared.
+    pub chains: Vec<(TableName, Chain)>,
+}
+
+impl ServiceRules {
+    pub fn chains_of(&self, table: TableName) -> impl Iterator<Item = &Chain> {
+        self.chains
+            .iter()
+            .filter(move |(t, _)| *t == table)
+            .map(|(_, c)| c)
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.top.len()
+            + self
+                .chains
+                .iter()
+                .map(|(_, c)| c.rules.len())
+                .sum::<usize>()
+    }
+}
+
+/// Upstream's "large cluster mode": more than [`LARGE_CLUSTER_ENDPOINTS`] endpoints.
+pub fn is_large_cluster(state: &ProxyState) -> bool {
+    let total: usize = state
+        .services
+        .keys()
+        .map(|n| state.endpoints_of(n).len())
+        .sum();
+    total > LARGE_CLUSTER_ENDPOINTS
+}
+
 impl ProxyRules {
     pub fn render(config: &RenderConfig, state: &ProxyState) -> Ruleset {
-        let mut r = Renderer::new(config, state);
+        let large = is_large_cluster(state);
+        let services: Vec<ServiceRules> = state
+            .services
+            .values()
+            .map(|svc| Self::render_service(config, large, svc, state.endpoints_of(&svc.name)))
+            .collect();
+        let mut out = Self::top_level(config, services.iter());
+        for s in &services {
+            for (table, chain) in &s.chains {
+                let t = out.table_mut(*table);
+                t.declare(&chain.name);
+                for r in &chain.rules {
+                    t.rule(&chain.name, r.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The rules of one service port, without I/O.
+    pub fn render_service(
+        config: &RenderConfig,
+        large_cluster: bool,
+        svc: &ServicePort,
+        endpoints: &[Endpoint],
+    ) -> ServiceRules {
+        let mut r = Renderer::new(config, large_cluster);
+        for table in TableName::ALL {
+            for c in chains::top_level(table) {
+                r.out.table_mut(table).declare(c);
+            }
+        }
+        r.service(svc, endpoints);
+        let mut out = ServiceRules::default();
+        for table in TableName::ALL {
+            let top = chains::top_level(table);
+            for chain in std::mem::take(&mut r.out.table_mut(table).chains) {
+                match top.iter().find(|c| **c == chain.name) {
+                    Some(name) => out
+                        .top
+                        .extend(chain.rules.into_iter().map(|rule| (table, *name, rule))),
+                    None => out.chains.push((table, chain)),
+                }
+            }
+        }
+        out
+    }
+
+    /// The top-level chains: their own rules, the services' rules in them (in the
+    /// order given) and the rules that must come last.
+    pub fn top_level<'a>(
+        config: &RenderConfig,
+        services: impl Iterator<Item = &'a ServiceRules>,
+    ) -> Ruleset {
+        let mut r = Renderer::new(config, false);
         r.top_level_chains();
-        for svc in state.services.values() {
-            r.service(svc, state.endpoints_of(&svc.name));
+        for s in services {
+            for (table, chain, rule) in &s.top {
+                r.out.table_mut(*table).rule(chain, rule.clone());
+            }
         }
         r.node_ports_jump();
         r.forward_rules();
@@ -153,16 +249,11 @@ struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(config: &'a RenderConfig, state: &ProxyState) -> Self {
-        let total: usize = state
-            .services
-            .keys()
-            .map(|n| state.endpoints_of(n).len())
-            .sum();
+    fn new(config: &'a RenderConfig, large_cluster: bool) -> Self {
         Renderer {
             config,
             mark: format!("{:#x}", 1u32 << config.masquerade_bit.min(31)),
-            large_cluster: total > LARGE_CLUSTER_ENDPOINTS,
+            large_cluster,
             out: Ruleset::default(),
         }
     }

@@ -81,6 +81,61 @@ impl Applied {
         }
     }
 
+    /// A full sync's changes from the chains it writes: every chain of ours the kernel
+    /// holds (`stale`, or known from earlier restores) that is not written is deleted.
+    pub fn full_of<'a>(
+        &self,
+        name: TableName,
+        write: Vec<&'a Chain>,
+        stale: impl IntoIterator<Item = String>,
+    ) -> TableChanges<'a> {
+        let wanted: HashSet<&str> = write.iter().map(|c| c.name.as_str()).collect();
+        let mut delete: HashSet<String> = stale
+            .into_iter()
+            .filter(|c| !wanted.contains(c.as_str()))
+            .collect();
+        if let Some(known) = self.tables.get(&name) {
+            delete.extend(
+                known
+                    .keys()
+                    .filter(|c| !wanted.contains(c.as_str()))
+                    .cloned(),
+            );
+        }
+        let mut delete: Vec<String> = delete.into_iter().collect();
+        delete.sort();
+        TableChanges {
+            write,
+            delete,
+            insert: Vec::new(),
+        }
+    }
+
+    /// A partial sync's changes: of the `candidates`, the chains whose rules differ from
+    /// the last restore, and the deletion of the `gone` chains the kernel holds.
+    pub fn changed<'a, 'g>(
+        &self,
+        name: TableName,
+        candidates: impl Iterator<Item = &'a Chain>,
+        gone: impl Iterator<Item = &'g str>,
+    ) -> TableChanges<'a> {
+        let known = self.tables.get(&name);
+        let write = candidates
+            .filter(|c| known.and_then(|k| k.get(&c.name)) != Some(&rules_hash(c)))
+            .collect();
+        let mut delete: Vec<String> = gone
+            .filter(|c| known.is_some_and(|k| k.contains_key(*c)))
+            .map(str::to_string)
+            .collect();
+        delete.sort();
+        delete.dedup();
+        TableChanges {
+            write,
+            delete,
+            insert: Vec::new(),
+        }
+    }
+
     fn removed(&self, name: TableName, table: &Table) -> Vec<String> {
         self.tables
             .get(&name)

@@ -87,6 +87,13 @@ impl Ruleset {
             TableName::Nat => &self.nat,
         }
     }
+
+    pub fn table_mut(&mut self, name: TableName) -> &mut Table {
+        match name {
+            TableName::Filter => &mut self.filter,
+            TableName::Nat => &mut self.nat,
+        }
+    }
 }
 
 /// `-m comment --comment …`, quoted when it has spaces (iptables-restore splits words).

@@ -2,6 +2,12 @@
 //! sync, only changed and removed chains otherwise), then delete stale UDP conntrack
 //! entries. After a failed restore the next sync is full, as upstream's.
 //!
+//! Rendering is incremental ([`RenderCache`]): a partial sync renders only the service
+//! ports whose Service or endpoints changed, and compares only their chains and the
+//! top-level chains with what the kernel holds, so its cost follows the change, not the
+//! cluster. A full sync (start-up, after a failure, every `--iptables-sync-period`)
+//! renders and writes everything.
+//!
 //! Which chains of ours the kernel holds is known from our own successful restores;
 //! `iptables-save` (seconds for a big table) runs only at start-up and after a failed
 //! restore, to find chains left by an earlier run. A full sync checks the jumps from the
@@ -12,6 +18,7 @@
 use crate::conntrack::{Conntrack, UdpView};
 use crate::iptables::{IptablesError, IptablesRestore};
 use crate::render::{ProxyRules, ProxyState, RenderConfig};
+use crate::render_cache::RenderCache;
 use crate::restore::{Applied, Saved};
 use crate::ruleset::{Jump, TableName};
 use crate::transactions::restore_transactions;
@@ -30,6 +37,8 @@ pub struct SyncReport {
     pub conntrack_deletes: usize,
     /// `iptables-save` runs (start-up and after a failed restore only).
     pub saves: usize,
+    /// Service ports rendered (all on a full sync, the changed ones otherwise).
+    pub rendered: usize,
     /// Time spent rendering and diffing, and in iptables-save / iptables-restore.
     pub render: std::time::Duration,
     pub iptables: std::time::Duration,
@@ -45,6 +54,7 @@ pub struct Syncer<I, C> {
     /// failed restore): the next full sync looks with `iptables-save`.
     need_save: bool,
     udp: Option<UdpView>,
+    cache: RenderCache,
     last_inputs: Vec<(TableName, String)>,
 }
 
@@ -58,6 +68,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             need_full: true,
             need_save: true,
             udp: None,
+            cache: RenderCache::default(),
             last_inputs: Vec::new(),
         }
     }
@@ -83,31 +94,65 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
     ) -> Result<SyncReport, IptablesError> {
         let full = force_full || self.need_full;
         let started = std::time::Instant::now();
-        let rules = ProxyRules::render(&self.config, state);
+        // A full sync renders every service again; otherwise only those that changed.
+        let update = self.cache.update(&self.config, state, full);
+        let top = ProxyRules::top_level(&self.config, self.cache.in_order(state));
         let jumps = ProxyRules::jumps(&self.config);
+        let own_rules = |table| -> usize {
+            self.cache
+                .in_order(state)
+                .flat_map(|s| s.chains_of(table))
+                .map(|c| c.rules.len())
+                .sum()
+        };
+        let report_counts = (
+            top.filter.rule_count() + own_rules(TableName::Filter),
+            top.nat.rule_count() + own_rules(TableName::Nat),
+        );
         let mut report = SyncReport {
             full,
-            filter_rules: rules.filter.rule_count(),
-            nat_rules: rules.nat.rule_count(),
+            rendered: update.rendered.len(),
+            filter_rules: report_counts.0,
+            nat_rules: report_counts.1,
             ..SyncReport::default()
         };
         self.last_inputs.clear();
         for table in TableName::ALL {
-            let desired = rules.table(table);
+            let top_chains = top.table(table).chains.iter();
             let changes = if full {
                 let t = std::time::Instant::now();
                 let looked = self.look(table, &jumps);
                 report.iptables += t.elapsed();
                 let (stale, present) = looked?;
                 report.saves += usize::from(self.need_save);
-                let mut changes = self.applied.full(table, desired, stale);
+                let write = top_chains
+                    .chain(
+                        self.cache
+                            .in_order(state)
+                            .flat_map(move |s| s.chains_of(table)),
+                    )
+                    .collect();
+                let mut changes = self.applied.full_of(table, write, stale);
                 changes.insert = jumps
                     .iter()
                     .filter(|j| j.table == table && !present.has_jump(j))
                     .collect();
                 changes
             } else {
-                self.applied.partial(table, desired)
+                let cache = &self.cache;
+                let candidates = top_chains.chain(
+                    update
+                        .rendered
+                        .iter()
+                        .filter_map(|n| cache.get(n))
+                        .flat_map(move |s| s.chains_of(table)),
+                );
+                let gone = update
+                    .gone
+                    .iter()
+                    .filter(|(t, _)| *t == table)
+                    .map(|(_, c)| c.as_str());
+                self.applied.changed(table, candidates, gone)
             };
             if changes.is_empty() {
                 continue;

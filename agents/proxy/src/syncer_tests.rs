@@ -130,6 +130,41 @@ fn an_endpoint_change_sends_only_that_service_chains() {
 }
 
 #[test]
+fn a_one_service_change_in_a_large_cluster_renders_and_sends_only_that_service() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    let mut state = ProxyState::default();
+    for i in 0..250u8 {
+        add(
+            &mut state,
+            &format!("s{i}"),
+            Protocol::Tcp,
+            i,
+            &[1, 2, 3, 4, 5],
+        );
+    }
+    let first = syncer.sync(&state, false).unwrap();
+    assert_eq!(first.rendered, 250);
+    add(&mut state, "s7", Protocol::Tcp, 7, &[1, 2, 3, 4, 9]);
+    let report = syncer.sync(&state, false).unwrap();
+    assert_eq!(report.rendered, 1);
+    assert_eq!((report.chains_written, report.chains_deleted), (2, 1));
+    let last = fake.state().restores.last().unwrap().clone();
+    // *nat, two chain lines, one for the deleted chain, five -A of the service chain,
+    // two of the new endpoint chain, one -X, COMMIT.
+    assert_eq!(last.lines().count(), 13, "{last}");
+    // A full resync renders everything again and leaves the same rules.
+    let before = fake.save(TableName::Nat).unwrap();
+    let resync = syncer.sync(&state, true).unwrap();
+    assert_eq!(resync.rendered, 250);
+    assert_eq!(fake.save(TableName::Nat).unwrap(), before);
+    let fresh = FakeIptables::new();
+    let (mut other, _) = super::tests::syncer(&fresh);
+    other.sync(&state, false).unwrap();
+    assert_eq!(before, fresh.save(TableName::Nat).unwrap());
+}
+
+#[test]
 fn a_deleted_service_loses_its_chains() {
     let fake = FakeIptables::new();
     let (mut syncer, _) = syncer(&fake);
