@@ -91,9 +91,11 @@ impl ServicePort {
     }
 
     /// Whether some traffic to this port is spread over every endpoint in the cluster.
+    /// An externally accessible port always needs them: with `externalTrafficPolicy:
+    /// Local` too, traffic from pods and from the node itself short-circuits to the
+    /// cluster-wide chain (upstream's `UsesClusterEndpoints`).
     pub fn uses_cluster_endpoints(&self) -> bool {
-        !self.internal_policy_local()
-            || (self.externally_accessible() && !self.external_policy_local())
+        !self.internal_policy_local() || self.externally_accessible()
     }
 
     /// Whether some traffic to this port goes only to this node's endpoints.
@@ -248,6 +250,17 @@ mod tests {
         assert_eq!(c.cluster.len(), 2);
         assert_eq!(c.local.len(), 1);
         assert_eq!(c.reachable.len(), 2);
+    }
+
+    #[test]
+    fn both_policies_local_with_a_node_port_still_keep_cluster_endpoints_for_short_circuits() {
+        let eps = [
+            ep(1, true, true, false, false),
+            ep(2, true, true, false, true),
+        ];
+        let c = categorize(&svc(true, true, Some(30080)), &eps);
+        assert_eq!(c.cluster.len(), 2);
+        assert_eq!(c.local.len(), 1);
     }
 
     #[test]

@@ -12,41 +12,88 @@ use crate::model::{Endpoint, ServicePort, ServicePortName};
 use crate::render::{is_large_cluster, ProxyRules, ProxyState, RenderConfig, ServiceRules};
 use crate::ruleset::TableName;
 
-struct Entry {
+/// What a service port's rendering puts into the kernel, as far as a later change may
+/// have to remove it: chains, and in nftables mode map elements and sets.
+pub trait Rendered {
+    type Part: PartialEq + Clone + std::fmt::Debug;
+    fn parts(&self) -> Vec<Self::Part>;
+}
+
+impl Rendered for ServiceRules {
+    type Part = (TableName, String);
+    fn parts(&self) -> Vec<Self::Part> {
+        self.chains
+            .iter()
+            .map(|(t, c)| (*t, c.name.clone()))
+            .collect()
+    }
+}
+
+struct Entry<R> {
     svc: ServicePort,
     endpoints: Vec<Endpoint>,
-    rules: ServiceRules,
+    rules: R,
 }
 
 /// What one [`RenderCache::update`] changed.
-#[derive(Debug, Default)]
-pub struct Update {
+#[derive(Debug)]
+pub struct Update<P> {
     /// Service ports rendered anew (new, or their Service or endpoints changed).
     pub rendered: Vec<ServicePortName>,
-    /// Chains that a re-rendered or removed service port had and no longer has.
-    pub gone: Vec<(TableName, String)>,
+    /// What a re-rendered or removed service port had and no longer has.
+    pub gone: Vec<P>,
 }
 
-#[derive(Default)]
-pub struct RenderCache {
+pub struct RenderCache<R = ServiceRules> {
     /// Upstream's large cluster mode changes every service's rules: when it flips,
     /// everything is rendered again.
     large_cluster: Option<bool>,
-    entries: HashMap<ServicePortName, Entry>,
+    entries: HashMap<ServicePortName, Entry<R>>,
 }
 
-impl RenderCache {
-    /// Brings the cache to `state`; `all` re-renders every service port.
-    pub fn update(&mut self, config: &RenderConfig, state: &ProxyState, all: bool) -> Update {
+impl<R> Default for RenderCache<R> {
+    fn default() -> Self {
+        RenderCache {
+            large_cluster: None,
+            entries: HashMap::new(),
+        }
+    }
+}
+
+impl RenderCache<ServiceRules> {
+    /// Brings the cache to `state` with iptables rules; `all` re-renders everything.
+    pub fn update(
+        &mut self,
+        config: &RenderConfig,
+        state: &ProxyState,
+        all: bool,
+    ) -> Update<(TableName, String)> {
+        self.update_with(state, all, |svc, eps, large| {
+            ProxyRules::render_service(config, large, svc, eps)
+        })
+    }
+}
+
+impl<R: Rendered> RenderCache<R> {
+    /// Brings the cache to `state`, rendering with `render(service port, endpoints,
+    /// large cluster)`; `all` re-renders every service port.
+    pub fn update_with(
+        &mut self,
+        state: &ProxyState,
+        all: bool,
+        render: impl Fn(&ServicePort, &[Endpoint], bool) -> R,
+    ) -> Update<R::Part> {
         let large = is_large_cluster(state);
         let all = all || self.large_cluster != Some(large);
         self.large_cluster = Some(large);
-        let mut out = Update::default();
+        let mut out = Update {
+            rendered: Vec::new(),
+            gone: Vec::new(),
+        };
         self.entries.retain(|name, entry| {
             let keep = state.services.contains_key(name);
             if !keep {
-                out.gone
-                    .extend(entry.rules.chains.iter().map(|(t, c)| (*t, c.name.clone())));
+                out.gone.extend(entry.rules.parts());
             }
             keep
         });
@@ -56,20 +103,11 @@ impl RenderCache {
             if !all && old.is_some_and(|e| e.svc == *svc && e.endpoints == endpoints) {
                 continue;
             }
-            let rules = ProxyRules::render_service(config, large, svc, endpoints);
+            let rules = render(svc, endpoints, large);
             if let Some(old) = old {
-                out.gone.extend(
-                    old.rules
-                        .chains
-                        .iter()
-                        .filter(|(t, c)| {
-                            !rules
-                                .chains
-                                .iter()
-                                .any(|(nt, n)| nt == t && n.name == c.name)
-                        })
-                        .map(|(t, c)| (*t, c.name.clone())),
-                );
+                let new = rules.parts();
+                out.gone
+                    .extend(old.rules.parts().into_iter().filter(|p| !new.contains(p)));
             }
             self.entries.insert(
                 name.clone(),
@@ -84,15 +122,12 @@ impl RenderCache {
         out
     }
 
-    pub fn get(&self, name: &ServicePortName) -> Option<&ServiceRules> {
+    pub fn get(&self, name: &ServicePortName) -> Option<&R> {
         self.entries.get(name).map(|e| &e.rules)
     }
 
     /// The cached rules of `state`'s service ports, in its order.
-    pub fn in_order<'a>(
-        &'a self,
-        state: &'a ProxyState,
-    ) -> impl Iterator<Item = &'a ServiceRules> + 'a {
+    pub fn in_order<'a>(&'a self, state: &'a ProxyState) -> impl Iterator<Item = &'a R> + 'a {
         state.services.keys().filter_map(|n| self.get(n))
     }
 }
@@ -116,12 +151,13 @@ mod tests {
         );
 
         // One service's endpoint moves: only it is rendered, its old endpoint chain goes.
-        let (name, eps) = state
-            .endpoints
-            .iter_mut()
-            .find(|(_, e)| e.len() == 1)
-            .unwrap();
-        let name = name.clone();
+        let name = state
+            .services
+            .keys()
+            .find(|n| n.name == "svc1")
+            .unwrap()
+            .clone();
+        let eps = state.endpoints.get_mut(&name).unwrap();
         eps[0].ip = "10.9.9.9".parse().unwrap();
         let update = cache.update(&config, &state, false);
         assert_eq!(update.rendered, std::slice::from_ref(&name));
