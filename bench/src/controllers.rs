@@ -10,7 +10,6 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -20,6 +19,7 @@ use serde_json::{json, Value};
 use crate::http::{self, ChunkedDecoder, Conn};
 use crate::procs::{self, Child};
 use crate::report::{self, Machine, Table};
+use crate::run_flags::RunFlags;
 
 #[derive(Debug, clap::Args)]
 pub struct ControllersBenchFlags {
@@ -35,15 +35,8 @@ pub struct ControllersBenchFlags {
     /// Connections the baseline creates and binds its pods over [64].
     #[arg(long, default_value_t = 64, value_name = "n")]
     pub conns: usize,
-    /// The rkube binary to start as apiserver, controller-manager and scheduler [this binary].
-    #[arg(long, value_name = "path")]
-    pub rkube_binary: Option<PathBuf>,
-    /// Where the temporary data directory goes [the system temp dir].
-    #[arg(long, value_name = "dir")]
-    pub work_dir: Option<PathBuf>,
-    /// Also write the machine, the command and the table as Markdown to this file.
-    #[arg(long, value_name = "file")]
-    pub markdown: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 const GOAL_SECONDS: f64 = 5.0;
@@ -376,15 +369,8 @@ pub async fn run(flags: ControllersBenchFlags) -> anyhow::Result<()> {
         flags.replicas > 0 && flags.nodes > 0 && flags.repeats > 0 && flags.conns > 0,
         "--replicas, --nodes, --repeats and --conns must be at least 1"
     );
-    let binary = match &flags.rkube_binary {
-        Some(b) => b.clone(),
-        None => std::env::current_exe().context("finding this binary")?,
-    };
-    let work = flags.work_dir.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&work)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("rkube-bench-controllers-")
-        .tempdir_in(&work)?;
+    let binary = flags.run.binary()?;
+    let tmp = flags.run.temp_dir("rkube-bench-controllers-")?;
     let mut machine = Machine::probe();
     let date = report::now_utc();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -515,6 +501,12 @@ pub async fn run(flags: ControllersBenchFlags) -> anyhow::Result<()> {
         "Deployment time / baseline time (medians)",
         format!("{:.2}", median(&bound) / median(&floor)),
     );
-    report::print_and_save(&table, &machine, &date, &command, flags.markdown.as_deref())?;
+    report::print_and_save(
+        &table,
+        &machine,
+        &date,
+        &command,
+        flags.run.markdown.as_deref(),
+    )?;
     Ok(())
 }

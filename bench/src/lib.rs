@@ -16,6 +16,7 @@ pub mod objects;
 pub mod procs;
 mod proxy;
 pub mod report;
+mod run_flags;
 mod scheduler;
 pub mod stats;
 pub mod watch;

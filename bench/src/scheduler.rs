@@ -6,7 +6,6 @@
 //! scheduler allows itself): the ceiling any scheduler on this apiserver can reach.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use crate::load::{self, Bound};
 use crate::objects::{self, Template};
 use crate::procs::{self, Child};
 use crate::report::{self, Machine, Table};
+use crate::run_flags::RunFlags;
 
 #[derive(Debug, clap::Args)]
 pub struct SchedulerBenchFlags {
@@ -34,15 +34,8 @@ pub struct SchedulerBenchFlags {
     /// scheduler's own limit of bindings in flight].
     #[arg(long, default_value_t = 64, value_name = "n")]
     pub conns: usize,
-    /// The rkube binary to start as `rkube apiserver` and `rkube scheduler` [this binary].
-    #[arg(long, value_name = "path")]
-    pub rkube_binary: Option<PathBuf>,
-    /// Where the temporary data directory goes [the system temp dir].
-    #[arg(long, value_name = "dir")]
-    pub work_dir: Option<PathBuf>,
-    /// Also write the machine, the command and the table as Markdown to this file.
-    #[arg(long, value_name = "file")]
-    pub markdown: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 const GOAL_PODS_PER_SECOND: f64 = 500.0;
@@ -156,15 +149,8 @@ async fn count_bindings(
 }
 
 pub async fn run(flags: SchedulerBenchFlags) -> anyhow::Result<()> {
-    let binary = match &flags.rkube_binary {
-        Some(b) => b.clone(),
-        None => std::env::current_exe().context("finding this binary")?,
-    };
-    let work = flags.work_dir.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&work)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("rkube-bench-scheduler-")
-        .tempdir_in(&work)?;
+    let binary = flags.run.binary()?;
+    let tmp = flags.run.temp_dir("rkube-bench-scheduler-")?;
     let mut machine = Machine::probe();
     let date = report::now_utc();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -367,6 +353,12 @@ pub async fn run(flags: SchedulerBenchFlags) -> anyhow::Result<()> {
             apiserver_cpu * 1e6 / (bound + flags.baseline_pods) as f64
         ),
     );
-    report::print_and_save(&table, &machine, &date, &command, flags.markdown.as_deref())?;
+    report::print_and_save(
+        &table,
+        &machine,
+        &date,
+        &command,
+        flags.run.markdown.as_deref(),
+    )?;
     Ok(())
 }
