@@ -78,7 +78,11 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     let mut tasks = tokio::task::JoinSet::new();
     let (changes_tx, changes) = tokio::sync::mpsc::unbounded_channel();
     let objects = objects::ClusterObjects::start(&client, &mut tasks, changes_tx);
-    let recorder = events::Recorder::new(client.clone(), identity.name.clone());
+    let (recorder, deliver_events) = events::Recorder::new(client.clone(), identity.name.clone());
+    tasks.spawn(async move {
+        deliver_events.await;
+        "the event recorder"
+    });
     let runtime = Arc::new(build_runtime(&flags, &node, objects, recorder)?);
     let cache = pods::PodCache::new();
 

@@ -18,6 +18,17 @@ pub enum ProbeKind {
     Readiness,
 }
 
+impl ProbeKind {
+    /// As upstream's events and messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProbeKind::Startup => "Startup",
+            ProbeKind::Liveness => "Liveness",
+            ProbeKind::Readiness => "Readiness",
+        }
+    }
+}
+
 /// What a probe task tells the worker.
 #[derive(Debug, Clone)]
 pub struct ProbeEvent {
@@ -41,11 +52,13 @@ pub struct Target {
     pub rkube: std::path::PathBuf,
 }
 
-/// Starts the container's probes. Readiness and liveness wait for the startup probe.
+/// Starts the container's probes. Readiness and liveness wait for the startup probe. Every
+/// failed attempt is an `Unhealthy` event about the container, as upstream records it.
 pub fn start(
     c: &Container,
     target: Target,
     events: mpsc::Sender<ProbeEvent>,
+    recorder: crate::events::About,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let (started_tx, started_rx) = tokio::sync::watch::channel(c.startup_probe.is_none());
     let mut tasks = Vec::new();
@@ -55,7 +68,7 @@ pub fn start(
             p.clone(),
             c.clone(),
             target.clone(),
-            events.clone(),
+            (events.clone(), recorder.clone()),
             started_rx.clone(),
             Some(started_tx),
         )));
@@ -70,7 +83,7 @@ pub fn start(
                 p.clone(),
                 c.clone(),
                 target.clone(),
-                events.clone(),
+                (events.clone(), recorder.clone()),
                 started_rx.clone(),
                 None,
             )));
@@ -88,7 +101,7 @@ async fn run(
     probe: Probe,
     c: Container,
     target: Target,
-    events: mpsc::Sender<ProbeEvent>,
+    (events, recorder): (mpsc::Sender<ProbeEvent>, crate::events::About),
     mut started: tokio::sync::watch::Receiver<bool>,
     started_tx: Option<tokio::sync::watch::Sender<bool>>,
 ) {
@@ -103,13 +116,17 @@ async fn run(
     let (mut successes, mut failures) = (0, 0);
     let mut reported: Option<bool> = None;
     loop {
-        let ok = match tokio::time::timeout(timeout, check(&probe, &c, &target)).await {
-            Ok(Ok(())) => true,
-            Ok(Err(why)) => {
+        let result = match tokio::time::timeout(timeout, check(&probe, &c, &target)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("timed out after {}s", timeout.as_secs())),
+        };
+        let ok = match result {
+            Ok(()) => true,
+            Err(why) => {
                 tracing::debug!(container = target.container, ?kind, "probe failed: {why}");
+                recorder.warn("Unhealthy", format!("{} probe failed: {why}", kind.label()));
                 false
             }
-            Err(_) => false,
         };
         if ok {
             successes += 1;
@@ -164,8 +181,17 @@ pub async fn run_hook(
         tokio::time::sleep(Duration::from_secs(sleep.seconds.max(0) as u64)).await;
         return Ok(());
     }
+    if let Some(exec) = &hook.exec {
+        let command = exec.command.clone().unwrap_or_default();
+        return match exec_in(target, &command).await? {
+            (0, _) => Ok(()),
+            (code, output) => Err(format!(
+                "command '{}' exited with {code}: {output}",
+                command.join(" ")
+            )),
+        };
+    }
     let probe = Probe {
-        exec: hook.exec.clone(),
         http_get: hook.http_get.clone(),
         tcp_socket: hook.tcp_socket.clone(),
         ..Default::default()
@@ -265,25 +291,28 @@ async fn check(probe: &Probe, c: &Container, target: &Target) -> Result<(), Stri
     }
     if let Some(exec) = &probe.exec {
         let command = exec.command.clone().unwrap_or_default();
-        if command.is_empty() || target.pid == 0 {
-            return Err("no command".into());
-        }
-        let status = crate::runtime::container::exec_command(
-            &target.rkube,
-            &target.config,
-            target.pid,
-            &command,
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .await
-        .map_err(|e| e.to_string())?;
-        return if status.success() {
-            Ok(())
-        } else {
-            Err(format!("command exited with {status}"))
+        // Upstream's failure message is the command's output, however short.
+        return match exec_in(target, &command).await? {
+            (0, _) => Ok(()),
+            (_, output) => Err(output),
         };
     }
     Err("the probe names no handler this kubelet supports (grpc is not yet)".into())
+}
+
+/// Runs `command` in the container's namespaces and root: its exit code and its output
+/// (stdout then stderr, at most 10 KiB as upstream keeps).
+async fn exec_in(target: &Target, command: &[String]) -> Result<(i32, String), String> {
+    if command.is_empty() || target.pid == 0 {
+        return Err("no command".into());
+    }
+    let out =
+        crate::runtime::container::exec_command(&target.rkube, &target.config, target.pid, command)
+            .output()
+            .await
+            .map_err(|e| e.to_string())?;
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    let code = out.status.code().unwrap_or(128);
+    Ok((code, output.chars().take(10 * 1024).collect()))
 }

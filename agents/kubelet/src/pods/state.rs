@@ -45,6 +45,8 @@ pub struct ContainerSlot {
     /// Whether the running container passes its readiness probe (or has none).
     pub ready: bool,
     probes: Vec<tokio::task::JoinHandle<()>>,
+    /// The back-off (its end) a `BackOff` event was recorded for.
+    backoff_reported: Option<Instant>,
 }
 
 impl Drop for ContainerSlot {
@@ -220,6 +222,21 @@ impl ContainerSlot {
         self.not_before.is_none_or(|t| now >= t)
     }
 
+    /// Whether the container waits out a crash-loop back-off not yet reported (true once
+    /// per back-off, for its `BackOff` event).
+    pub fn backoff_to_report(&mut self, policy: &str, now: Instant) -> bool {
+        let crashed = self
+            .last
+            .as_ref()
+            .is_some_and(|l| restarts(policy, l.exit_code));
+        let waiting = self.running.is_none() && crashed && self.not_before.is_some_and(|t| now < t);
+        if waiting && self.backoff_reported != self.not_before {
+            self.backoff_reported = self.not_before;
+            return true;
+        }
+        false
+    }
+
     /// A terminated container that will not run again.
     pub fn finished(&self, policy: &str) -> bool {
         self.running.is_none()
@@ -297,6 +314,10 @@ mod tests {
         assert_eq!(slot.previous.as_ref().unwrap().container_id, "a");
         assert!(!slot.wants_start("Always", Instant::now()));
         assert!(slot.wants_start("Always", Instant::now() + Duration::from_secs(11)));
+        // Its back-off is reported once.
+        assert!(slot.backoff_to_report("Always", Instant::now()));
+        assert!(!slot.backoff_to_report("Always", Instant::now()));
+        assert!(!slot.backoff_to_report("Never", Instant::now()));
     }
 
     #[test]

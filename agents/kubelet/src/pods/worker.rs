@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
 mod adopt;
+mod events;
 mod setup;
 
 use setup::pull_secrets;
@@ -236,7 +237,11 @@ impl PodWorker {
             (ProbeKind::Readiness, ready) => slot.ready = ready,
             (ProbeKind::Liveness | ProbeKind::Startup, false) => {
                 tracing::info!(pod = self.name, container = event.container, probe = ?event.kind, "probe failed: killing the container");
-                container::signal(running.pid, Signal::SIGKILL);
+                let pid = running.pid;
+                if let Some(pod) = self.current() {
+                    self.record_probe_kill(&pod, &event.container, event.kind);
+                }
+                container::signal(pid, Signal::SIGKILL);
             }
             _ => {}
         }
@@ -326,6 +331,7 @@ impl PodWorker {
                 }
             }
         }
+        self.record_backoffs(pod, &policy);
         let phase = self.phase(&policy);
         if phase == "Succeeded" || phase == "Failed" {
             self.terminal = true;
@@ -430,8 +436,10 @@ impl PodWorker {
                 self.rt.metrics.container_started();
                 slot.started(running, init || c.readiness_probe.is_none());
                 if !init {
-                    slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
+                    let about = self.rt.events.about(pod, Some(&c.name));
+                    slot.set_probes(probe::start(c, target, self.probes_tx.clone(), about));
                 }
+                self.record_started(pod, c);
             }
             Err(e) => {
                 tracing::warn!(
@@ -441,7 +449,9 @@ impl PodWorker {
                     e.reason,
                     e.message
                 );
-                slot.start_failed(e.reason, e.message);
+                slot.start_failed(e.reason, e.message.clone());
+                let waiting = slot.waiting.as_ref().map(|(r, _)| r.clone());
+                self.record_start_failure(pod, c, e.reason, &e.message, waiting.as_deref());
             }
         }
     }
@@ -477,6 +487,9 @@ impl PodWorker {
                 .filter_map(|s| s.running.as_ref().map(|r| r.pid))
                 .collect()
         };
+        if let Some(pod) = pod {
+            self.record_stopping(pod);
+        }
         let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
         if grace > 0 {
             self.run_pre_stop_hooks(pod, deadline).await;

@@ -82,29 +82,64 @@ fn image_id(image: &rkube_images::Image) -> String {
     }
 }
 
-/// The container's image on the node, pulled as its imagePullPolicy says.
+/// The container's image on the node, pulled as its imagePullPolicy says, with upstream's
+/// events: `Pulled` (already present), or `Pulling` then `Pulled` / `Failed`.
 async fn ensure_image(
     rt: &Runtime,
+    pod: &Pod,
     c: &Container,
     auth: &rkube_images::RegistryAuth,
 ) -> Result<rkube_images::Image, StartError> {
+    use rkube_images::PullPolicy;
     let reference = c.image.as_deref().unwrap_or("");
-    let policy = rkube_images::PullPolicy::from_spec(c.image_pull_policy.as_deref(), reference);
+    let policy = PullPolicy::from_spec(c.image_pull_policy.as_deref(), reference);
+    let events = rt.events.about(pod, Some(&c.name));
+    let failed = |e: rkube_images::ImageError| StartError {
+        reason: e.waiting_reason(),
+        message: e.to_string(),
+    };
+    if policy != PullPolicy::Always {
+        if let Some(image) = rt.images.lookup(reference).map_err(failed)? {
+            events.normal(
+                "Pulled",
+                format!("Container image {reference:?} already present on machine"),
+            );
+            return Ok(image);
+        }
+        if policy == PullPolicy::Never {
+            let message =
+                format!("Container image {reference:?} is not present with pull policy of Never");
+            events.warn("ErrImageNeverPull", message.clone());
+            return Err(StartError {
+                reason: "ErrImageNeverPull",
+                message,
+            });
+        }
+    }
+    events.normal("Pulling", format!("Pulling image {reference:?}"));
+    let began = std::time::Instant::now();
     match rt
         .images
-        .ensure_image(reference, policy, auth, &rt.insecure_registries)
+        .pull(reference, auth, &rt.insecure_registries)
         .await
     {
-        Ok(ensured) => {
-            if ensured.pulled {
-                tracing::info!(image = reference, "pulled");
-            }
-            Ok(ensured.image)
+        Ok(image) => {
+            tracing::info!(image = reference, "pulled");
+            // The store serializes pulls of one image: the time includes that wait.
+            let took = crate::time::go_duration(began.elapsed());
+            events.normal(
+                "Pulled",
+                format!(
+                    "Successfully pulled image {reference:?} in {took} ({took} including waiting). Image size: {} bytes.",
+                    image.size
+                ),
+            );
+            Ok(image)
         }
-        Err(e) => Err(StartError {
-            reason: e.waiting_reason(),
-            message: e.to_string(),
-        }),
+        Err(e) => {
+            events.warn("Failed", format!("Failed to pull image {reference:?}: {e}"));
+            Err(failed(e))
+        }
     }
 }
 
@@ -118,7 +153,7 @@ pub async fn start(
     prepared: &Prepared,
 ) -> Result<RunningContainer, StartError> {
     let restart = prepared.run;
-    let image = ensure_image(rt, c, auth).await?;
+    let image = ensure_image(rt, pod, c, auth).await?;
     let layers = rt.images.layer_dirs(&image).map_err(RuntimeError::from)?;
     let run = ImageRun {
         entrypoint: image.config.entrypoint.clone(),

@@ -55,7 +55,8 @@ impl PodWorker {
                     config: dir.join(crate::runtime::container::CONFIG_FILE),
                     rkube: self.rt.exe.clone(),
                 };
-                slot.set_probes(probe::start(c, target, self.probes_tx.clone()));
+                let about = self.rt.events.about(pod, Some(&c.name));
+                slot.set_probes(probe::start(c, target, self.probes_tx.clone(), about));
             }
             adopt::watch_adopted(
                 self.rt.clone(),

@@ -1,0 +1,182 @@
+//! The Events a real kubelet records about pods, with upstream's reasons and messages,
+//! as `kubectl get events` and `kubectl describe pod` show them; repeats are one event
+//! whose count grows.
+
+mod common;
+
+use common::eventually;
+use common::kubelet::{NodeCluster, BUSYBOX};
+use serde_json::{json, Value};
+
+/// The pod's events (optionally one reason's), as the API lists them.
+fn events(cluster: &NodeCluster, pod: &str, reason: &str) -> Vec<Value> {
+    let (_, list) =
+        cluster
+            .apiserver
+            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["involvedObject"]["name"] == pod && e["reason"] == reason)
+        .cloned()
+        .collect()
+}
+
+/// Waits for the pod's event with this reason whose message satisfies `matches`.
+fn event(cluster: &NodeCluster, pod: &str, reason: &str, matches: impl Fn(&str) -> bool) -> Value {
+    eventually(60, &format!("a {reason} event about {pod}"), || {
+        events(cluster, pod, reason)
+            .into_iter()
+            .find(|e| matches(e["message"].as_str().unwrap_or("")))
+    })
+}
+
+fn kubectl(cluster: &NodeCluster, args: &[&str]) -> String {
+    let (ok, out, err) = cluster.apiserver.kubectl("kubectl", args);
+    assert!(ok, "kubectl {args:?}: {err}");
+    out
+}
+
+#[test]
+fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
+    let cluster = NodeCluster::start();
+    let registry = common::registry::Registry::start(
+        &cluster.topology.nodes[0].netns,
+        "127.0.0.1:5000".parse().unwrap(),
+        common::registry::RegistryOptions::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let image = common::oci_image::busybox_image(&dir.path().join("src"), "busybox:1.36", "hi");
+    registry.push(&image, "test/busybox:1.36");
+    let pulled_image = "127.0.0.1:5000/test/busybox:1.36";
+    cluster.create_pod(
+        "pulled",
+        json!({"restartPolicy": "Never", "containers": [{"name": "main", "image": pulled_image}]}),
+    );
+    cluster.create_pod(
+        "present",
+        json!({"containers": [{"name": "main", "image": BUSYBOX, "command": ["sleep", "3600"]}]}),
+    );
+    cluster.create_pod(
+        "missing",
+        json!({"containers": [{"name": "main", "image": "127.0.0.1:5000/test/nothing:1"}]}),
+    );
+    let probed = cluster.create_pod(
+        "probed",
+        json!({"containers": [{
+            "name": "main", "image": BUSYBOX, "command": ["sleep", "3600"],
+            "livenessProbe": {"exec": {"command": ["sh", "-c", "echo probe says no; exit 1"]},
+                              "periodSeconds": 1, "failureThreshold": 1},
+            "readinessProbe": {"exec": {"command": ["sh", "-c", "echo not ready; exit 1"]},
+                               "periodSeconds": 1},
+        }]}),
+    );
+
+    // An image pulled from the registry: Pulling, then Pulled with the time and size.
+    let pulling = event(&cluster, "pulled", "Pulling", |_| true);
+    assert_eq!(
+        pulling["message"],
+        format!("Pulling image \"{pulled_image}\"")
+    );
+    assert_eq!(pulling["type"], "Normal");
+    assert_eq!(pulling["source"]["component"], "kubelet");
+    assert_eq!(
+        pulling["involvedObject"]["fieldPath"],
+        "spec.containers{main}"
+    );
+    let pulled = event(&cluster, "pulled", "Pulled", |_| true);
+    let message = pulled["message"].as_str().unwrap();
+    let prefix = format!("Successfully pulled image \"{pulled_image}\" in ");
+    assert!(message.starts_with(&prefix), "{message}");
+    let size = message
+        .split("Image size: ")
+        .nth(1)
+        .and_then(|s| s.strip_suffix(" bytes."))
+        .and_then(|s| s.parse::<u64>().ok());
+    assert!(size.is_some_and(|s| s > 0), "{message}");
+    assert!(message.contains(" including waiting). "), "{message}");
+    // An image already on the node.
+    let present = event(&cluster, "present", "Pulled", |_| true);
+    assert_eq!(
+        present["message"],
+        format!("Container image \"{BUSYBOX}\" already present on machine")
+    );
+    for pod in ["pulled", "present"] {
+        let created = event(&cluster, pod, "Created", |_| true);
+        assert_eq!(created["message"], "Created container: main");
+        let started = event(&cluster, pod, "Started", |_| true);
+        assert_eq!(started["message"], "Started container main");
+    }
+
+    // A pull that fails, then backs off.
+    let failed = event(&cluster, "missing", "Failed", |m| {
+        m.starts_with("Failed to pull image \"127.0.0.1:5000/test/nothing:1\": ")
+    });
+    assert_eq!(failed["type"], "Warning");
+    event(&cluster, "missing", "Failed", |m| {
+        m == "Error: ErrImagePull"
+    });
+    event(&cluster, "missing", "BackOff", |m| {
+        m == "Back-off pulling image \"127.0.0.1:5000/test/nothing:1\""
+    });
+    event(&cluster, "missing", "Failed", |m| {
+        m == "Error: ImagePullBackOff"
+    });
+
+    // Failing probes: Unhealthy, Killing, then the crash-loop back-off.
+    let uid = probed["metadata"]["uid"].as_str().unwrap();
+    let unhealthy = event(&cluster, "probed", "Unhealthy", |m| {
+        m.starts_with("Liveness probe failed: ")
+    });
+    assert_eq!(
+        unhealthy["message"],
+        "Liveness probe failed: probe says no\n"
+    );
+    assert_eq!(unhealthy["type"], "Warning");
+    event(&cluster, "probed", "Unhealthy", |m| {
+        m == "Readiness probe failed: not ready\n"
+    });
+    event(&cluster, "probed", "Killing", |m| {
+        m == "Container main failed liveness probe, will be restarted"
+    });
+    event(&cluster, "probed", "BackOff", |m| {
+        m == format!("Back-off restarting failed container main in pod probed_default({uid})")
+    });
+    // Repeats are one event with a count, not one event each.
+    let repeated = eventually(60, "the Unhealthy event counted", || {
+        let all = events(&cluster, "probed", "Unhealthy");
+        let liveness: Vec<&Value> = all
+            .iter()
+            .filter(|e| e["message"] == "Liveness probe failed: probe says no\n")
+            .collect();
+        assert_eq!(liveness.len(), 1, "{all:?}");
+        (liveness[0]["count"].as_i64()? >= 2).then(|| liveness[0].clone())
+    });
+    assert_ne!(repeated["firstTimestamp"], repeated["lastTimestamp"]);
+    let started = events(&cluster, "probed", "Started");
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert!(started[0]["count"].as_i64().unwrap() >= 2, "{started:?}");
+    let described = kubectl(&cluster, &["describe", "pod", "probed"]);
+    assert!(
+        described.contains("Liveness probe failed: probe says no"),
+        "{described}"
+    );
+    assert!(
+        described
+            .lines()
+            .any(|l| l.contains("Started") && l.contains("(x") && l.contains(" over ")),
+        "{described}"
+    );
+    let listed = kubectl(&cluster, &["get", "events"]);
+    assert!(
+        listed.contains("Started container main") && listed.contains("already present on machine"),
+        "{listed}"
+    );
+
+    // Deleting a pod stops its containers.
+    kubectl(&cluster, &["delete", "pod", "present", "--grace-period=1"]);
+    event(&cluster, "present", "Killing", |m| {
+        m == "Stopping container main"
+    });
+}
