@@ -304,6 +304,24 @@ impl ProxyCluster {
             .collect()
     }
 
+    /// `nft list table ip kube-proxy` of node `i` (empty when there is none).
+    pub fn nft_table(&self, i: usize) -> String {
+        let out = self
+            .node(i)
+            .cmd("nft")
+            .args(["list", "table", "ip", "kube-proxy"])
+            .output()
+            .expect("run nft");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until node `i`'s nftables table contains `needle`.
+    pub fn wait_for_nft(&self, i: usize, needle: &str) {
+        super::eventually(30, &format!("node{i} nftables with {needle}"), || {
+            self.nft_table(i).contains(needle).then_some(())
+        });
+    }
+
     /// Waits until node `i`'s rules contain `needle`.
     pub fn wait_for_rules(&self, i: usize, needle: &str) {
         super::eventually(30, &format!("node{i} rules with {needle}"), || {

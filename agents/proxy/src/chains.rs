@@ -80,6 +80,11 @@ pub fn endpoint_chain(name: &ServicePortName, endpoint: &Endpoint) -> String {
     format!("KUBE-SEP-{}", short_hash(&key))
 }
 
+/// The base32 encoding of the SHA-256 of `key` (for nftables names too).
+pub fn base32_sha256(key: &str) -> String {
+    base32(&Sha256::digest(key.as_bytes()))
+}
+
 fn short_hash(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     let mut encoded = base32(&digest);

@@ -19,7 +19,7 @@ pub struct ProxyFlags {
     #[arg(long, value_name = "string")]
     pub hostname_override: Option<String>,
 
-    /// Which proxy mode to use: only 'iptables' is implemented ('' means iptables).
+    /// Which proxy mode to use: 'iptables' or 'nftables' ('' means iptables).
     #[arg(long, default_value = "iptables", value_name = "ProxyMode")]
     pub proxy_mode: String,
 

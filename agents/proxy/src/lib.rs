@@ -1,9 +1,10 @@
-//! `rkube proxy`: kube-proxy's iptables mode.
+//! `rkube proxy`: kube-proxy's iptables and nftables modes.
 //!
-//! Services and EndpointSlices are watched into local caches; every sync renders the
-//! node's whole desired ruleset in memory ([`render::ProxyRules::render`], no I/O) and
-//! applies it with one `iptables-restore --noflush` per table — after the first full
-//! sync, only the chains that changed.
+//! Services and EndpointSlices are watched into local caches; every sync brings the
+//! node's desired ruleset in memory up to date (rendering only the service ports that
+//! changed, [`render_cache`]; no I/O) and applies it with one `iptables-restore
+//! --noflush` per table, or one `nft -f` transaction ([`nft`]) — after the first full
+//! sync, only what changed.
 
 pub mod chains;
 pub mod cidr;
@@ -16,11 +17,12 @@ mod flags;
 pub mod iptables;
 mod limiter;
 pub mod model;
+pub mod nft;
 pub mod node;
 mod observe;
 mod proxier;
 pub mod render;
-mod render_cache;
+pub mod render_cache;
 pub mod restore;
 pub mod ruleset;
 mod serve;
@@ -53,6 +55,8 @@ pub enum Error {
     NodePortAddresses(#[from] node::NodePortAddressError),
     #[error("cleanup: {0}")]
     Cleanup(#[from] iptables::IptablesError),
+    #[error("cleanup: {0}")]
+    NftCleanup(nft::NftError),
     #[error("serving {what} on {addr}: {source}")]
     Serve {
         what: &'static str,
@@ -63,12 +67,15 @@ pub enum Error {
 
 /// Run the proxy until the process is killed (or, with `--cleanup`, clean up and return).
 pub async fn run(flags: ProxyFlags) -> Result<(), Error> {
-    if !(flags.proxy_mode.is_empty() || flags.proxy_mode == "iptables") {
-        return Err(Error::Flags(format!(
-            "--proxy-mode {:?} is not implemented: only iptables",
-            flags.proxy_mode
-        )));
-    }
+    let nftables = match flags.proxy_mode.as_str() {
+        "" | "iptables" => false,
+        "nftables" => true,
+        other => {
+            return Err(Error::Flags(format!(
+                "--proxy-mode {other:?} is not implemented: iptables or nftables"
+            )))
+        }
+    };
     let healthz_addr =
         ProxyFlags::bind_address(&flags.healthz_bind_address).map_err(Error::Flags)?;
     let metrics_addr =
@@ -97,13 +104,6 @@ pub async fn run(flags: ProxyFlags) -> Result<(), Error> {
         conntrack_tcp_liberal: node::conntrack_tcp_be_liberal(),
         random_fully: true,
     };
-    let backend = Backend::detect();
-    tracing::info!(node = %node_name, backend = backend.name(), "starting kube-proxy (iptables mode)");
-    let syncer = syncer::Syncer::new(
-        SystemIptables { backend },
-        conntrack::SystemConntrack,
-        config,
-    );
 
     let health = Arc::new(Health::new(flags.iptables_sync_period * 2));
     let metrics = Arc::new(Metrics::new());
@@ -128,16 +128,39 @@ pub async fn run(flags: ProxyFlags) -> Result<(), Error> {
         full: flags.iptables_sync_period,
         min: flags.iptables_min_sync_period,
     };
-    tokio::select! {
-        _ = proxier::run(client, syncer, node_name, periods, observer) => {
-            Err(Error::Flags("the sync loop stopped".into()))
+    let sync_loop = async move {
+        if nftables {
+            tracing::info!(node = %node_name, "starting kube-proxy (nftables mode)");
+            let syncer =
+                nft::syncer::NftSyncer::new(nft::SystemNft, conntrack::SystemConntrack, config);
+            proxier::run(client, syncer, node_name, periods, observer).await
+        } else {
+            let backend = Backend::detect();
+            tracing::info!(node = %node_name, backend = backend.name(), "starting kube-proxy (iptables mode)");
+            let syncer = syncer::Syncer::new(
+                SystemIptables { backend },
+                conntrack::SystemConntrack,
+                config,
+            );
+            proxier::run(client, syncer, node_name, periods, observer).await
         }
+    };
+    tokio::select! {
+        _ = sync_loop => Err(Error::Flags("the sync loop stopped".into())),
         Some(Ok(Err(e))) = servers.join_next() => Err(e),
     }
 }
 
-/// `--cleanup`: both backends, whichever holds our rules.
+/// `--cleanup`: both iptables backends, whichever holds our rules, and the nftables
+/// table (upstream cleans up every mode's leftovers too).
 fn run_cleanup() -> Result<(), Error> {
+    match nft::cleanup(&nft::SystemNft) {
+        Ok(true) => tracing::info!("removed the nftables table ip kube-proxy"),
+        Ok(false) => {}
+        // No nft binary, or no nf_tables in the kernel: nothing of ours there.
+        Err(nft::NftError::Spawn(_)) => {}
+        Err(e) => return Err(Error::NftCleanup(e)),
+    }
     for backend in [Backend::Nft, Backend::Legacy] {
         let ipt = SystemIptables { backend };
         match cleanup(&ipt) {

@@ -19,13 +19,11 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 use tokio::sync::Notify;
 
-use crate::conntrack::Conntrack;
 use crate::convert::{self, LAST_CHANGE_TRIGGER_TIME};
-use crate::iptables::IptablesRestore;
 use crate::limiter::{SyncLimiter, BURST_SYNCS};
 use crate::observe::Observer;
 use crate::render::ProxyState;
-use crate::syncer::Syncer;
+use crate::syncer::RuleSyncer;
 
 pub struct Periods {
     pub full: Duration,
@@ -97,16 +95,13 @@ where
     store
 }
 
-pub async fn run<I, C>(
+pub async fn run<S: RuleSyncer>(
     client: Client,
-    mut syncer: Syncer<I, C>,
+    mut syncer: S,
     node_name: String,
     periods: Periods,
     observer: Observer,
-) where
-    I: IptablesRestore,
-    C: Conntrack,
-{
+) {
     let changed = Arc::new(Notify::new());
     let dirty = SharedDirty::default();
     let services = watch::<Service>(

@@ -44,6 +44,20 @@ pub struct SyncReport {
     pub iptables: std::time::Duration,
 }
 
+/// A sync engine: iptables ([`Syncer`]) or nftables (`nft::syncer::NftSyncer`).
+pub trait RuleSyncer: Send {
+    type Error: std::fmt::Display;
+    /// Brings the kernel to `state`; `full` rewrites everything.
+    fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, Self::Error>;
+}
+
+impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
+    type Error = IptablesError;
+    fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, IptablesError> {
+        Syncer::sync(self, state, full)
+    }
+}
+
 pub struct Syncer<I, C> {
     ipt: I,
     conntrack: C,
