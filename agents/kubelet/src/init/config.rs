@@ -37,6 +37,10 @@ pub struct ContainerConfig {
     /// mounts on it, volumes included, keep their own flags).
     #[serde(default)]
     pub readonly_rootfs: bool,
+    /// securityContext.privileged: the node's devices in /dev, /sys writable, no masked
+    /// or read-only kernel paths.
+    #[serde(default)]
+    pub privileged: bool,
     /// securityContext.allowPrivilegeEscalation=false: PR_SET_NO_NEW_PRIVS before exec.
     #[serde(default)]
     pub no_new_privs: bool,

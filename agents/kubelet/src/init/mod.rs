@@ -10,7 +10,9 @@
 //!   writes its exit status next to the config.
 //! - `start CONFIG`: the child. Joins the pod's namespaces and the container's cgroups,
 //!   makes a private mount namespace, mounts the overlayfs rootfs with /proc, /dev, /sys
-//!   and /dev/shm, pivots into it, drops to the container's user and execs the command.
+//!   and /dev/shm (masked and read-only kernel paths, or for a privileged container the
+//!   node's devices and a writable /sys), pivots into it, drops to the container's user
+//!   and execs the command.
 //! - `exec --config CONFIG --pid PID -- COMMAND…`: runs a command inside a running
 //!   container (exec probes, lifecycle hooks, `/run`) as the container runs: in its
 //!   cgroups and namespaces, with its root, working directory, environment, user,
@@ -23,6 +25,7 @@ mod caps;
 mod config;
 mod exec;
 mod identity;
+mod kernel_paths;
 mod pause;
 mod shim;
 mod start;

@@ -67,7 +67,7 @@ fn join_namespaces(config: &ContainerConfig) -> Result<(), String> {
     Ok(())
 }
 
-fn mount_at(
+pub(super) fn mount_at(
     source: Option<&Path>,
     target: &Path,
     fstype: Option<&str>,
@@ -84,7 +84,7 @@ fn mount_at(
 }
 
 /// `path` inside the rootfs (absolute container paths are relative to it).
-fn inside(rootfs: &Path, path: &str) -> PathBuf {
+pub(super) fn inside(rootfs: &Path, path: &str) -> PathBuf {
     rootfs.join(path.trim_start_matches('/'))
 }
 
@@ -125,18 +125,32 @@ fn mount_rootfs(config: &ContainerConfig) -> Result<(), String> {
     )?;
     let sys = inside(root, "/sys");
     mkdir(&sys)?;
+    // Privileged containers may write /sys, as containerd's.
+    let sys_flags = if config.privileged {
+        nosuid_noexec_nodev
+    } else {
+        nosuid_noexec_nodev | MsFlags::MS_RDONLY
+    };
     mount_at(
         Some(Path::new("sysfs")),
         &sys,
         Some("sysfs"),
-        nosuid_noexec_nodev | MsFlags::MS_RDONLY,
+        sys_flags,
         None,
     )?;
     mount_dev(root)?;
+    if config.privileged {
+        super::kernel_paths::host_devices(Path::new("/dev"), &inside(root, "/dev"))?;
+    }
     for bind in &config.binds {
         bind_into(root, bind)?;
     }
-    mount_cgroup_views(root, &config.cgroup_views)
+    mount_cgroup_views(root, &config.cgroup_views)?;
+    if config.privileged {
+        Ok(())
+    } else {
+        super::kernel_paths::protect(root)
+    }
 }
 
 fn mount_dev(root: &Path) -> Result<(), String> {

@@ -215,6 +215,7 @@ pub async fn start(
         groups: Vec::new(),
         readonly_rootfs: spec::readonly_rootfs(c),
         no_new_privs: spec::no_new_privs(c),
+        privileged: spec::privileged(c),
         capabilities: Some(capabilities),
         log_path: log_path.clone(),
         exit_path: dir.join("exit.json"),

@@ -295,6 +295,11 @@ pub fn readonly_rootfs(c: &Container) -> bool {
         == Some(true)
 }
 
+/// securityContext.privileged (container-level only).
+pub fn privileged(c: &Container) -> bool {
+    c.security_context.as_ref().and_then(|s| s.privileged) == Some(true)
+}
+
 /// no_new_privs only when allowPrivilegeEscalation is explicitly false, as upstream.
 pub fn no_new_privs(c: &Container) -> bool {
     c.security_context
@@ -379,7 +384,7 @@ fn capability_bit(name: &str) -> Result<u64, String> {
 /// default set with `drop` removed and then `add` added (`ALL` in either meaning all).
 pub fn capabilities(c: &Container) -> Result<u64, String> {
     let sc = c.security_context.as_ref();
-    if sc.and_then(|s| s.privileged) == Some(true) {
+    if privileged(c) {
         return Ok(u64::MAX);
     }
     let listed = |pick: fn(&k8s_openapi::api::core::v1::Capabilities) -> Option<&Vec<String>>| {
