@@ -592,12 +592,13 @@ fn apis_in_priority_order() {
     assert_eq!(
         groups,
         // kube-apiserver 1.33's group priority order, less the groups rkube does not serve
-        // (apiregistration, autoscaling, apiextensions, resource).
+        // (apiregistration, apiextensions, resource).
         [
             "apps",
             "events.k8s.io",
             "authentication.k8s.io",
             "authorization.k8s.io",
+            "autoscaling",
             "batch",
             "certificates.k8s.io",
             "networking.k8s.io",

@@ -1,6 +1,7 @@
 //! Kubernetes API logic with no I/O: the served resources, upstream-shaped errors,
 //! selectors, validation, defaulting and server-side printing.
 
+pub mod conversion;
 pub mod defaults;
 pub mod quota;
 pub mod resources;

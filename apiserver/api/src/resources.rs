@@ -86,6 +86,18 @@ impl Resource {
         !self.storage_resource.is_empty()
     }
 
+    /// The group-version objects of this resource are stored in (upstream's storage
+    /// version): autoscaling/v1 HorizontalPodAutoscalers are stored as autoscaling/v2.
+    pub fn storage_version(&self) -> GroupVersion {
+        match (self.group, self.kind) {
+            ("autoscaling", "HorizontalPodAutoscaler") => GroupVersion {
+                group: "autoscaling",
+                version: "v2",
+            },
+            _ => self.group_version(),
+        }
+    }
+
     /// A review (authentication.k8s.io, authorization.k8s.io): created to get an answer,
     /// never stored; it has no table form, so a Table asked of it is not acceptable (406).
     pub fn is_review(&self) -> bool {
@@ -213,6 +225,9 @@ pub static RESOURCES: &[Resource] = &[
     res("apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, &["sts"], ALL, &[scale(), status("StatefulSet")]),
     // events.k8s.io/v1 shares storage with core/v1 events.
     Resource { storage_resource: "events", ..res("events.k8s.io", "v1", "Event", "events", "event", true, &["ev"], NONE, NO_SUBS) },
+    // autoscaling/v2 and autoscaling/v1: one stored form (v2), converted for v1.
+    res("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, &["hpa"], ALL, &[status("HorizontalPodAutoscaler")]),
+    res("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, &["hpa"], ALL, &[status("HorizontalPodAutoscaler")]),
     // batch/v1
     res("batch", "v1", "CronJob", "cronjobs", "cronjob", true, &["cj"], ALL, &[status("CronJob")]),
     res("batch", "v1", "Job", "jobs", "job", true, NONE, ALL, &[status("Job")]),
@@ -307,8 +322,8 @@ pub fn find_kind(api_version: &str, kind: &str) -> Option<&'static Resource> {
         .find(|r| r.kind == kind && r.api_version() == api_version)
 }
 
-/// The served group-versions in discovery order. autoscaling/v1 serves only the
-/// `scale` subresources of other groups, so it has no resources of its own here.
+/// The served group-versions in discovery order (within a group, the preferred version
+/// first: the table lists it first).
 pub fn group_versions() -> Vec<GroupVersion> {
     let mut out: Vec<GroupVersion> = Vec::new();
     for group in GROUP_ORDER {

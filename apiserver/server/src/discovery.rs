@@ -6,9 +6,11 @@ use rkube_api::resources::{self, Resource};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Upstream's storageVersionHash: the first 8 bytes of sha256("group/version/kind").
+/// Upstream's storageVersionHash: the first 8 bytes of sha256("group/version/kind") of
+/// the version objects are stored in.
 fn storage_version_hash(r: &Resource) -> String {
-    let digest = Sha256::digest(format!("{}/{}/{}", r.group, r.version, r.kind));
+    let stored = r.storage_version();
+    let digest = Sha256::digest(format!("{}/{}/{}", stored.group, stored.version, r.kind));
     base64::engine::general_purpose::STANDARD.encode(&digest[..8])
 }
 

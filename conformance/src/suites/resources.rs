@@ -476,6 +476,36 @@ kind!(
                         "usages": ["client auth"]}})
 );
 
+kind!(
+    HORIZONTALPODAUTOSCALERS,
+    "autoscaling",
+    "v2",
+    "horizontalpodautoscalers",
+    "HorizontalPodAutoscaler",
+    true,
+    |_| json!({"spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "rkc-none"},
+                        "minReplicas": 1, "maxReplicas": 3,
+                        "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                            "target": {"type": "Utilization", "averageUtilization": 50}}}]}}),
+    Some(
+        || json!({"currentReplicas": 1, "desiredReplicas": 2, "currentMetrics": null,
+                   "conditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale",
+                                   "message": "set by rkube conformance", "lastTransitionTime": "2025-01-01T00:00:00Z"}]})
+    )
+);
+// The same objects through autoscaling/v1 (upstream stores them as v2 and converts).
+kind!(
+    HORIZONTALPODAUTOSCALERS_V1,
+    "autoscaling",
+    "v1",
+    "horizontalpodautoscalers",
+    "HorizontalPodAutoscaler",
+    true,
+    |_| json!({"spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "rkc-none"},
+                        "minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 50}}),
+    Some(|| json!({"currentReplicas": 1, "desiredReplicas": 2}))
+);
+
 /// A PEM certificate request (O=rkube-conformance, CN=rkube-conformance-client, P-256),
 /// base64 as the API wants it.
 const CSR_PEM_BASE64: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlINk1JR2hBZ0VBTUQ4eEdqQVlCZ05WQkFvTUVYSnJkV0psTFdOdmJtWnZjbTFoYm1ObE1TRXdId1lEVlFRRApEQmh5YTNWaVpTMWpiMjVtYjNKdFlXNWpaUzFqYkdsbGJuUXdXVEFUQmdjcWhrak9QUUlCQmdncWhrak9QUU1CCkJ3TkNBQVFDUmo5OGFmM01RSkZ2UW9QTFlYelpVckxqRjF5ZEFHbjMwMmh5eERMRlgzWVdxV05xQi9vSHQzVUEKdDJhUmxYaHh5eWcySFF4bFVDZGY5a3FUQkpEZW9BQXdDZ1lJS29aSXpqMEVBd0lEU0FBd1JRSWhBS3JpdjNEUApWdUt2a0J4emxJWUlETjd5OW41TXE2S2hZYkhnQytZY2luZFFBaUJhYlh0NFBUbWVoNVBDcW0xTzNnc0Ztc01SCktYR3NIaS9SYlpjcVdCSVJBUT09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo=";
@@ -525,6 +555,8 @@ static LIFECYCLE: &[&Kind] = &[
     &VALIDATINGADMISSIONPOLICIES,
     &VALIDATINGADMISSIONPOLICYBINDINGS,
     &CERTIFICATESIGNINGREQUESTS,
+    &HORIZONTALPODAUTOSCALERS,
+    &HORIZONTALPODAUTOSCALERS_V1,
 ];
 
 /// Kinds with a scale subresource.
@@ -601,12 +633,16 @@ per_kind!(
     VALIDATINGADMISSIONPOLICIES,
     VALIDATINGADMISSIONPOLICYBINDINGS,
     CERTIFICATESIGNINGREQUESTS,
+    HORIZONTALPODAUTOSCALERS,
+    HORIZONTALPODAUTOSCALERS_V1,
 );
 
 /// The test name of a kind: its plural, qualified where two groups share it.
 fn test_name(kind: &Kind) -> &'static str {
     if std::ptr::eq(kind, &EVENTS_V1) {
         "events-v1"
+    } else if std::ptr::eq(kind, &HORIZONTALPODAUTOSCALERS_V1) {
+        "horizontalpodautoscalers-v1"
     } else {
         kind.plural
     }

@@ -9,6 +9,7 @@
 //!   the strategy hooks: status resets, generation, immutable-on-write fields.
 //! - [`job_selector`] is the Job strategy's selector generation, which needs the uid.
 
+mod autoscaling;
 mod cluster;
 mod kinds;
 mod pod;
@@ -117,6 +118,7 @@ fn apply_kind(resource: &Resource, obj: &mut Value) {
         ("certificates.k8s.io", "CertificateSigningRequest") => {
             cluster::certificate_signing_request(obj)
         }
+        ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::horizontal_pod_autoscaler(obj),
         _ => {}
     }
 }
@@ -218,6 +220,11 @@ pub fn initial_status(resource: &Resource, obj: &Value) -> Option<Value> {
         | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy")
         | ("certificates.k8s.io", "CertificateSigningRequest") => Some(json!({})),
         ("storage.k8s.io", "VolumeAttachment") => Some(json!({"attached": false})),
+        // autoscaling/v2's status: currentMetrics has no omitempty, desiredReplicas is a
+        // plain int32.
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            Some(json!({"currentMetrics": null, "desiredReplicas": 0}))
+        }
         ("policy", "PodDisruptionBudget") => Some(json!({
             "disruptionsAllowed": 0,
             "currentHealthy": 0,

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::resources::Resource;
 
+mod autoscaling;
 mod cluster;
 mod core;
 mod docs;
@@ -176,6 +177,9 @@ fn printer(resource: &Resource) -> Option<(&'static [Column], Cells)> {
             (k::POLICY_BINDING_COLUMNS, k::policy_binding_cells)
         }
         ("certificates.k8s.io", "certificatesigningrequests") => (k::CSR_COLUMNS, k::csr_cells),
+        ("autoscaling", "horizontalpodautoscalers") => {
+            (autoscaling::HPA_COLUMNS, autoscaling::hpa_cells)
+        }
         _ => return None,
     };
     Some(p)

@@ -6,6 +6,7 @@
 //! [`ApiError::invalid`](crate::status::ApiError::invalid).
 
 mod admission;
+mod autoscaling;
 mod batch;
 mod cluster;
 mod config;
@@ -142,6 +143,7 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
             admission::validate_admission_policy_binding(obj, old)
         }
         ("certificates.k8s.io", "CertificateSigningRequest") => admission::validate_csr(obj, old),
+        ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::validate_hpa(obj, old),
         _ => other::validate_other(resource, obj, old),
     };
     dedup(causes)
@@ -172,6 +174,7 @@ pub fn validate_status(resource: &Resource, obj: &Value, old: &Value) -> Vec<Cau
             out
         }
         ("storage.k8s.io", "VolumeAttachment") => meta::validate_object_meta_update(obj, old),
+        ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::validate_hpa_status(obj, old),
         _ => {
             let mut out = meta::validate_object_meta_update(obj, old);
             out.extend(other::validate_conditions(status));

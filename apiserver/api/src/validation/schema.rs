@@ -530,4 +530,5 @@ generic_tops!(
     G_VAP = "ValidatingAdmissionPolicy",
     G_VAPB = "ValidatingAdmissionPolicyBinding",
     G_CSR = "CertificateSigningRequest",
+    G_HPA = "HorizontalPodAutoscaler",
 );

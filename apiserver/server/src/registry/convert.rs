@@ -1,5 +1,6 @@
 //! Resources that share storage with another group-version: events.k8s.io/v1 Events are
-//! stored as core/v1 Events (as upstream does), so reads convert out and writes convert in.
+//! stored as core/v1 Events and autoscaling/v1 HorizontalPodAutoscalers as autoscaling/v2
+//! ones (as upstream does), so reads convert out and writes convert in.
 
 use bytes::Bytes;
 use rkube_api::{resources, Resource};
@@ -24,9 +25,23 @@ pub fn storage_form(r: &'static Resource) -> (&'static Resource, bool) {
             resources::find("", "v1", "events").expect("core events are served"),
             true,
         )
+    } else if is_hpa_v1(r) {
+        (
+            resources::find("autoscaling", "v2", r.plural).expect("autoscaling/v2 is served"),
+            true,
+        )
     } else {
         (r, false)
     }
+}
+
+fn is_hpa_v1(r: &Resource) -> bool {
+    r.group == "autoscaling" && r.version == "v1" && r.kind == "HorizontalPodAutoscaler"
+}
+
+/// Whether objects of `r` are stored in another form.
+fn converts(r: &Resource) -> bool {
+    r.group == "events.k8s.io" || is_hpa_v1(r)
 }
 
 fn rename(obj: Value, api_version: &str, to_core: bool) -> Value {
@@ -65,6 +80,16 @@ fn rename(obj: Value, api_version: &str, to_core: bool) -> Value {
 pub fn to_storage(r: &Resource, obj: Value) -> Value {
     if r.group == "events.k8s.io" {
         rename(obj, "v1", true)
+    } else if is_hpa_v1(r) {
+        let mut obj = obj;
+        // autoscaling/v1's own defaulting, before the conversion (upstream decodes,
+        // defaults in the request's version, then converts).
+        if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+            if spec.get("minReplicas").is_none_or(Value::is_null) {
+                spec.insert("minReplicas".into(), Value::from(1));
+            }
+        }
+        rkube_api::conversion::hpa::v1_to_v2(obj)
     } else {
         obj
     }
@@ -74,6 +99,8 @@ pub fn to_storage(r: &Resource, obj: Value) -> Value {
 pub fn from_storage(r: &Resource, obj: Value) -> Value {
     if r.group == "events.k8s.io" {
         rename(obj, "events.k8s.io/v1", false)
+    } else if is_hpa_v1(r) {
+        rkube_api::conversion::hpa::v2_to_v1(obj)
     } else {
         obj
     }
@@ -81,7 +108,7 @@ pub fn from_storage(r: &Resource, obj: Value) -> Value {
 
 /// Stored bytes in `r`'s form; the bytes themselves when no conversion is needed.
 pub fn bytes_from_storage(r: &Resource, stored: &Bytes) -> Bytes {
-    if r.group != "events.k8s.io" {
+    if !converts(r) {
         return stored.clone();
     }
     match serde_json::from_slice::<Value>(stored) {
