@@ -17,6 +17,9 @@ use crate::ruleset::TableName;
 pub trait Rendered {
     type Part: PartialEq + Clone + std::fmt::Debug;
     fn parts(&self) -> Vec<Self::Part>;
+    /// Whether anything outside the service's own chains differs from `other`'s
+    /// (iptables: its rules in the top-level chains).
+    fn shared_differs(&self, other: &Self) -> bool;
 }
 
 impl Rendered for ServiceRules {
@@ -26,6 +29,10 @@ impl Rendered for ServiceRules {
             .iter()
             .map(|(t, c)| (*t, c.name.clone()))
             .collect()
+    }
+
+    fn shared_differs(&self, other: &Self) -> bool {
+        self.top != other.top
     }
 }
 
@@ -42,6 +49,8 @@ pub struct Update<P> {
     pub rendered: Vec<ServicePortName>,
     /// What a re-rendered or removed service port had and no longer has.
     pub gone: Vec<P>,
+    /// A service port came, went, or changed what it puts outside its own chains.
+    pub shared_changed: bool,
 }
 
 pub struct RenderCache<R = ServiceRules> {
@@ -89,11 +98,13 @@ impl<R: Rendered> RenderCache<R> {
         let mut out = Update {
             rendered: Vec::new(),
             gone: Vec::new(),
+            shared_changed: all,
         };
         self.entries.retain(|name, entry| {
             let keep = state.services.contains_key(name);
             if !keep {
                 out.gone.extend(entry.rules.parts());
+                out.shared_changed = true;
             }
             keep
         });
@@ -104,6 +115,7 @@ impl<R: Rendered> RenderCache<R> {
                 continue;
             }
             let rules = render(svc, endpoints, large);
+            out.shared_changed |= old.is_none_or(|o| o.rules.shared_differs(&rules));
             if let Some(old) = old {
                 let new = rules.parts();
                 out.gone

@@ -20,7 +20,7 @@ use crate::iptables::{IptablesError, IptablesRestore};
 use crate::render::{ProxyRules, ProxyState, RenderConfig};
 use crate::render_cache::RenderCache;
 use crate::restore::{Applied, Saved};
-use crate::ruleset::{Jump, TableName};
+use crate::ruleset::{Jump, Ruleset, TableName};
 use crate::transactions::restore_transactions;
 
 /// What a sync did, for logs and metrics.
@@ -69,6 +69,8 @@ pub struct Syncer<I, C> {
     need_save: bool,
     udp: Option<UdpView>,
     cache: RenderCache,
+    /// The top-level chains as last put together.
+    top: Option<Ruleset>,
     last_inputs: Vec<(TableName, String)>,
 }
 
@@ -83,6 +85,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             need_save: true,
             udp: None,
             cache: RenderCache::default(),
+            top: None,
             last_inputs: Vec::new(),
         }
     }
@@ -110,7 +113,16 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         let started = std::time::Instant::now();
         // A full sync renders every service again; otherwise only those that changed.
         let update = self.cache.update(&self.config, state, full);
-        let top = ProxyRules::top_level(&self.config, self.cache.in_order(state));
+        // The top-level chains hold a rule per service port: they are put together again
+        // only when a service port came, went or changed its rules there.
+        if update.shared_changed || self.top.is_none() {
+            self.top = Some(ProxyRules::top_level(
+                &self.config,
+                self.cache.in_order(state),
+            ));
+        }
+        let top_changed = full || update.shared_changed;
+        let top = self.top.take().unwrap_or_default();
         let jumps = ProxyRules::jumps(&self.config);
         let own_rules = |table| -> usize {
             self.cache
@@ -132,7 +144,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         };
         self.last_inputs.clear();
         for table in TableName::ALL {
-            let top_chains = top.table(table).chains.iter();
+            let top_chains = top.table(table).chains.iter().filter(|_| top_changed);
             let changes = if full {
                 let t = std::time::Instant::now();
                 let looked = self.look(table, &jumps);
@@ -189,6 +201,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             report.chains_written += changes.write.len();
             report.chains_deleted += changes.delete.len();
         }
+        self.top = Some(top);
         self.need_full = false;
         self.need_save = false;
         report.render = started.elapsed().saturating_sub(report.iptables);

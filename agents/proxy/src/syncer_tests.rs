@@ -304,3 +304,25 @@ fn syncs_split_into_small_transactions_end_where_one_transaction_would() {
     let restores = split.state().restores.clone();
     assert!(restores[1].matches("COMMIT").count() > 3, "{}", restores[1]);
 }
+
+#[test]
+fn a_new_service_rewrites_the_top_level_chains_and_an_endpoint_change_does_not() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    let mut state = two_services();
+    syncer.sync(&state, false).unwrap();
+    add(&mut state, "c", Protocol::Udp, 3, &[5]);
+    syncer.sync(&state, false).unwrap();
+    let last = fake.state().restores.last().unwrap().clone();
+    assert!(last.contains(":KUBE-SERVICES - [0:0]"), "{last}");
+    add(&mut state, "c", Protocol::Udp, 3, &[6]);
+    syncer.sync(&state, false).unwrap();
+    let last = fake.state().restores.last().unwrap().clone();
+    assert!(!last.contains(":KUBE-SERVICES"), "{last}");
+    let fresh = FakeIptables::new();
+    let (mut other, _) = super::tests::syncer(&fresh);
+    other.sync(&state, false).unwrap();
+    for table in TableName::ALL {
+        assert_eq!(fake.save(table).unwrap(), fresh.save(table).unwrap());
+    }
+}

@@ -7,12 +7,15 @@
 //!    rules as one transaction per table, as upstream sends them (`sync.rs`).
 //! 2. A one-service change at the largest N (a partial sync), beside the raw restore of
 //!    the same partial input.
-//! 3. Network programming latency through a real apiserver and proxy (`latency.rs`).
+//! 3. The same two for `--proxy-mode nftables`, beside `nft -f` alone on the same
+//!    transaction (`nft.rs`).
+//! 4. Network programming latency through a real apiserver and proxy (`latency.rs`).
 //!
 //! Every step is bounded by `--timeout`, so the benchmark ends by itself.
 
 mod latency;
 pub(crate) mod netns;
+mod nft;
 mod sync;
 
 use std::time::Duration;
@@ -43,6 +46,9 @@ pub struct ProxyBenchFlags {
     /// Length of the latency run, in seconds.
     #[arg(long, default_value_t = 30)]
     pub latency_seconds: u64,
+    /// Proxy modes whose sync figures are measured: iptables, nftables.
+    #[arg(long, value_delimiter = ',', default_value = "iptables,nftables")]
+    pub modes: Vec<String>,
     /// iptables backend for the sync figures: auto (upstream's detection), nft or legacy.
     #[arg(long, default_value = "auto")]
     pub backend: String,
@@ -71,11 +77,26 @@ fn run_blocking(flags: &ProxyBenchFlags) -> anyhow::Result<()> {
         flags.repeat,
         netns::load_average()
     );
-    for &n in &flags.services {
-        sync::full_sync_figures(backend, n, flags)?;
-    }
-    if let Some(&largest) = flags.services.iter().max() {
-        sync::change_figures(backend, largest, flags)?;
+    for mode in &flags.modes {
+        match mode.as_str() {
+            "iptables" => {
+                for &n in &flags.services {
+                    sync::full_sync_figures(backend, n, flags)?;
+                }
+                if let Some(&largest) = flags.services.iter().max() {
+                    sync::change_figures(backend, largest, flags)?;
+                }
+            }
+            "nftables" => {
+                for &n in &flags.services {
+                    nft::full_sync_figures(n, flags)?;
+                }
+                if let Some(&largest) = flags.services.iter().max() {
+                    nft::change_figures(largest, flags)?;
+                }
+            }
+            other => bail!("--modes {other:?}: iptables or nftables"),
+        }
     }
     if flags.latency_services > 0 {
         latency::latency_figures(flags)?;

@@ -21,7 +21,7 @@ type BenchSyncer = Syncer<SystemIptables, SystemConntrack>;
 /// The restore inputs of a sync, per table.
 type Inputs = Vec<(TableName, String)>;
 
-fn bench_config() -> RenderConfig {
+pub(crate) fn bench_config() -> RenderConfig {
     RenderConfig {
         cluster_cidr: Some("10.128.0.0/9".parse().expect("constant CIDR")),
         ..RenderConfig::default()
@@ -202,10 +202,10 @@ pub fn change_figures(backend: Backend, n: usize, flags: &ProxyBenchFlags) -> an
     let timeout = Duration::from_secs(flags.timeout);
     let ns = BenchNetns::new("change")?;
     let load = load_average();
-    let (sync, raw, render) = ns.run(|| {
+    let (sync, raw, render, lines) = ns.run(|| {
         let mut syncer = Syncer::new(SystemIptables { backend }, SystemConntrack, bench_config());
         syncer.sync(&synthetic(n, flags.endpoints, 0), true)?;
-        let (mut sync, mut raw, mut render) = (vec![], vec![], vec![]);
+        let (mut sync, mut raw, mut render, mut lines) = (vec![], vec![], vec![], vec![]);
         for generation in 1..=flags.changes.max(1) as u32 {
             let state = synthetic(n, flags.endpoints, generation);
             let start = Instant::now();
@@ -216,15 +216,17 @@ pub fn change_figures(backend: Backend, n: usize, flags: &ProxyBenchFlags) -> an
                 bail!("a one-service change made {report:?}");
             }
             let inputs = syncer.last_inputs().to_vec();
+            lines.push(inputs.iter().map(|(_, i)| i.lines().count()).sum::<usize>() as f64);
             let Some(d) = restore_all(backend, &inputs, timeout)? else {
                 bail!("the raw restore of a one-service change took > {timeout:?}");
             };
             raw.push(ms(d));
         }
-        Ok((sync, raw, render))
+        Ok((sync, raw, render, lines))
     })?;
     println!(
-        "one-service change at {n} services: rkube-proxy p50 {:6.1} ms p99 {:6.1} ms (render+diff p50 {:.1} ms) | iptables-restore alone p50 {:6.1} ms | load {load} → {}",
+        "one-service change at {n} services ({:.0} lines): rkube-proxy p50 {:6.1} ms p99 {:6.1} ms (render+diff p50 {:.1} ms) | iptables-restore alone p50 {:6.1} ms | load {load} → {}",
+        median(lines),
         median(sync.clone()),
         percentile(sync, 0.99),
         median(render),

@@ -102,6 +102,11 @@ impl crate::render_cache::Rendered for NftServiceRules {
         let sets = self.sets.iter().map(|s| Part::Set(s.name.clone()));
         chains.chain(elements).chain(sets).collect()
     }
+
+    /// Map elements and sets are compared one by one by the syncer.
+    fn shared_differs(&self, _: &Self) -> bool {
+        false
+    }
 }
 
 /// Upstream's `hashAndTruncate`: 8 characters of hash, then the readable name.

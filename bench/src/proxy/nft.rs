@@ -1,0 +1,166 @@
+//! The nftables mode's sync cost: full syncs and one-service changes through
+//! rkube-proxy's nftables syncer, each beside `nft -f` alone on the very transaction the
+//! syncer sent, in a namespace of its own that holds the same table (the floor of the
+//! `nft` binary and the kernel), measured in the same run.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rkube_proxy::conntrack::SystemConntrack;
+use rkube_proxy::nft::syncer::NftSyncer;
+use rkube_proxy::nft::SystemNft;
+
+use super::netns::{load_average, BenchNetns};
+use super::sync::{bench_config, synthetic};
+use super::{median, ms, percentile, ProxyBenchFlags};
+
+type BenchNftSyncer = NftSyncer<SystemNft, SystemConntrack>;
+
+/// `nft -f -` alone on `input` in the caller's namespace: its wall time, or `None` when
+/// it was killed at `timeout`.
+fn raw_nft(input: &str, timeout: Duration) -> anyhow::Result<Option<Duration>> {
+    let start = Instant::now();
+    let mut child = Command::new("nft")
+        .args(["-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("nft")?;
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let expired = finished.recv_timeout(timeout).is_err();
+        if expired {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+        }
+        expired
+    });
+    let _ = child
+        .stdin
+        .take()
+        .map(|mut s| s.write_all(input.as_bytes()));
+    let out = child.wait_with_output()?;
+    let elapsed = start.elapsed();
+    let _ = done.send(());
+    if watchdog
+        .join()
+        .map_err(|_| anyhow::anyhow!("watchdog panicked"))?
+    {
+        return Ok(None);
+    }
+    if !out.status.success() {
+        bail!(
+            "nft -f failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(Some(elapsed))
+}
+
+fn raw_or_fail(input: &str, timeout: Duration) -> anyhow::Result<f64> {
+    match raw_nft(input, timeout)? {
+        Some(d) => Ok(ms(d)),
+        None => bail!("nft -f of the syncer's input took > {timeout:?}"),
+    }
+}
+
+fn timed_sync(
+    syncer: &mut BenchNftSyncer,
+    state: &rkube_proxy::render::ProxyState,
+    full: bool,
+) -> anyhow::Result<(f64, f64, usize, String)> {
+    let start = Instant::now();
+    let report = syncer.sync(state, full)?;
+    let took = ms(start.elapsed());
+    Ok((
+        took,
+        ms(report.render),
+        report.rendered,
+        syncer.last_input().to_string(),
+    ))
+}
+
+pub fn full_sync_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(flags.timeout);
+    let state = synthetic(n, flags.endpoints, 0);
+    let (mut first, mut first_raw, mut resync, mut resync_raw) = (vec![], vec![], vec![], vec![]);
+    let (mut render, mut loads, mut lines) = (vec![], vec![], 0);
+    for _ in 0..flags.repeat.max(1) {
+        loads.push(load_average());
+        let synced = BenchNetns::new("nft-sync")?;
+        let raw = BenchNetns::new("nft-raw")?;
+        let mut syncer = NftSyncer::new(SystemNft, SystemConntrack, bench_config());
+        let (took, rendered, _, input) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
+        first.push(took);
+        render.push(rendered);
+        lines = input.lines().count();
+        first_raw.push(raw.run(|| raw_or_fail(&input, timeout))?);
+        // The periodic full resync, over the table in place.
+        let (took, _, _, input) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
+        resync.push(took);
+        resync_raw.push(raw.run(|| raw_or_fail(&input, timeout))?);
+    }
+    let (f, fr, r, rr) = (
+        median(first),
+        median(first_raw),
+        median(resync),
+        median(resync_raw),
+    );
+    println!(
+        "nftables full sync, {n} services ({lines} lines, one transaction), empty table: rkube-proxy {f:8.1} ms (render {:.1} ms) | nft -f alone, same input {fr:8.1} ms | ratio {:.2} | load {}",
+        median(render),
+        f / fr,
+        loads.join(" ")
+    );
+    println!(
+        "nftables full sync, {n} services, table in place: rkube-proxy {r:8.1} ms | nft -f alone, same input {rr:8.1} ms | ratio {:.2}",
+        r / rr
+    );
+    Ok(())
+}
+
+pub fn change_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(flags.timeout);
+    let synced = BenchNetns::new("nft-change")?;
+    let raw = BenchNetns::new("nft-change-raw")?;
+    let load = load_average();
+    let mut syncer = NftSyncer::new(SystemNft, SystemConntrack, bench_config());
+    let (_, _, _, input) =
+        synced.run(|| timed_sync(&mut syncer, &synthetic(n, flags.endpoints, 0), true))?;
+    raw.run(|| raw_or_fail(&input, timeout))?;
+    let (mut sync, mut raw_ms, mut render, mut lines) = (vec![], vec![], vec![], vec![]);
+    for generation in 1..=flags.changes.max(1) as u32 {
+        let state = synthetic(n, flags.endpoints, generation);
+        let (took, rendered, count, input) =
+            synced.run(|| timed_sync(&mut syncer, &state, false))?;
+        if count != 1 {
+            bail!("a one-service change rendered {count} service ports");
+        }
+        sync.push(took);
+        render.push(rendered);
+        lines.push(input.lines().count() as f64);
+        raw_ms.push(raw.run(|| raw_or_fail(&input, timeout))?);
+    }
+    // The least a transaction naming a chain costs at this size: one map element.
+    let element = "add element ip kube-proxy service-ips { 10.255.255.1 . tcp . 9 : goto mark-for-masquerade }\n\
+                   delete element ip kube-proxy service-ips { 10.255.255.1 . tcp . 9 }\n";
+    let mut one_element = vec![];
+    for _ in 0..5 {
+        one_element.push(raw.run(|| raw_or_fail(element, timeout))?);
+    }
+    println!(
+        "nftables one-service change at {n} services ({:.0} lines): rkube-proxy p50 {:6.1} ms p99 {:6.1} ms (render p50 {:.2} ms) | nft -f alone, same input p50 {:6.1} ms | nft -f of one map element p50 {:6.1} ms | load {load} → {}",
+        median(lines),
+        median(sync.clone()),
+        percentile(sync, 0.99),
+        median(render),
+        median(raw_ms),
+        median(one_element),
+        load_average()
+    );
+    Ok(())
+}
