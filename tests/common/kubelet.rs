@@ -107,6 +107,16 @@ impl Kubelet {
         }
     }
 
+    /// A shell script run in the kubelet's mount namespace (where a root dir on tmpfs is
+    /// mounted); its output.
+    pub fn in_mount_ns(&self, script: &str) -> std::process::Output {
+        let pid = self.pid().expect("the kubelet runs");
+        Command::new("nsenter")
+            .args(["-t", &pid.to_string(), "-m", "sh", "-c", script])
+            .output()
+            .unwrap()
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         Path::new(self.dir.path()).join(rel)
     }
@@ -151,6 +161,18 @@ impl NodeCluster {
 
     /// Like [`NodeCluster::start`], with more kubelet flags.
     pub fn start_with(extra_args: &[&str]) -> NodeCluster {
+        Self::start_on(extra_args, None)
+    }
+
+    /// Like [`NodeCluster::start_with`], with the kubelet's root dir on a tmpfs of `size`
+    /// (`64m`) that only the kubelet's mount namespace has: `unshare --mount` mounts it,
+    /// imports the busybox image into it and execs the kubelet, so the mount goes when
+    /// the kubelet and its pods do. Enter that namespace with [`Kubelet::in_mount_ns`].
+    pub fn start_on_tmpfs(extra_args: &[&str], size: &str) -> NodeCluster {
+        Self::start_on(extra_args, Some(size))
+    }
+
+    fn start_on(extra_args: &[&str], tmpfs: Option<&str>) -> NodeCluster {
         let topology = super::netns::Topology::new(1);
         let apiserver =
             Apiserver::start_in(&topology.underlay, super::netns::Topology::CONTROL_PLANE_IP);
@@ -159,8 +181,38 @@ impl NodeCluster {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         let image_dir = tempfile::tempdir().unwrap();
-        super::oci_image::import_busybox(image_dir.path(), &root, BUSYBOX, "hello");
         let node = &topology.nodes[0];
+        let command = match tmpfs {
+            None => {
+                super::oci_image::import_busybox(image_dir.path(), &root, BUSYBOX, "hello");
+                node.netns.cmd(env!("CARGO_BIN_EXE_rkube"))
+            }
+            Some(size) => {
+                std::fs::create_dir_all(&root).unwrap();
+                let image = super::oci_image::busybox_image(
+                    &image_dir.path().join("image"),
+                    BUSYBOX,
+                    "hello",
+                );
+                let archive = image.oci_archive(&image_dir.path().join("busybox.tar"));
+                let mut command = Command::new("unshare");
+                command
+                    .args(["--mount", "--propagation", "private", "sh", "-c"])
+                    .arg(
+                        "mount -t tmpfs -o size=\"$1\" tmpfs \"$2\" && \
+                         \"$3\" images import \"$4\" --root-dir \"$2\" >/dev/null && \
+                         shift 4 && exec \"$@\"",
+                    )
+                    // The kubelet is restarted from its argv: everything is an argument.
+                    .args(["sh", size])
+                    .arg(&root)
+                    .arg(env!("CARGO_BIN_EXE_rkube"))
+                    .arg(&archive)
+                    .args(["ip", "netns", "exec", &node.netns.name])
+                    .arg(env!("CARGO_BIN_EXE_rkube"));
+                command
+            }
+        };
         let node_ip = node.ip.to_string();
         let mut args = vec![
             "--node-ip",
@@ -171,13 +223,7 @@ impl NodeCluster {
             &cgroup_root,
         ];
         args.extend_from_slice(extra_args);
-        let mut kubelet = Kubelet::start_in_dir(
-            node.netns.cmd(env!("CARGO_BIN_EXE_rkube")),
-            &apiserver,
-            NODE_NAME,
-            &args,
-            dir,
-        );
+        let mut kubelet = Kubelet::start_in_dir(command, &apiserver, NODE_NAME, &args, dir);
         kubelet.image_dir = Some(image_dir);
         let cluster = NodeCluster {
             kubelet,

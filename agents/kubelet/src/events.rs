@@ -91,6 +91,19 @@ impl Recorder {
         }
     }
 
+    /// Events about this kubelet's Node (upstream's node reference: its UID is its name).
+    pub fn about_node(&self) -> About {
+        About {
+            recorder: self.clone(),
+            object: ObjectReference {
+                kind: Some("Node".into()),
+                name: Some(self.node.clone()),
+                uid: Some(self.node.clone()),
+                ..ObjectReference::default()
+            },
+        }
+    }
+
     /// A Warning event about `pod` (optionally about one of its containers).
     pub fn warn(&self, pod: &Pod, container: Option<&str>, reason: &str, message: &str) {
         self.about(pod, container).warn(reason, message);

@@ -124,6 +124,25 @@ pub struct KubeletFlags {
     #[arg(long, default_value = "10s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub container_log_monitor_interval: std::time::Duration,
 
+    /// The percent of disk usage after which image garbage collection is always run
+    /// (100 disables it).
+    #[arg(long, default_value_t = 85, value_name = "int32")]
+    pub image_gc_high_threshold: u8,
+
+    /// The percent of disk usage before which image garbage collection is never run:
+    /// the lowest disk usage to garbage collect to. Less than --image-gc-high-threshold.
+    #[arg(long, default_value_t = 80, value_name = "int32")]
+    pub image_gc_low_threshold: u8,
+
+    /// Minimum age for an unused image before it is garbage collected.
+    #[arg(long, default_value = "2m0s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
+    pub minimum_image_ttl_duration: std::time::Duration,
+
+    /// How often image garbage collection measures the image filesystem (rkube's: upstream
+    /// fixes it at 5m).
+    #[arg(long, default_value = "5m0s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
+    pub image_gc_period: std::time::Duration,
+
     /// How often the kubelet posts node status (conditions, addresses) to the apiserver.
     #[arg(long, default_value = "10s", value_parser = rkube_agent::duration::parse_duration, value_name = "duration")]
     pub node_status_update_frequency: std::time::Duration,
@@ -169,9 +188,33 @@ impl KubeletFlags {
                 "--container-log-monitor-interval must be at least 3s".into(),
             ));
         }
+        let (high, low) = (self.image_gc_high_threshold, self.image_gc_low_threshold);
+        if high > 100 {
+            return Err(Error::Flags(format!(
+                "--image-gc-high-threshold={high}: must be between 0 and 100"
+            )));
+        }
+        if low >= high {
+            return Err(Error::Flags(format!(
+                "--image-gc-low-threshold={low}: must be less than --image-gc-high-threshold={high}"
+            )));
+        }
+        if self.image_gc_period.is_zero() {
+            return Err(Error::Flags("--image-gc-period must be positive".into()));
+        }
         self.labels()?;
         self.taints()?;
         Ok(())
+    }
+
+    /// The image garbage collection flags together (None: disabled by a 100% threshold).
+    pub fn image_gc(&self) -> Option<crate::image_gc::ImageGcPolicy> {
+        (self.image_gc_high_threshold < 100).then_some(crate::image_gc::ImageGcPolicy {
+            high_threshold_percent: self.image_gc_high_threshold,
+            low_threshold_percent: self.image_gc_low_threshold,
+            min_age: self.minimum_image_ttl_duration,
+            period: self.image_gc_period,
+        })
     }
 
     /// The container log rotation flags together.
@@ -272,6 +315,13 @@ mod tests {
             f.container_log_monitor_interval,
             std::time::Duration::from_secs(10)
         );
+        let gc = f.image_gc().unwrap();
+        assert_eq!(
+            (gc.high_threshold_percent, gc.low_threshold_percent),
+            (85, 80)
+        );
+        assert_eq!(gc.min_age, std::time::Duration::from_secs(120));
+        assert_eq!(gc.period, std::time::Duration::from_secs(300));
     }
 
     #[test]
@@ -295,6 +345,20 @@ mod tests {
         );
         let f = parse(&["--container-log-max-files", "1"]).unwrap();
         assert!(f.validate().is_err());
+        let f = parse(&[
+            "--image-gc-high-threshold=50",
+            "--image-gc-low-threshold=60",
+        ])
+        .unwrap();
+        assert!(f.validate().is_err());
+        assert!(parse(&["--image-gc-high-threshold=101"])
+            .unwrap()
+            .validate()
+            .is_err());
+        assert!(parse(&["--image-gc-high-threshold=100"])
+            .unwrap()
+            .image_gc()
+            .is_none());
     }
 
     #[test]

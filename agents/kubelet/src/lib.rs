@@ -9,6 +9,7 @@ mod client;
 mod downward;
 mod events;
 mod flags;
+mod image_gc;
 pub mod init;
 mod log_rotation;
 mod logs;
@@ -165,6 +166,14 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
                 tracing::error!("the kubelet server on port {port}: {e}");
             }
             "the kubelet server"
+        });
+    }
+    if let Some(policy) = flags.image_gc() {
+        let (rt, pods) = (runtime.clone(), cache.reader.clone());
+        let node_events = runtime.events.about_node();
+        tasks.spawn(async move {
+            image_gc::collect_forever(rt, pods, policy, node_events).await;
+            "the image garbage collection loop"
         });
     }
     tasks.spawn({

@@ -154,6 +154,10 @@ pub async fn start(
 ) -> Result<RunningContainer, StartError> {
     let restart = prepared.run;
     let image = ensure_image(rt, pod, c, auth).await?;
+    // Image garbage collection removes the least recently used images first.
+    if let Err(e) = rt.images.mark_used(&image) {
+        tracing::warn!(image = image.digest, "recording the image's use: {e}");
+    }
     let layers = rt.images.layer_dirs(&image).map_err(RuntimeError::from)?;
     let run = ImageRun {
         entrypoint: image.config.entrypoint.clone(),
