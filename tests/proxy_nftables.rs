@@ -96,6 +96,12 @@ fn nftables_mode_serves_cluster_ips_and_node_ports_and_cleans_up() {
         json!({"clusterIP": "10.0.0.113", "ports": [tcp(80)]}),
     );
     c.endpoints("self", &[("a", true)]);
+    c.service(
+        "local",
+        json!({"type": "NodePort", "clusterIP": "10.0.0.114", "externalTrafficPolicy": "Local",
+               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30090}]}),
+    );
+    c.endpoints("local", &[("a", true)]);
     c.start_proxy(0, &NFTABLES);
     c.start_proxy(1, &NFTABLES);
     let web = service_chain("web", "tcp", Protocol::Tcp);
@@ -144,6 +150,19 @@ fn nftables_mode_serves_cluster_ips_and_node_ports_and_cleans_up() {
     // Hairpin: a pod reaches its own Service and gets an answer from itself.
     let answer = ask_tcp(&c.pod("a").netns.name, addr("10.0.0.113", 80)).unwrap();
     assert!(answer.starts_with("a "), "{answer}");
+
+    // externalTrafficPolicy: Local keeps the client's address and uses only local
+    // endpoints; Cluster masquerades.
+    let outside_ip = c.topology.clients[0].ip.to_string();
+    let answer = ask_tcp(&outside, addr(&c.node_ip(0).to_string(), 30090)).unwrap();
+    assert_eq!(answer, format!("a {outside_ip}"));
+    let no_local = ask_tcp(&outside, addr(&c.node_ip(1).to_string(), 30090));
+    assert!(
+        no_local.is_err(),
+        "node1 has no local endpoint: {no_local:?}"
+    );
+    let answer = ask_tcp(&outside, addr(&c.node_ip(1).to_string(), 30081)).unwrap();
+    assert!(!answer.ends_with(&outside_ip), "{answer}");
 
     // An endpoint that becomes not ready stops receiving traffic within 1 s. (Wait out
     // --iptables-min-sync-period first, so the change is not batched with the last.)
