@@ -185,4 +185,19 @@ fn container_logs_rotate_by_size_and_lose_no_line() {
         first_followed < oldest_kept,
         "the follower started at line {first_followed}, after the rotations"
     );
+
+    // Killed, the container restarts into 1.log; --previous still reads the rotated run's
+    // current file.
+    for pid in cluster.container_pids(&pod) {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    eventually(60, "the container restarted", || {
+        let pod = cluster.pod("chatty")?;
+        (pod["status"]["containerStatuses"][0]["restartCount"].as_u64()? >= 1).then_some(())
+    });
+    let (ok, previous, err) = cluster
+        .apiserver
+        .kubectl("kubectl", &["logs", "chatty", "--previous", "--tail=2"]);
+    assert!(ok, "{err}");
+    assert_eq!(previous, "tail-2\ntail-3\n");
 }
