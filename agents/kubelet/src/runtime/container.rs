@@ -143,6 +143,24 @@ async fn ensure_image(
     }
 }
 
+/// Records that a container uses `image`, for image garbage collection (least recently
+/// used first). The index is a synced file under a lock: written off the async threads,
+/// and at most once a minute per image, so that a burst of pod starts does not queue on it.
+fn mark_used(rt: &Arc<Runtime>, image: &rkube_images::Image) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    if now_ms.saturating_sub(image.last_used_ms) < 60_000 {
+        return;
+    }
+    let (rt, image) = (rt.clone(), image.clone());
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = rt.images.mark_used(&image) {
+            tracing::warn!(image = image.digest, "recording the image's use: {e}");
+        }
+    });
+}
+
 pub async fn start(
     rt: &Arc<Runtime>,
     pod: &Pod,
@@ -154,10 +172,7 @@ pub async fn start(
 ) -> Result<RunningContainer, StartError> {
     let restart = prepared.run;
     let image = ensure_image(rt, pod, c, auth).await?;
-    // Image garbage collection removes the least recently used images first.
-    if let Err(e) = rt.images.mark_used(&image) {
-        tracing::warn!(image = image.digest, "recording the image's use: {e}");
-    }
+    mark_used(rt, &image);
     let layers = rt.images.layer_dirs(&image).map_err(RuntimeError::from)?;
     let run = ImageRun {
         entrypoint: image.config.entrypoint.clone(),
