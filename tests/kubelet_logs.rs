@@ -13,7 +13,7 @@ use common::kubelet::{NodeCluster, BUSYBOX};
 
 /// Lines the container prints: `line 0` … `line {LINES-1}`, then `done`, and after a pause
 /// longer than the monitor interval three more that land in a fresh current file.
-const LINES: u64 = 40_000;
+const LINES: u64 = 60_000;
 const MAX_FILES: usize = 3;
 
 /// The container's log files: rotated ones oldest first (their names sort by time), the
