@@ -79,10 +79,20 @@ pub fn build_layout_for(
     layers: &[LayerSpec],
     cmd: &[&str],
 ) -> TestImage {
-    let blobs = layout.join("blobs/sha256");
-    fs::create_dir_all(&blobs).unwrap();
-    let work = layout.with_extension("work");
-    fs::create_dir_all(&work).unwrap();
+    let config = serde_json::json!({
+        "architecture": architecture,
+        "os": "linux",
+        "config": {"Cmd": cmd, "Env": ["PATH=/bin"], "WorkingDir": "/"},
+    });
+    build_layout_with_config(layout, ref_name, layers, config)
+}
+
+/// Tars and compresses `layers` into `blobs`; their diff IDs and descriptors.
+fn write_layers(
+    work: &Path,
+    blobs: &Path,
+    layers: &[LayerSpec],
+) -> (Vec<String>, Vec<serde_json::Value>) {
     let mut diff_ids = Vec::new();
     let mut descriptors = Vec::new();
     for (i, layer) in layers.iter().enumerate() {
@@ -115,14 +125,25 @@ pub fn build_layout_for(
                 )
             }
         };
-        descriptors.push(put_blob(&blobs, &fs::read(&blob).unwrap(), media_type));
+        descriptors.push(put_blob(blobs, &fs::read(&blob).unwrap(), media_type));
     }
-    let config = serde_json::json!({
-        "architecture": architecture,
-        "os": "linux",
-        "config": {"Cmd": cmd, "Env": ["PATH=/bin"], "WorkingDir": "/"},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    });
+    (diff_ids, descriptors)
+}
+
+/// [`build_layout`] with the image config given (its `rootfs` is filled in): a `User`,
+/// other `Env`…
+pub fn build_layout_with_config(
+    layout: &Path,
+    ref_name: &str,
+    layers: &[LayerSpec],
+    mut config: serde_json::Value,
+) -> TestImage {
+    let blobs = layout.join("blobs/sha256");
+    fs::create_dir_all(&blobs).unwrap();
+    let work = layout.with_extension("work");
+    fs::create_dir_all(&work).unwrap();
+    let (diff_ids, descriptors) = write_layers(&work, &blobs, layers);
+    config["rootfs"] = serde_json::json!({"type": "layers", "diff_ids": diff_ids});
     let config = put_blob(
         &blobs,
         &serde_json::to_vec(&config).unwrap(),

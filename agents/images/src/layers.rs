@@ -13,7 +13,7 @@ use crate::ImageError;
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
-const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+pub(crate) const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 
 /// Unpacks `blob` (tar, tar+gzip or tar+zstd, told apart by magic bytes) into `dest`
 /// unless `dest` exists. The uncompressed stream must hash to `diff_id`. Work happens

@@ -211,7 +211,14 @@ pub async fn start(
         .create(&cgroup, &spec::container_limits(c, sandbox.qos))
         .map_err(RuntimeError::from)?;
 
-    let (uid_n, gid_n) = spec::user(pod, c, &run);
+    let accounts = super::image_user::ImageAccounts::read(&layers);
+    let identity =
+        super::image_user::identity(pod, c, &run.user, &accounts).map_err(|message| {
+            StartError {
+                reason: "CreateContainerError",
+                message,
+            }
+        })?;
     let config = ContainerConfig {
         namespaces: sandbox.namespaces(),
         layers,
@@ -229,9 +236,9 @@ pub async fn start(
         args: spec::command_line(&prepared.command, &prepared.args, &run),
         env: spec::environment(&prepared.env, &run, &sandbox.hostname),
         working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
-        uid: uid_n,
-        gid: gid_n,
-        groups: Vec::new(),
+        uid: identity.uid,
+        gid: identity.gid,
+        groups: identity.groups,
         readonly_rootfs: spec::readonly_rootfs(c),
         no_new_privs: spec::no_new_privs(c),
         privileged: spec::privileged(c),

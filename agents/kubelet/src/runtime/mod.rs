@@ -4,6 +4,7 @@
 pub mod adopt;
 pub mod container;
 pub mod env;
+pub mod image_user;
 pub mod sandbox;
 pub mod spec;
 

@@ -1,5 +1,5 @@
 //! What the pod spec means for the processes, with no I/O: QoS class, cgroup limits,
-//! the command line, the environment and the user.
+//! the command line, the environment, runAsNonRoot and capabilities.
 
 use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -205,29 +205,6 @@ pub fn environment(vars: &[(String, String)], image: &ImageRun, hostname: &str) 
         set(name, value.clone());
     }
     env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
-}
-
-/// uid and gid: the container's securityContext, else the pod's, else the image's
-/// numeric USER, else root.
-pub fn user(pod: &Pod, c: &Container, image: &ImageRun) -> (u32, u32) {
-    let pod_sc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
-    let sc = c.security_context.as_ref();
-    let mut image_user = image.user.split(':');
-    let image_uid = image_user.next().and_then(|u| u.parse().ok());
-    let image_gid = image_user.next().and_then(|g| g.parse().ok());
-    let uid = sc
-        .and_then(|s| s.run_as_user)
-        .or(pod_sc.and_then(|s| s.run_as_user))
-        .map(|u| u as u32)
-        .or(image_uid)
-        .unwrap_or(0);
-    let gid = sc
-        .and_then(|s| s.run_as_group)
-        .or(pod_sc.and_then(|s| s.run_as_group))
-        .map(|g| g as u32)
-        .or(image_gid)
-        .unwrap_or(0);
-    (uid, gid)
 }
 
 /// The container's securityContext fields that the pod's can also set: the container's
@@ -476,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn command_env_and_user() {
+    fn command_and_env() {
         let image = ImageRun {
             entrypoint: vec!["/entry".into()],
             cmd: vec!["default".into()],
@@ -484,7 +461,6 @@ mod tests {
             working_dir: String::new(),
             user: "1000:1001".into(),
         };
-        let p = pod(json!([{"name": "a"}]));
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(command_line(&[], &strings(&["x"]), &image), ["/entry", "x"]);
         assert_eq!(command_line(&[], &[], &image), ["/entry", "default"]);
@@ -504,12 +480,6 @@ mod tests {
                 "ME=p"
             ]
         );
-        let bare: Container = serde_json::from_value(json!({"name": "a"})).unwrap();
-        assert_eq!(user(&p, &bare, &image), (1000, 1001));
-        let root: Container =
-            serde_json::from_value(json!({"name": "a", "securityContext": {"runAsUser": 0}}))
-                .unwrap();
-        assert_eq!(user(&p, &root, &image).0, 0);
     }
 
     #[test]

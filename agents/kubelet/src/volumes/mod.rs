@@ -6,6 +6,7 @@
 
 pub mod atomic_writer;
 pub mod host;
+pub mod ownership;
 pub mod payload;
 
 use std::collections::HashMap;
@@ -105,12 +106,24 @@ impl PodVolumes {
     ) -> Result<(PathBuf, bool), VolumeError> {
         let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
         let name = &volume.name;
+        let fs_group = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.security_context.as_ref())
+            .and_then(|s| s.fs_group)
+            .and_then(|g| u32::try_from(g).ok());
         if let Some(empty) = &volume.empty_dir {
             let dir = volume_dir(pod_dir, "empty-dir", name);
+            let fresh = !dir.exists();
             if empty.medium.as_deref() == Some("Memory") {
                 host::ensure_tmpfs(&dir, memory_size(pod, empty.size_limit.as_ref()))?;
             } else {
                 host::ensure_dir(&dir, 0o777)?;
+            }
+            // Once, when made: what the containers write there later is theirs.
+            if let (true, Some(group)) = (fresh, fs_group) {
+                ownership::set_volume_ownership(&dir, group, false)
+                    .map_err(|e| VolumeError::io(&dir, e))?;
             }
             return Ok((dir, false));
         }
@@ -158,7 +171,19 @@ impl PodVolumes {
             // Secrets never touch the disk.
             host::ensure_tmpfs(&dir, None)?;
         }
-        atomic_writer::write(&dir, &payload).map_err(|e| VolumeError::io(&dir, e))?;
+        let mut payload = payload;
+        if fs_group.is_some() {
+            // The group read bit fsGroup adds, in the payload itself: otherwise every
+            // sync would see modes that differ from the payload's and write it again.
+            for file in payload.values_mut() {
+                file.mode |= ownership::READ_ONLY;
+            }
+        }
+        let wrote = atomic_writer::write(&dir, &payload).map_err(|e| VolumeError::io(&dir, e))?;
+        if let (true, Some(group)) = (wrote, fs_group) {
+            ownership::set_volume_ownership(&dir, group, true)
+                .map_err(|e| VolumeError::io(&dir, e))?;
+        }
         Ok((dir, true))
     }
 
