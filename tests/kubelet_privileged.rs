@@ -1,6 +1,7 @@
 //! What a container sees of the kernel, checked from inside it: a privileged container
-//! gets the node's device nodes and may write /sys and /proc/sys; an unprivileged one has
-//! containerd's masked paths (empty) and read-only paths, and a read-only /sys.
+//! gets the node's device nodes and may write /sys, /proc/sys and its own cgroups; an
+//! unprivileged one has containerd's masked paths (empty) and read-only paths, and a
+//! read-only /sys and cgroups.
 
 mod common;
 
@@ -17,7 +18,9 @@ const CHECKS: &str = "\
     f=$(cat /proc/sys/net/ipv4/ip_forward); \
     (echo $f > /proc/sys/net/ipv4/ip_forward) 2>/dev/null && echo proc-sys-write=yes || echo proc-sys-write=no; \
     [ $(wc -c < /proc/timer_list) -gt 0 ] && echo timer-list=yes || echo timer-list=no; \
-    [ -z \"$(ls /sys/firmware)\" ] && echo firmware-empty=yes || echo firmware-empty=no";
+    [ -z \"$(ls /sys/firmware)\" ] && echo firmware-empty=yes || echo firmware-empty=no; \
+    m=$(cat /sys/fs/cgroup/pids/pids.max); \
+    (echo $m > /sys/fs/cgroup/pids/pids.max) 2>/dev/null && echo cgroup-write=yes || echo cgroup-write=no";
 
 /// The lines a container printed, up to the line `--`.
 fn printed(cluster: &NodeCluster, pod: &Value) -> Vec<String> {
@@ -62,7 +65,8 @@ fn privileged_containers_get_host_devices_and_a_writable_sys_others_masked_paths
             "sys-write=yes",
             "proc-sys-write=yes",
             "timer-list=yes",
-            "firmware-empty=no"
+            "firmware-empty=no",
+            "cgroup-write=yes"
         ]
     );
     assert_eq!(
@@ -72,7 +76,8 @@ fn privileged_containers_get_host_devices_and_a_writable_sys_others_masked_paths
             "sys-write=no",
             "proc-sys-write=no",
             "timer-list=no",
-            "firmware-empty=yes"
+            "firmware-empty=yes",
+            "cgroup-write=no"
         ]
     );
     // Every capability does not lift the masks: only privileged does.
@@ -87,7 +92,8 @@ fn privileged_containers_get_host_devices_and_a_writable_sys_others_masked_paths
             "sys-write=no",
             "proc-sys-write=no",
             "timer-list=no",
-            "firmware-empty=yes"
+            "firmware-empty=yes",
+            "cgroup-write=no"
         ]
     );
 }

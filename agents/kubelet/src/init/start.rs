@@ -229,8 +229,8 @@ fn bind_into(root: &Path, bind: &Bind) -> Result<(), String> {
     Ok(())
 }
 
-/// The container's own cgroups, read-only under /sys/fs/cgroup (as runc shows them
-/// without a cgroup namespace).
+/// The container's own cgroups under /sys/fs/cgroup (as runc shows them without a cgroup
+/// namespace), read-only unless the container is privileged.
 fn mount_cgroup_views(root: &Path, views: &[Bind]) -> Result<(), String> {
     if views.is_empty() {
         return Ok(());
@@ -247,13 +247,15 @@ fn mount_cgroup_views(root: &Path, views: &[Bind]) -> Result<(), String> {
         let target = inside(root, &view.target);
         mkdir(&target)?;
         mount_at(Some(&view.source), &target, None, MsFlags::MS_BIND, None)?;
-        mount_at(
-            None,
-            &target,
-            None,
-            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-            None,
-        )?;
+        if view.readonly {
+            mount_at(
+                None,
+                &target,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                None,
+            )?;
+        }
     }
     mount_at(
         None,

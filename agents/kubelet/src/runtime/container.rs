@@ -231,7 +231,16 @@ pub async fn start(
             .chain(prepared.binds.iter().cloned())
             .collect(),
         cgroup_procs: rt.cgroups.procs_files(&cgroup),
-        cgroup_views: rt.cgroups.views(&cgroup),
+        // A privileged container may write its own cgroups, as containerd's may.
+        cgroup_views: rt
+            .cgroups
+            .views(&cgroup)
+            .into_iter()
+            .map(|view| crate::init::Bind {
+                readonly: !spec::privileged(c),
+                ..view
+            })
+            .collect(),
         hostname: None,
         args: spec::command_line(&prepared.command, &prepared.args, &run),
         env: spec::environment(&prepared.env, &run, &sandbox.hostname),
