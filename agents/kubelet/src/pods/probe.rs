@@ -118,7 +118,7 @@ async fn run(
     loop {
         let result = match tokio::time::timeout(timeout, check(&probe, &c, &target)).await {
             Ok(result) => result,
-            Err(_) => Err(format!("timed out after {}s", timeout.as_secs())),
+            Err(_) => Err(timeout_message(&probe, &c, &target)),
         };
         let ok = match result {
             Ok(()) => true,
@@ -241,20 +241,83 @@ fn port(c: &Container, port: &IntOrString) -> Result<u16, String> {
     }
 }
 
+/// The URL an httpGet probe or hook requests.
+fn http_url(
+    http: &k8s_openapi::api::core::v1::HTTPGetAction,
+    c: &Container,
+    target: &Target,
+) -> Result<String, String> {
+    let host = match &http.host {
+        Some(h) if !h.is_empty() => h.clone(),
+        _ => pod_ip(target)?.to_string(),
+    };
+    let host = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        _ => host,
+    };
+    let path = http.path.clone().unwrap_or_else(|| "/".into());
+    Ok(format!("http://{host}:{}{path}", port(c, &http.port)?))
+}
+
+/// The address a tcpSocket probe or hook connects to.
+fn tcp_addr(
+    tcp: &k8s_openapi::api::core::v1::TCPSocketAction,
+    c: &Container,
+    target: &Target,
+) -> Result<std::net::SocketAddr, String> {
+    let host = match &tcp.host {
+        Some(h) if !h.is_empty() => h.parse::<IpAddr>().map_err(|e| e.to_string())?,
+        _ => pod_ip(target)?,
+    };
+    Ok((host, port(c, &tcp.port)?).into())
+}
+
+fn pod_ip(target: &Target) -> Result<IpAddr, String> {
+    target.pod_ip.ok_or_else(|| "the pod has no IP".to_string())
+}
+
+/// A failed connection as Go's net package words it (`dial tcp 10.0.0.1:80: connect:
+/// connection refused`), which upstream's probe messages carry.
+fn dial_error(addr: &str, e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    let why = match e.kind() {
+        ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
+        ErrorKind::TimedOut => "i/o timeout".to_string(),
+        ErrorKind::HostUnreachable => "connect: no route to host".to_string(),
+        ErrorKind::NetworkUnreachable => "connect: network is unreachable".to_string(),
+        _ => e.to_string(),
+    };
+    format!("dial tcp {addr}: {why}")
+}
+
+/// What a probe that ran out of time reports, as upstream's handlers word it.
+fn timeout_message(probe: &Probe, c: &Container, target: &Target) -> String {
+    if let Some(http) = &probe.http_get {
+        let url = http_url(http, c, target).unwrap_or_default();
+        return format!(
+            "Get {url:?}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+        );
+    }
+    if let Some(tcp) = &probe.tcp_socket {
+        let addr = tcp_addr(tcp, c, target).map_or(String::new(), |a| a.to_string());
+        return format!("dial tcp {addr}: i/o timeout");
+    }
+    let command = probe
+        .exec
+        .as_ref()
+        .and_then(|e| e.command.clone())
+        .unwrap_or_default();
+    format!("command {:?} timed out", command.join(" "))
+}
+
 async fn check(probe: &Probe, c: &Container, target: &Target) -> Result<(), String> {
-    let pod_ip = || target.pod_ip.ok_or_else(|| "the pod has no IP".to_string());
     if let Some(http) = &probe.http_get {
         if http.scheme.as_deref() == Some("HTTPS") {
             return Err("HTTPS probes are not supported yet".into());
         }
-        let host = match &http.host {
-            Some(h) if !h.is_empty() => h.clone(),
-            _ => pod_ip()?.to_string(),
-        };
-        let path = http.path.clone().unwrap_or_else(|| "/".into());
-        let uri: http::Uri = format!("http://{host}:{}{path}", port(c, &http.port)?)
-            .parse()
-            .map_err(|e| format!("{e}"))?;
+        let url = http_url(http, c, target)?;
+        let uri: http::Uri = url.parse().map_err(|e| format!("{e}"))?;
+        let authority = uri.authority().map_or(String::new(), |a| a.to_string());
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build_http::<http_body_util::Empty<bytes::Bytes>>();
@@ -265,11 +328,18 @@ async fn check(probe: &Probe, c: &Container, target: &Target) -> Result<(), Stri
         let request = request
             .body(http_body_util::Empty::new())
             .map_err(|e| e.to_string())?;
-        let status = client
-            .request(request)
-            .await
-            .map_err(|e| e.to_string())?
-            .status();
+        let response = client.request(request).await.map_err(|e| {
+            // The connection's own error, if that is what failed.
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(s) = source {
+                if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                    return format!("Get {url:?}: {}", dial_error(&authority, io));
+                }
+                source = s.source();
+            }
+            format!("Get {url:?}: {e}")
+        })?;
+        let status = response.status();
         return if (200..400).contains(&status.as_u16()) {
             Ok(())
         } else {
@@ -280,14 +350,11 @@ async fn check(probe: &Probe, c: &Container, target: &Target) -> Result<(), Stri
         };
     }
     if let Some(tcp) = &probe.tcp_socket {
-        let host = match &tcp.host {
-            Some(h) if !h.is_empty() => h.parse::<IpAddr>().map_err(|e| e.to_string())?,
-            _ => pod_ip()?,
-        };
-        return tokio::net::TcpStream::connect((host, port(c, &tcp.port)?))
+        let addr = tcp_addr(tcp, c, target)?;
+        return tokio::net::TcpStream::connect(addr)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string());
+            .map_err(|e| dial_error(&addr.to_string(), &e));
     }
     if let Some(exec) = &probe.exec {
         let command = exec.command.clone().unwrap_or_default();
@@ -315,4 +382,70 @@ async fn exec_in(target: &Target, command: &[String]) -> Result<(i32, String), S
     output.push_str(&String::from_utf8_lossy(&out.stderr));
     let code = out.status.code().unwrap_or(128);
     Ok((code, output.chars().take(10 * 1024).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{HTTPGetAction, TCPSocketAction};
+
+    fn target() -> Target {
+        Target {
+            container: "main".into(),
+            id: "id".into(),
+            pod_ip: Some(IpAddr::from([127, 0, 0, 1])),
+            pid: 0,
+            config: Default::default(),
+            rkube: Default::default(),
+        }
+    }
+
+    /// A loopback port nothing listens on.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[test]
+    fn failures_are_worded_as_upstream_words_them() {
+        let port = closed_port();
+        let c = Container::default();
+        let tcp = Probe {
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::Int(port.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let http = Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some("/healthz".into()),
+                port: IntOrString::Int(port.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        assert_eq!(
+            runtime.block_on(check(&tcp, &c, &target())),
+            Err(format!("dial tcp {addr}: connect: connection refused"))
+        );
+        assert_eq!(
+            runtime.block_on(check(&http, &c, &target())),
+            Err(format!(
+                "Get \"http://{addr}/healthz\": dial tcp {addr}: connect: connection refused"
+            ))
+        );
+        assert_eq!(
+            timeout_message(&tcp, &c, &target()),
+            format!("dial tcp {addr}: i/o timeout")
+        );
+        assert!(timeout_message(&http, &c, &target()).starts_with(&format!(
+            "Get \"http://{addr}/healthz\": context deadline exceeded"
+        )));
+    }
 }
