@@ -1,8 +1,9 @@
 //! Who a container runs as, checked from inside it: an image's USER given by name is
 //! resolved in the image's /etc/passwd and /etc/group (with the user's supplementary
 //! groups) as containerd resolves it; runAsNonRoot refuses such an image without a
-//! runAsUser; supplementalGroups and fsGroup are in the process's groups, and fsGroup owns
-//! the pod's volumes (setgid directories, group access).
+//! runAsUser; HOME is the user's home directory there; supplementalGroups and fsGroup
+//! are in the process's groups, and fsGroup owns the pod's volumes (setgid directories,
+//! group access).
 
 mod common;
 
@@ -99,8 +100,17 @@ fn an_image_user_name_is_resolved_in_the_images_accounts() {
     import_image_with_user(&cluster, work.path(), "ghost:kubelet", "ghost");
     // The user's own group from /etc/passwd, and staff, which lists it as a member.
     assert_eq!(
-        run(&cluster, "named", "named:kubelet", "id", json!({})),
-        ["uid=1500(app) gid=1600(app) groups=50(staff),1600(app)"]
+        run(
+            &cluster,
+            "named",
+            "named:kubelet",
+            "id; echo HOME=$HOME",
+            json!({})
+        ),
+        [
+            "uid=1500(app) gid=1600(app) groups=50(staff),1600(app)",
+            "HOME=/home/app"
+        ]
     );
     assert_eq!(
         run(&cluster, "uid-group", "uid-group:kubelet", "id", json!({})),
@@ -202,9 +212,10 @@ fn supplemental_groups_and_fs_group_are_the_processes_groups_and_own_the_volumes
         json!({"terminationGracePeriodSeconds": 0, "securityContext": {"runAsUser": 1000},
                "volumes": [{"name": "data", "emptyDir": {}}],
                "containers": [{"name": "main", "image": BUSYBOX,
-                   "command": ["sh", "-c", "id -G; stat -c '%g %A' /data; echo --; sleep 3600"],
+                   "command": ["sh", "-c", "id -G; stat -c '%g %A' /data; echo HOME=$HOME; echo --; sleep 3600"],
                    "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}),
     );
     let pod = cluster.wait_phase("plain", "Running", 60);
-    assert_eq!(printed(&cluster, &pod), ["0", "0 drwxrwxrwx"]);
+    // (busybox has no /etc/passwd: HOME is /, as runc sets it)
+    assert_eq!(printed(&cluster, &pod), ["0", "0 drwxrwxrwx", "HOME=/"]);
 }

@@ -243,7 +243,10 @@ pub async fn start(
             .collect(),
         hostname: None,
         args: spec::command_line(&prepared.command, &prepared.args, &run),
-        env: spec::environment(&prepared.env, &run, &sandbox.hostname),
+        env: spec::with_home(
+            spec::environment(&prepared.env, &run, &sandbox.hostname),
+            &identity.home,
+        ),
         working_dir: c.working_dir.clone().unwrap_or(run.working_dir.clone()),
         uid: identity.uid,
         gid: identity.gid,

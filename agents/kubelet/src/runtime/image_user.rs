@@ -15,13 +15,17 @@ pub struct Identity {
     pub gid: u32,
     /// Supplementary groups besides `gid`.
     pub groups: Vec<u32>,
+    /// The uid's home directory in the image's /etc/passwd, else `/`: HOME when neither
+    /// the image nor the pod sets it, as runc sets it.
+    pub home: String,
 }
 
-/// One line of /etc/passwd: name, uid, gid.
+/// One line of /etc/passwd: name, uid, gid, home directory.
 struct PasswdEntry {
     name: String,
     uid: u32,
     gid: u32,
+    home: String,
 }
 
 /// One line of /etc/group: name, gid, members.
@@ -40,6 +44,7 @@ fn passwd(text: &str) -> Vec<PasswdEntry> {
                 name: fields.first()?.to_string(),
                 uid: fields.get(2)?.parse().ok()?,
                 gid: fields.get(3)?.parse().ok()?,
+                home: fields.get(5).map(|h| h.to_string()).unwrap_or_default(),
             })
         })
         .collect()
@@ -202,7 +207,17 @@ pub fn identity(
     groups.extend(pod_groups.filter_map(|g| u32::try_from(g).ok()));
     let mut seen = std::collections::HashSet::new();
     groups.retain(|g| *g != gid && seen.insert(*g));
-    Ok(Identity { uid, gid, groups })
+    let home = accounts
+        .passwd
+        .iter()
+        .find(|p| p.uid == uid && !p.home.is_empty())
+        .map_or_else(|| "/".to_string(), |p| p.home.clone());
+    Ok(Identity {
+        uid,
+        gid,
+        groups,
+        home,
+    })
 }
 
 #[cfg(test)]
@@ -260,17 +275,22 @@ mod tests {
             Ok(Identity {
                 uid: 1500,
                 gid: 1600,
-                groups: vec![50]
+                groups: vec![50],
+                home: "/home/app".into()
             })
         );
-        assert_eq!(id(json!({}), ""), Ok(Identity::default()));
+        assert_eq!(
+            id(json!({}), "").map(|i| (i.uid, i.gid, i.home)),
+            Ok((0, 0, "/root".to_string()))
+        );
         // A numeric USER needs no accounts; root in the pod wins over it.
         assert_eq!(
             id(json!({}), "1000:1001"),
             Ok(Identity {
                 uid: 1000,
                 gid: 1001,
-                groups: vec![]
+                groups: vec![],
+                home: "/".into()
             })
         );
         assert_eq!(
@@ -283,7 +303,8 @@ mod tests {
             Ok(Identity {
                 uid: 1500,
                 gid: 1600,
-                groups: vec![50]
+                groups: vec![50],
+                home: "/home/app".into()
             })
         );
         assert_eq!(
@@ -294,7 +315,8 @@ mod tests {
             Ok(Identity {
                 uid: 1000,
                 gid: 3000,
-                groups: vec![4000, 2000]
+                groups: vec![4000, 2000],
+                home: "/".into()
             })
         );
         assert_eq!(
@@ -302,7 +324,8 @@ mod tests {
             Ok(Identity {
                 uid: 1500,
                 gid: 3000,
-                groups: vec![50]
+                groups: vec![50],
+                home: "/home/app".into()
             })
         );
         assert!(id(json!({}), "ghost").is_err());

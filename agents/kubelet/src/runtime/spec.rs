@@ -207,6 +207,14 @@ pub fn environment(vars: &[(String, String)], image: &ImageRun, hostname: &str) 
     env.into_iter().map(|(n, v)| format!("{n}={v}")).collect()
 }
 
+/// `env` with HOME added when neither the image nor the pod set it, as runc adds it.
+pub fn with_home(mut env: Vec<String>, home: &str) -> Vec<String> {
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={home}"));
+    }
+    env
+}
+
 /// The container's securityContext fields that the pod's can also set: the container's
 /// value wins, as upstream's DetermineEffectiveSecurityContext.
 fn effective<T: Clone>(
