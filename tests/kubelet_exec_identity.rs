@@ -1,5 +1,5 @@
 //! Processes the kubelet enters into a running container (exec probes, postStart and
-//! preStop hooks) run as the container runs: its user and groups, capabilities,
+//! preStop hooks, POST /run) run as the container runs: its user and groups, capabilities,
 //! no_new_privs, cgroups, working directory and environment. Each is checked from inside
 //! the container, against what the container's own PID 1 sees.
 
@@ -106,6 +106,30 @@ fn exec_probes_run_with_the_containers_identity_capabilities_and_cgroups() {
     assert!(
         !cgroup_lines.is_empty() && cgroup_lines.iter().all(|l| l.ends_with(&format!("/{id}"))),
         "{netadmin}"
+    );
+    // The kubelet's POST /run (through the apiserver's node proxy) enters the same way.
+    let run = |container: &str, cmd: &str| {
+        let path = format!("/api/v1/nodes/node0/proxy/run/default/probed/{container}?cmd={cmd}");
+        let (code, out) = cluster.apiserver.request("POST", &path, &[], b"").unwrap();
+        assert_eq!(code, 200, "{}", String::from_utf8_lossy(&out));
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(run("user", "id"), "uid=1000 gid=3000 groups=3000\n");
+    // (the image has no grep binary: cat, and the lines picked here)
+    let status = |container: &str| -> Vec<String> {
+        run(container, "cat%20/proc/self/status")
+            .lines()
+            .filter(|l| l.starts_with("CapEff:") || l.starts_with("NoNewPrivs:"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        status("netadmin"),
+        ["CapEff:\t0000000000001000", "NoNewPrivs:\t0"]
+    );
+    assert_eq!(
+        status("user"),
+        ["CapEff:\t0000000000000000", "NoNewPrivs:\t1"]
     );
 }
 
