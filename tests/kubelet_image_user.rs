@@ -127,6 +127,17 @@ fn an_image_user_name_is_resolved_in_the_images_accounts() {
         ),
         ["uid=1500(app) gid=1600(app) groups=50(staff),1600(app),4000"]
     );
+    // supplementalGroupsPolicy Strict: the image's memberships are left out.
+    assert_eq!(
+        run(
+            &cluster,
+            "strict",
+            "named:kubelet",
+            "id",
+            json!({"supplementalGroupsPolicy": "Strict", "supplementalGroups": [4000]})
+        ),
+        ["uid=1500(app) gid=1600(app) groups=1600(app),4000"]
+    );
     // A name the image does not have cannot start.
     cluster.create_pod(
         "ghost",

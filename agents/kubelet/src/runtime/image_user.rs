@@ -1,8 +1,8 @@
 //! Who a container runs as when the pod does not say: the image's USER (`user`,
 //! `user:group`, `uid`, `uid:group`…) resolved in the image's /etc/passwd and
 //! /etc/group as containerd resolves it, plus the supplementary groups containerd and the
-//! kubelet add (the user's groups in the image's /etc/group, supplementalGroups,
-//! fsGroup).
+//! kubelet add (the user's groups in the image's /etc/group unless the pod's
+//! supplementalGroupsPolicy is Strict, supplementalGroups, fsGroup).
 
 use std::path::PathBuf;
 
@@ -196,7 +196,13 @@ pub fn identity(
         None if image_user_part.is_empty() => "0".to_string(),
         None => image_user_part.to_string(),
     };
-    let mut groups = accounts.member_groups(&member_of);
+    // supplementalGroupsPolicy Strict: only the pod's groups, none from the image.
+    let strict = pod_sc.and_then(|s| s.supplemental_groups_policy.as_deref()) == Some("Strict");
+    let mut groups = if strict {
+        Vec::new()
+    } else {
+        accounts.member_groups(&member_of)
+    };
     let pod_groups = pod_sc.into_iter().flat_map(|s| {
         s.supplemental_groups
             .iter()
@@ -329,5 +335,14 @@ mod tests {
             })
         );
         assert!(id(json!({}), "ghost").is_err());
+        // supplementalGroupsPolicy Strict leaves out the image's memberships.
+        assert_eq!(
+            id(
+                json!({"supplementalGroupsPolicy": "Strict", "supplementalGroups": [4000]}),
+                "app"
+            )
+            .map(|i| i.groups),
+            Ok(vec![4000])
+        );
     }
 }
