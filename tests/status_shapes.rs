@@ -592,8 +592,9 @@ fn apis_in_priority_order() {
     assert_eq!(
         groups,
         // kube-apiserver 1.33's group priority order, less the groups rkube does not serve
-        // (apiregistration, apiextensions, resource).
+        // (apiextensions, resource).
         [
+            "apiregistration.k8s.io",
             "apps",
             "events.k8s.io",
             "authentication.k8s.io",

@@ -217,6 +217,8 @@ pub static RESOURCES: &[Resource] = &[
     res("", "v1", "Secret", "secrets", "secret", true, NONE, NONE, NO_SUBS),
     res("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, &["sa"], NONE, NO_SUBS),
     res("", "v1", "Service", "services", "service", true, &["svc"], ALL, &[sub("proxy", "ServiceProxyOptions", PROXY_VERBS), status("Service")]),
+    // apiregistration.k8s.io/v1: stored under upstream's key, /registry/apiregistration.k8s.io/apiservices/.
+    Resource { storage_resource: "apiregistration.k8s.io/apiservices", ..res("apiregistration.k8s.io", "v1", "APIService", "apiservices", "apiservice", false, NONE, &["api-extensions"], &[status("APIService")]) },
     // apps/v1
     res("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, NONE, NONE, NO_SUBS),
     res("apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, &["ds"], ALL, &[status("DaemonSet")]),
@@ -266,6 +268,8 @@ pub static RESOURCES: &[Resource] = &[
     res("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, &["sc"], NONE, NO_SUBS),
     res("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", "volumeattachment", false, NONE, NONE, &[status("VolumeAttachment")]),
     // admissionregistration.k8s.io/v1
+    res("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", false, NONE, &["api-extensions"], NO_SUBS),
+    res("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "validatingwebhookconfiguration", false, NONE, &["api-extensions"], NO_SUBS),
     res("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", "validatingadmissionpolicy", false, NONE, &["api-extensions"], &[status("ValidatingAdmissionPolicy")]),
     res("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", false, NONE, &["api-extensions"], NO_SUBS),
     // scheduling.k8s.io/v1
@@ -289,6 +293,7 @@ const fn review(r: Resource) -> Resource {
 /// Group names in discovery order (core first, then upstream's priority order).
 pub static GROUP_ORDER: &[&str] = &[
     "",
+    "apiregistration.k8s.io",
     "apps",
     "events.k8s.io",
     "authentication.k8s.io",

@@ -254,6 +254,17 @@ impl ApiError {
         Self::new(503, "ServiceUnavailable", message)
     }
 
+    /// A status another party chose (an admission webhook's denial): its code, reason
+    /// and details are passed on as they are.
+    pub fn with_reason(code: u16, reason: &str, message: String, details: Option<Value>) -> Self {
+        ApiError {
+            code,
+            reason: intern_reason(reason),
+            message,
+            details,
+        }
+    }
+
     /// The Status object.
     pub fn to_status(&self) -> Value {
         let mut s = json!({
@@ -262,14 +273,42 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         });
+        if !self.reason.is_empty() {
+            s["reason"] = json!(self.reason);
+        }
         if let Some(d) = &self.details {
             s["details"] = d.clone();
         }
         s["code"] = json!(self.code);
         s
     }
+}
+
+/// Distinct reasons kept for the life of the process; a webhook inventing more than this
+/// many gets its further ones dropped (an empty reason, as upstream allows).
+const MAX_INTERNED_REASONS: usize = 256;
+
+fn intern_reason(reason: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static REASONS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    if reason.is_empty() {
+        return "";
+    }
+    let mut set = REASONS
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = set.get(reason) {
+        return known;
+    }
+    if set.len() >= MAX_INTERNED_REASONS {
+        return "";
+    }
+    let leaked: &'static str = Box::leak(reason.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
 }
 
 /// `Kind.group`, as upstream's GroupKind prints (just `Kind` for the core group).

@@ -262,7 +262,8 @@ mod tests {
     #[test]
     fn group_list_orders_groups() {
         let v = group_list();
-        assert_eq!(v["groups"][0]["name"], "apps");
+        assert_eq!(v["groups"][0]["name"], "apiregistration.k8s.io");
+        assert_eq!(v["groups"][1]["name"], "apps");
         assert!(group("nope").is_none());
     }
 }

@@ -59,12 +59,14 @@ pub struct ApiserverFlags {
     /// Deprecated: use --enable-admission-plugins or --disable-admission-plugins. When
     /// given, exactly these plug-ins run: AlwaysAdmit alone (the default of the
     /// documents' era) turns admission off. Implemented: AlwaysAdmit,
-    /// NamespaceLifecycle, LimitRanger, DefaultTolerationSeconds, ResourceQuota.
+    /// NamespaceLifecycle, LimitRanger, DefaultTolerationSeconds, RuntimeClass,
+    /// MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota.
     #[arg(long, value_delimiter = ',', value_name = "strings")]
     pub admission_control: Vec<String>,
 
     /// Admission plugins to enable in addition to the default ones (NamespaceLifecycle,
-    /// LimitRanger, DefaultTolerationSeconds, ResourceQuota).
+    /// LimitRanger, DefaultTolerationSeconds, RuntimeClass, MutatingAdmissionWebhook,
+    /// ValidatingAdmissionWebhook, ResourceQuota).
     #[arg(long, value_delimiter = ',', value_name = "strings")]
     pub enable_admission_plugins: Vec<String>,
 

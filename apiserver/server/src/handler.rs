@@ -222,6 +222,7 @@ async fn resource(
         field_validation: query.field_validation()?,
         subresource: rr.subresource.clone(),
         apply: false,
+        admission_webhooks: true,
     };
     let verb_ok = |verb: &str| -> Result<(), ApiError> {
         if r.has_verb(verb) {

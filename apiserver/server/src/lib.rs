@@ -1,6 +1,7 @@
 //! The rkube apiserver: the Kubernetes REST API over the embedded store.
 
 mod admission;
+mod apiservices;
 mod clock;
 pub mod codec;
 pub mod discovery;
@@ -18,6 +19,7 @@ pub mod router;
 mod scale;
 mod strategy;
 mod watch;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -151,7 +153,15 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
     });
     bootstrap(&server, address).await?;
     keep_kubernetes_endpoints(server.clone(), address);
+    apiservices::keep_in_step(server.clone());
     Ok(server)
+}
+
+/// The group-versions CustomResourceDefinitions serve, for their local APIServices
+/// (kube-aggregator's CRD registration controller). None until apiextensions.k8s.io is
+/// served; then this lists every established CRD's served versions.
+async fn crd_group_versions(_server: &ApiServer) -> Vec<apiservices::LocalGroupVersion> {
+    Vec::new()
 }
 
 /// The namespaces and the `kubernetes` Service every cluster starts with.
@@ -199,6 +209,9 @@ async fn bootstrap(server: &ApiServer, address: std::net::IpAddr) -> anyhow::Res
         }
     }
     create_system_priority_classes(reg, &opts).await?;
+    // One local APIService per served group-version, available from the start.
+    apiservices::sync_local(reg, &crd_group_versions(server).await).await?;
+    apiservices::sync_availability(reg).await?;
     // Endpoints may not name loopback addresses (validation refuses them, as upstream's
     // does); with no routable --advertise-address there is nothing to point at yet.
     if address.is_loopback() || address.is_unspecified() {

@@ -199,6 +199,7 @@ impl Query {
                 .filter(|p| !p.is_empty())
                 .map(str::to_string),
             dry_run: self.dry_run()?,
+            admission_webhooks: true,
             ..DeleteOptions::default()
         };
         if self.flag("orphanDependents")? && opts.propagation_policy.is_none() {

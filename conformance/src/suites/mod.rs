@@ -11,6 +11,7 @@ use crate::client::Api;
 use crate::cluster::Component;
 use crate::snapshot::Snapshots;
 
+mod apiservices;
 mod chunking;
 mod clients;
 mod configmaps;
@@ -86,6 +87,7 @@ impl Test {
 pub fn all() -> Vec<Test> {
     let mut tests = Vec::new();
     tests.extend(discovery::tests());
+    tests.extend(apiservices::tests());
     tests.extend(endpoints::tests());
     tests.extend(errors::tests());
     tests.extend(resources::tests());

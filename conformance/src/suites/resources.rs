@@ -506,6 +506,33 @@ kind!(
     Some(|| json!({"currentReplicas": 1, "desiredReplicas": 2}))
 );
 
+// Webhooks whose rules match nothing any test does (a group nobody serves), failing
+// open: they never change what the other tests see.
+kind!(
+    VALIDATINGWEBHOOKCONFIGURATIONS,
+    "admissionregistration.k8s.io",
+    "v1",
+    "validatingwebhookconfigurations",
+    "ValidatingWebhookConfiguration",
+    false,
+    |ns| json!({"webhooks": [{"name": format!("{ns}.conformance.rkube.io"),
+        "clientConfig": {"url": "https://rkube-conformance.invalid/validate"},
+        "rules": [{"operations": ["CREATE"], "apiGroups": ["rkube-conformance.invalid"], "apiVersions": ["v1"], "resources": ["nothing"]}],
+        "failurePolicy": "Ignore", "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
+);
+kind!(
+    MUTATINGWEBHOOKCONFIGURATIONS,
+    "admissionregistration.k8s.io",
+    "v1",
+    "mutatingwebhookconfigurations",
+    "MutatingWebhookConfiguration",
+    false,
+    |ns| json!({"webhooks": [{"name": format!("{ns}.conformance.rkube.io"),
+        "clientConfig": {"url": "https://rkube-conformance.invalid/mutate"},
+        "rules": [{"operations": ["CREATE"], "apiGroups": ["rkube-conformance.invalid"], "apiVersions": ["v1"], "resources": ["nothing"]}],
+        "failurePolicy": "Ignore", "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
+);
+
 /// A PEM certificate request (O=rkube-conformance, CN=rkube-conformance-client, P-256),
 /// base64 as the API wants it.
 const CSR_PEM_BASE64: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlINk1JR2hBZ0VBTUQ4eEdqQVlCZ05WQkFvTUVYSnJkV0psTFdOdmJtWnZjbTFoYm1ObE1TRXdId1lEVlFRRApEQmh5YTNWaVpTMWpiMjVtYjNKdFlXNWpaUzFqYkdsbGJuUXdXVEFUQmdjcWhrak9QUUlCQmdncWhrak9QUU1CCkJ3TkNBQVFDUmo5OGFmM01RSkZ2UW9QTFlYelpVckxqRjF5ZEFHbjMwMmh5eERMRlgzWVdxV05xQi9vSHQzVUEKdDJhUmxYaHh5eWcySFF4bFVDZGY5a3FUQkpEZW9BQXdDZ1lJS29aSXpqMEVBd0lEU0FBd1JRSWhBS3JpdjNEUApWdUt2a0J4emxJWUlETjd5OW41TXE2S2hZYkhnQytZY2luZFFBaUJhYlh0NFBUbWVoNVBDcW0xTzNnc0Ztc01SCktYR3NIaS9SYlpjcVdCSVJBUT09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo=";
@@ -557,6 +584,8 @@ static LIFECYCLE: &[&Kind] = &[
     &CERTIFICATESIGNINGREQUESTS,
     &HORIZONTALPODAUTOSCALERS,
     &HORIZONTALPODAUTOSCALERS_V1,
+    &VALIDATINGWEBHOOKCONFIGURATIONS,
+    &MUTATINGWEBHOOKCONFIGURATIONS,
 ];
 
 /// Kinds with a scale subresource.
@@ -635,6 +664,8 @@ per_kind!(
     CERTIFICATESIGNINGREQUESTS,
     HORIZONTALPODAUTOSCALERS,
     HORIZONTALPODAUTOSCALERS_V1,
+    VALIDATINGWEBHOOKCONFIGURATIONS,
+    MUTATINGWEBHOOKCONFIGURATIONS,
 );
 
 /// The test name of a kind: its plural, qualified where two groups share it.

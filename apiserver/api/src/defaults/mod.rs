@@ -13,6 +13,7 @@ mod autoscaling;
 mod cluster;
 mod kinds;
 mod pod;
+mod registration;
 pub use pod::default_toleration_seconds;
 mod service;
 
@@ -119,6 +120,13 @@ fn apply_kind(resource: &Resource, obj: &mut Value) {
             cluster::certificate_signing_request(obj)
         }
         ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::horizontal_pod_autoscaler(obj),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            registration::webhook_configuration(obj, false)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            registration::webhook_configuration(obj, true)
+        }
+        ("apiregistration.k8s.io", "APIService") => registration::api_service(obj),
         _ => {}
     }
 }
@@ -225,6 +233,7 @@ pub fn initial_status(resource: &Resource, obj: &Value) -> Option<Value> {
         ("autoscaling", "HorizontalPodAutoscaler") => {
             Some(json!({"currentMetrics": null, "desiredReplicas": 0}))
         }
+        ("apiregistration.k8s.io", "APIService") => Some(json!({})),
         ("policy", "PodDisruptionBudget") => Some(json!({
             "disruptionsAllowed": 0,
             "currentHealthy": 0,
@@ -289,9 +298,16 @@ pub fn prepare_for_update(resource: &Resource, obj: &mut Value, old: &Value) {
             .and_then(|md| md.get("generation"))
             .and_then(Value::as_i64)
             .unwrap_or(0);
+        // Webhook configurations have no spec: their webhooks are what the generation
+        // follows.
+        let spec_key = if resource.kind.ends_with("WebhookConfiguration") {
+            "webhooks"
+        } else {
+            "spec"
+        };
         let changed = !crate::validation::semantic_eq(
-            m.get("spec").unwrap_or(&Value::Null),
-            old.get("spec").unwrap_or(&Value::Null),
+            m.get(spec_key).unwrap_or(&Value::Null),
+            old.get(spec_key).unwrap_or(&Value::Null),
         );
         if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert(

@@ -19,6 +19,7 @@ mod docs;
 mod docs_cluster;
 mod other;
 mod pods;
+mod registration;
 pub mod util;
 mod workloads;
 
@@ -180,6 +181,14 @@ fn printer(resource: &Resource) -> Option<(&'static [Column], Cells)> {
         ("autoscaling", "horizontalpodautoscalers") => {
             (autoscaling::HPA_COLUMNS, autoscaling::hpa_cells)
         }
+        ("admissionregistration.k8s.io", "validatingwebhookconfigurations")
+        | ("admissionregistration.k8s.io", "mutatingwebhookconfigurations") => {
+            (registration::WEBHOOK_COLUMNS, registration::webhook_cells)
+        }
+        ("apiregistration.k8s.io", "apiservices") => (
+            registration::API_SERVICE_COLUMNS,
+            registration::api_service_cells,
+        ),
         _ => return None,
     };
     Some(p)

@@ -25,6 +25,7 @@ mod probes;
 pub mod quantity;
 mod quota;
 mod rbac;
+mod registration;
 mod resources;
 mod scheduling;
 mod schema;
@@ -144,6 +145,13 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
         }
         ("certificates.k8s.io", "CertificateSigningRequest") => admission::validate_csr(obj, old),
         ("autoscaling", "HorizontalPodAutoscaler") => autoscaling::validate_hpa(obj, old),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            registration::validate_webhook_configuration(obj, old, false)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            registration::validate_webhook_configuration(obj, old, true)
+        }
+        ("apiregistration.k8s.io", "APIService") => registration::validate_api_service(obj, old),
         _ => other::validate_other(resource, obj, old),
     };
     dedup(causes)

@@ -531,4 +531,7 @@ generic_tops!(
     G_VAPB = "ValidatingAdmissionPolicyBinding",
     G_CSR = "CertificateSigningRequest",
     G_HPA = "HorizontalPodAutoscaler",
+    G_VWC = "ValidatingWebhookConfiguration",
+    G_MWC = "MutatingWebhookConfiguration",
+    G_APISERVICE = "APIService",
 );

@@ -17,6 +17,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "LimitRanger",
     "DefaultTolerationSeconds",
     "RuntimeClass",
+    "MutatingAdmissionWebhook",
+    "ValidatingAdmissionWebhook",
     "ResourceQuota",
 ];
 
@@ -26,6 +28,8 @@ const DEFAULT_ON: &[&str] = &[
     "LimitRanger",
     "DefaultTolerationSeconds",
     "RuntimeClass",
+    "MutatingAdmissionWebhook",
+    "ValidatingAdmissionWebhook",
     "ResourceQuota",
 ];
 
@@ -46,7 +50,6 @@ const NOT_YET: &[&str] = &[
     "ImagePolicyWebhook",
     "LimitPodHardAntiAffinityTopology",
     "MutatingAdmissionPolicy",
-    "MutatingAdmissionWebhook",
     "NamespaceAutoProvision",
     "NamespaceExists",
     "NodeRestriction",
@@ -60,7 +63,6 @@ const NOT_YET: &[&str] = &[
     "StorageObjectInUseProtection",
     "TaintNodesByCondition",
     "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionWebhook",
 ];
 
 /// Which admission plugins run.
@@ -73,6 +75,9 @@ pub struct Admission {
     /// Pods get their RuntimeClass's overhead and scheduling; a missing class refuses them.
     pub runtime_class: bool,
     pub resource_quota: bool,
+    /// Requests go to the registered mutating / validating admission webhooks.
+    pub mutating_webhooks: bool,
+    pub validating_webhooks: bool,
     /// `--allow-privileged`: otherwise a pod with a privileged container is invalid.
     pub allow_privileged: bool,
 }
@@ -85,6 +90,8 @@ impl Default for Admission {
             default_toleration_seconds: true,
             runtime_class: true,
             resource_quota: true,
+            mutating_webhooks: true,
+            validating_webhooks: true,
             allow_privileged: false,
         }
     }
@@ -154,6 +161,8 @@ impl Admission {
             default_toleration_seconds: on.contains(&"DefaultTolerationSeconds"),
             runtime_class: on.contains(&"RuntimeClass"),
             resource_quota: on.contains(&"ResourceQuota"),
+            mutating_webhooks: on.contains(&"MutatingAdmissionWebhook"),
+            validating_webhooks: on.contains(&"ValidatingAdmissionWebhook"),
             allow_privileged: false,
         })
     }

@@ -17,6 +17,8 @@ pub struct DeleteOptions {
     pub precondition_uid: Option<String>,
     pub precondition_resource_version: Option<String>,
     pub dry_run: bool,
+    /// A client's request: validating admission webhooks see it.
+    pub admission_webhooks: bool,
 }
 
 impl DeleteOptions {
@@ -176,6 +178,17 @@ impl Registry {
                         &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {actual}"),
                     ));
                 }
+            }
+            if opts.admission_webhooks {
+                let attrs = crate::webhooks::Attributes {
+                    resource: r,
+                    subresource: None,
+                    operation: crate::webhooks::Operation::Delete,
+                    namespace: namespace.filter(|_| r.namespaced).unwrap_or(""),
+                    name,
+                    dry_run: opts.dry_run,
+                };
+                self.validate_by_webhooks(&attrs, None, Some(&obj)).await?;
             }
             match self
                 .mark_or_remove(r, namespace, name, obj, kv.mod_revision, opts)

@@ -13,6 +13,7 @@ use super::{convert, decode_stored, qualified, render, storage_error, Registry};
 use crate::admission::QuotaCharge;
 use crate::clock;
 use crate::strategy;
+use crate::webhooks::{Attributes, Operation};
 
 /// `fieldValidation`: what to do with unknown or duplicate fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +32,9 @@ pub struct WriteOptions {
     pub subresource: Option<String>,
     /// Server-side apply: a missing object is created.
     pub apply: bool,
+    /// A client's request: admission webhooks see it (the apiserver's own writes skip
+    /// them).
+    pub admission_webhooks: bool,
 }
 
 /// What a write did, for the response code (201 on create).
@@ -154,12 +158,36 @@ impl Registry {
                 before_mutation.get_or_insert(before);
             }
         }
+        let attrs = Attributes {
+            resource: r,
+            subresource: None,
+            operation: Operation::Create,
+            namespace: &ns,
+            name: &name,
+            dry_run: opts.dry_run,
+        };
+        if opts.admission_webhooks {
+            let before = obj.clone();
+            if self.mutate_by_webhooks(&attrs, &mut obj, None).await? {
+                // Upstream decodes a patched object again, so it is defaulted again.
+                rkube_api::defaults::apply(r, &mut obj);
+                before_mutation.get_or_insert(before);
+            }
+        }
         let release = self.services.allocate_for(r, &mut obj, None)?;
         let admitted = match strategy::validate(r, &obj, None)
             .and_then(|()| self.admit_privileged(r, &name, &obj))
         {
-            Ok(()) if r.namespaced => self.admit_validating(r, &ns, &name, &obj, None, opts).await,
-            Ok(()) => Ok(QuotaCharge::default()),
+            Ok(()) => match self
+                .validate_by_webhooks_if(opts, &attrs, Some(&obj), None)
+                .await
+            {
+                Ok(()) if r.namespaced => {
+                    self.admit_validating(r, &ns, &name, &obj, None, opts).await
+                }
+                Ok(()) => Ok(QuotaCharge::default()),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let charge = match admitted {
@@ -234,6 +262,21 @@ impl Registry {
             self.charge_quotas(r, ns, name, obj, old, opts.dry_run)
                 .await
         })
+    }
+
+    /// The validating webhooks, for a client's request.
+    async fn validate_by_webhooks_if(
+        &self,
+        opts: &WriteOptions,
+        attrs: &Attributes<'_>,
+        obj: Option<&Value>,
+        old: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        if opts.admission_webhooks {
+            self.validate_by_webhooks(attrs, obj, old).await
+        } else {
+            Ok(())
+        }
     }
 
     /// Create an object of `r` (converted to and from its stored form when they differ).
@@ -322,7 +365,25 @@ impl Registry {
                 meta::meta_mut(&mut new).remove("resourceVersion");
                 return self.create_stored(r, namespace, new, opts).await;
             };
+            let ns = meta_str(&old, "namespace").unwrap_or_default().to_string();
+            let attrs = Attributes {
+                resource: r,
+                subresource: opts.subresource.as_deref(),
+                operation: Operation::Update,
+                namespace: &ns,
+                name,
+                dry_run: opts.dry_run,
+            };
+            if opts.admission_webhooks
+                && self
+                    .mutate_by_webhooks(&attrs, &mut new, Some(&old))
+                    .await?
+            {
+                rkube_api::defaults::apply(r, &mut new);
+            }
             let new = self.prepare_update(r, name, new, &old, opts)?;
+            self.validate_by_webhooks_if(opts, &attrs, Some(&new), Some(&old))
+                .await?;
             let charge = match opts.subresource.as_deref() {
                 None | Some("resize") if r.namespaced && !meta::is_deleting(&new) => {
                     let ns = meta_str(&old, "namespace").unwrap_or_default().to_string();

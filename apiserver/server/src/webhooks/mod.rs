@@ -1,0 +1,286 @@
+//! The MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins: every write (and
+//! connect) that a registered webhook's rules and selectors match is sent to it as an
+//! `admission.k8s.io/v1` AdmissionReview. Mutating webhooks run first, one after another
+//! in configuration-name order, each seeing the object as the previous one patched it;
+//! validating webhooks run after the object validated. A denial answers the client with
+//! the webhook's status; a webhook that cannot be reached fails the request or is skipped
+//! per its `failurePolicy`. Not evaluated: `matchConditions` (CEL) — a webhook with them
+//! is called as if they all held — and `reinvocationPolicy: IfNeeded`.
+
+mod client;
+mod matching;
+mod review;
+mod target;
+
+use std::time::Duration;
+
+use rkube_api::{resources, ApiError, Resource};
+use serde_json::{Map, Value};
+
+use crate::registry::{ListOptions, Registry};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+
+    fn options_kind(self) -> &'static str {
+        match self {
+            Operation::Create => "CreateOptions",
+            Operation::Update => "UpdateOptions",
+            Operation::Delete => "DeleteOptions",
+            Operation::Connect => "",
+        }
+    }
+}
+
+/// What a request does, as admission sees it.
+#[derive(Debug, Clone)]
+pub struct Attributes<'a> {
+    pub resource: &'static Resource,
+    pub subresource: Option<&'a str>,
+    pub operation: Operation,
+    /// "" for cluster-scoped objects.
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub dry_run: bool,
+}
+
+/// Upstream never sends the admission configuration kinds themselves to webhooks, so a
+/// webhook cannot lock the cluster out of fixing it.
+fn exempt(r: &Resource) -> bool {
+    r.group == "admissionregistration.k8s.io"
+}
+
+fn configurations(plural: &str) -> &'static Resource {
+    resources::find("admissionregistration.k8s.io", "v1", plural)
+        .expect("webhook configurations are served")
+}
+
+/// One webhook of a configuration.
+struct Hook {
+    webhook: Value,
+}
+
+impl Hook {
+    fn name(&self) -> &str {
+        self.webhook
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    fn timeout(&self) -> Duration {
+        let secs = self
+            .webhook
+            .get("timeoutSeconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(10);
+        Duration::from_secs(secs.clamp(1, 30))
+    }
+
+    fn fails_open(&self) -> bool {
+        self.webhook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore")
+    }
+
+    fn no_side_effects_on_dry_run(&self) -> bool {
+        matches!(
+            self.webhook.get("sideEffects").and_then(Value::as_str),
+            Some("None" | "NoneOnDryRun")
+        )
+    }
+}
+
+impl Registry {
+    /// The webhooks of every configuration of `plural`, in configuration-name order.
+    async fn hooks(&self, plural: &str) -> Result<Vec<Hook>, ApiError> {
+        let listed = self
+            .list(configurations(plural), None, &ListOptions::default())
+            .await?;
+        let mut out = Vec::new();
+        for bytes in &listed.items {
+            let Ok(config) = serde_json::from_slice::<Value>(bytes) else {
+                continue;
+            };
+            for webhook in config
+                .get("webhooks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.push(Hook {
+                    webhook: webhook.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The labels the namespaceSelector is matched against, and whether it applies.
+    async fn namespace_labels(
+        &self,
+        a: &Attributes<'_>,
+        obj: Option<&Value>,
+    ) -> (Option<Map<String, Value>>, bool) {
+        if a.resource.group.is_empty() && a.resource.plural == "namespaces" {
+            let labels = obj
+                .and_then(|o| o.pointer("/metadata/labels"))
+                .and_then(Value::as_object)
+                .cloned();
+            return (labels, true);
+        }
+        if a.namespace.is_empty() {
+            return (None, false);
+        }
+        let namespaces = resources::find("", "v1", "namespaces").expect("namespaces are served");
+        let labels = match self.get_value(namespaces, None, a.namespace).await {
+            Ok((ns, _)) => ns
+                .pointer("/metadata/labels")
+                .and_then(Value::as_object)
+                .cloned(),
+            Err(_) => None,
+        };
+        (labels, true)
+    }
+
+    async fn matching(
+        &self,
+        plural: &str,
+        a: &Attributes<'_>,
+        obj: Option<&Value>,
+        old: Option<&Value>,
+    ) -> Result<Vec<Hook>, ApiError> {
+        if exempt(a.resource) {
+            return Ok(Vec::new());
+        }
+        let hooks = self.hooks(plural).await?;
+        if hooks.is_empty() {
+            return Ok(hooks);
+        }
+        let (ns_labels, ns_applies) = self.namespace_labels(a, obj.or(old)).await;
+        Ok(hooks
+            .into_iter()
+            .filter(|h| matching::rules_match(&h.webhook, a))
+            .filter(|h| matching::namespace_selected(&h.webhook, ns_labels.as_ref(), ns_applies))
+            .filter(|h| matching::object_selected(&h.webhook, obj, old))
+            .collect())
+    }
+
+    /// Send one review; `Ok(None)` when the call failed and the webhook fails open.
+    async fn call(
+        &self,
+        hook: &Hook,
+        a: &Attributes<'_>,
+        obj: Option<&Value>,
+        old: Option<&Value>,
+    ) -> Result<Option<review::Verdict>, ApiError> {
+        if a.dry_run && !hook.no_side_effects_on_dry_run() {
+            return Err(ApiError::bad_request(format!(
+                "admission webhook {:?} does not support dry run",
+                hook.name()
+            )));
+        }
+        let timeout = hook.timeout();
+        let outcome = async {
+            let config = hook
+                .webhook
+                .get("clientConfig")
+                .cloned()
+                .unwrap_or(Value::Null);
+            let (target, ca) = target::resolve(self, &config, timeout).await?;
+            let (uid, body) = review::request(a, obj, old);
+            let answer = client::post(&target, ca.as_deref(), body, timeout).await?;
+            review::verdict(&answer, &uid, a.operation)
+        }
+        .await;
+        match outcome {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if hook.fails_open() => {
+                tracing::warn!(
+                    "failed calling webhook {:?} (failurePolicy Ignore): {e}",
+                    hook.name()
+                );
+                Ok(None)
+            }
+            Err(e) => Err(ApiError::internal(format!(
+                "failed calling webhook {:?}: failed to call webhook: {e}",
+                hook.name()
+            ))),
+        }
+    }
+
+    /// Run the mutating webhooks that match, applying each one's JSONPatch in turn.
+    /// Returns whether the object changed.
+    pub(crate) async fn mutate_by_webhooks(
+        &self,
+        a: &Attributes<'_>,
+        obj: &mut Value,
+        old: Option<&Value>,
+    ) -> Result<bool, ApiError> {
+        if !self.admission.mutating_webhooks {
+            return Ok(false);
+        }
+        let hooks = self
+            .matching("mutatingwebhookconfigurations", a, Some(obj), old)
+            .await?;
+        let mut changed = false;
+        for hook in &hooks {
+            let Some(verdict) = self.call(hook, a, Some(obj), old).await? else {
+                continue;
+            };
+            verdict.add_warnings();
+            if !verdict.allowed {
+                return Err(verdict.denial(hook.name()));
+            }
+            if let Some(patch) = &verdict.patch {
+                let patched = rkube_patch::json_patch(obj, patch).map_err(|e| {
+                    ApiError::internal(format!(
+                        "failed calling webhook {:?}: the patch could not be applied: {e}",
+                        hook.name()
+                    ))
+                })?;
+                changed |= patched != *obj;
+                *obj = patched;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Run the validating webhooks that match; the first denial refuses the request.
+    pub(crate) async fn validate_by_webhooks(
+        &self,
+        a: &Attributes<'_>,
+        obj: Option<&Value>,
+        old: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        if !self.admission.validating_webhooks {
+            return Ok(());
+        }
+        let hooks = self
+            .matching("validatingwebhookconfigurations", a, obj, old)
+            .await?;
+        for hook in &hooks {
+            let Some(verdict) = self.call(hook, a, obj, old).await? else {
+                continue;
+            };
+            verdict.add_warnings();
+            if !verdict.allowed {
+                return Err(verdict.denial(hook.name()));
+            }
+        }
+        Ok(())
+    }
+}
