@@ -239,3 +239,81 @@ fn invalid_autoscalers_are_refused_with_upstream_messages() {
         "{status}"
     );
 }
+
+/// The HPA controller with no metrics API to read: upstream's conditions, never a scale.
+#[test]
+fn the_controller_reports_that_no_metrics_can_be_had() {
+    let server = Apiserver::start();
+    let _cm = common::ControllerManager::start_with(
+        &server,
+        &["--controllers=deployment,replicaset,horizontalpodautoscaling"],
+    );
+    ok(
+        &server,
+        "kubectl",
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--replicas=2",
+        ],
+    );
+    ok(
+        &server,
+        "kubectl",
+        &[
+            "autoscale",
+            "deployment",
+            "web",
+            "--min=1",
+            "--max=4",
+            "--cpu-percent=50",
+        ],
+    );
+    let ghost = json!({"metadata": {"name": "ghost"}, "spec": {"maxReplicas": 3,
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "ghost"}}});
+    assert_eq!(server.json("POST", V2, &ghost).0, 201);
+
+    let conditions = |name: &str| -> Option<(Value, Value)> {
+        let (_, hpa) = server.json("GET", &format!("{V2}/{name}"), &Value::Null);
+        let conditions = hpa["status"]["conditions"].as_array()?.clone();
+        Some((hpa["status"].clone(), Value::Array(conditions)))
+    };
+    let (status, found) = common::eventually(30, "web's conditions", || {
+        conditions("web")
+            .filter(|(st, c)| st["currentReplicas"] == 2 && c.as_array().unwrap().len() == 2)
+    });
+    assert_eq!(found[0]["type"], "AbleToScale");
+    assert_eq!(found[0]["status"], "True");
+    assert_eq!(found[0]["reason"], "SucceededGetScale");
+    assert_eq!(found[1]["type"], "ScalingActive");
+    assert_eq!(found[1]["status"], "False");
+    assert_eq!(found[1]["reason"], "FailedGetResourceMetric");
+    assert_eq!(
+        found[1]["message"],
+        "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"
+    );
+    // Nothing to compute from: the desired count stays where it was, the target untouched.
+    assert_eq!(status["desiredReplicas"], 0);
+    let (_, deploy) = server.json(
+        "GET",
+        "/apis/apps/v1/namespaces/default/deployments/web",
+        &Value::Null,
+    );
+    assert_eq!(deploy["spec"]["replicas"], 2);
+
+    let (_, ghost) = common::eventually(30, "ghost's conditions", || conditions("ghost"));
+    assert_eq!(ghost[0]["type"], "AbleToScale");
+    assert_eq!(ghost[0]["status"], "False");
+    assert_eq!(ghost[0]["reason"], "FailedGetScale");
+    let message = ghost[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the HPA controller was unable to get the target's current scale: ")
+            && message.contains("\"ghost\" not found"),
+        "{message}"
+    );
+
+    let described = ok(&server, "kubectl", &["describe", "hpa", "web"]);
+    assert!(described.contains("FailedGetResourceMetric"), "{described}");
+}

@@ -15,7 +15,8 @@ pub struct ControllerManagerFlags {
     /// enables the controller named 'foo', '-foo' disables the controller named 'foo'.
     /// Implemented: namespace, serviceaccount, replicationcontroller, replicaset,
     /// deployment, endpoints, endpointslice, node-lifecycle, taint-eviction, node-ipam,
-    /// resourcequota, garbagecollector (also accepted with upstream's older names:
+    /// resourcequota, garbagecollector, horizontal-pod-autoscaler (also accepted with
+    /// upstream's older names:
     /// 'endpoint', 'nodelifecycle', 'nodeipam', ...).
     #[arg(
         long,
@@ -89,10 +90,11 @@ pub enum ControllerName {
     NodeIpam,
     ResourceQuota,
     GarbageCollector,
+    HorizontalPodAutoscaling,
 }
 
 impl ControllerName {
-    pub const ALL: [ControllerName; 12] = [
+    pub const ALL: [ControllerName; 13] = [
         ControllerName::Namespace,
         ControllerName::ServiceAccount,
         ControllerName::Replication,
@@ -105,6 +107,7 @@ impl ControllerName {
         ControllerName::NodeIpam,
         ControllerName::ResourceQuota,
         ControllerName::GarbageCollector,
+        ControllerName::HorizontalPodAutoscaling,
     ];
 
     /// Upstream's name (kube-controller-manager 1.28+) and its older alias.
@@ -125,6 +128,10 @@ impl ControllerName {
             }
             ControllerName::NodeIpam => ["node-ipam-controller", "nodeipam"],
             ControllerName::ResourceQuota => ["resourcequota-controller", "resourcequota"],
+            ControllerName::HorizontalPodAutoscaling => [
+                "horizontal-pod-autoscaler-controller",
+                "horizontalpodautoscaling",
+            ],
             ControllerName::GarbageCollector => {
                 ["garbage-collector-controller", "garbagecollector"]
             }
@@ -157,7 +164,6 @@ const NOT_YET: &[&str] = &[
     "tokencleaner",
     "root-ca-cert-publisher",
     "clusterrole-aggregation",
-    "horizontalpodautoscaling",
     "route",
     "service",
     "cloud-node-lifecycle",
@@ -236,6 +242,7 @@ mod tests {
                 ControllerName::NodeIpam,
                 ControllerName::ResourceQuota,
                 ControllerName::GarbageCollector,
+                ControllerName::HorizontalPodAutoscaling,
             ]
         );
         assert_eq!(

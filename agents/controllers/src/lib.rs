@@ -11,6 +11,7 @@ mod endpoints;
 mod endpointslice;
 mod flags;
 mod garbagecollector;
+mod horizontalpodautoscaler;
 mod namespace;
 mod node_flags;
 mod node_ipam;
@@ -109,6 +110,9 @@ async fn run_controllers(
             .boxed(),
             ControllerName::GarbageCollector => {
                 garbagecollector::run(client, flags.concurrent_gc_syncs).boxed()
+            }
+            ControllerName::HorizontalPodAutoscaling => {
+                horizontalpodautoscaler::run(client).boxed()
             }
         };
         tasks.spawn(async move {

@@ -117,7 +117,17 @@ pub fn without_controller_writes(kind: &Kind, obj: &Value) -> Value {
         if let Some(meta) = obj["metadata"].as_object_mut() {
             meta.remove("managedFields");
             if let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
-                annotations.remove("deployment.kubernetes.io/revision");
+                // autoscaling/v1 shows the status it has no fields for in annotations.
+                for key in [
+                    "deployment.kubernetes.io/revision",
+                    "autoscaling.alpha.kubernetes.io/conditions",
+                    "autoscaling.alpha.kubernetes.io/current-metrics",
+                ] {
+                    annotations.remove(key);
+                }
+                if annotations.is_empty() && kind.plural == "horizontalpodautoscalers" {
+                    meta.remove("annotations");
+                }
             }
         }
         // The node lifecycle and IPAM controllers taint a Node and give it a pod CIDR.

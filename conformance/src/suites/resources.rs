@@ -515,7 +515,7 @@ kind!(
     "validatingwebhookconfigurations",
     "ValidatingWebhookConfiguration",
     false,
-    |ns| json!({"webhooks": [{"name": format!("{ns}.conformance.rkube.io"),
+    |_| json!({"webhooks": [{"name": "hook.conformance.rkube.io",
         "clientConfig": {"url": "https://rkube-conformance.invalid/validate"},
         "rules": [{"operations": ["CREATE"], "apiGroups": ["rkube-conformance.invalid"], "apiVersions": ["v1"], "resources": ["nothing"]}],
         "failurePolicy": "Ignore", "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
@@ -527,7 +527,7 @@ kind!(
     "mutatingwebhookconfigurations",
     "MutatingWebhookConfiguration",
     false,
-    |ns| json!({"webhooks": [{"name": format!("{ns}.conformance.rkube.io"),
+    |_| json!({"webhooks": [{"name": "hook.conformance.rkube.io",
         "clientConfig": {"url": "https://rkube-conformance.invalid/mutate"},
         "rules": [{"operations": ["CREATE"], "apiGroups": ["rkube-conformance.invalid"], "apiVersions": ["v1"], "resources": ["nothing"]}],
         "failurePolicy": "Ignore", "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
