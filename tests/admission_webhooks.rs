@@ -9,8 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use common::netns::Netns;
 use common::Apiserver;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The webhook server, killed on drop.
 struct WebhookServer {
@@ -41,8 +42,8 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// A CA and a serving certificate for 127.0.0.1 signed by it, and another CA.
-fn certificates(dir: &Path) {
+/// A CA and a serving certificate for `san` (`IP:127.0.0.1`) signed by it, and another CA.
+fn certificates(dir: &Path, san: &str) {
     let ec = [
         "-newkey",
         "ec",
@@ -89,7 +90,7 @@ fn certificates(dir: &Path) {
     run(dir, "openssl", &csr);
     std::fs::write(
         dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        format!("subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
     )
     .unwrap();
     run(
@@ -116,14 +117,20 @@ fn certificates(dir: &Path) {
 }
 
 fn start_webhook_server(dir: &Path) -> WebhookServer {
-    certificates(dir);
+    certificates(dir, "IP:127.0.0.1");
+    start_webhook_server_with(dir, Command::new("python3"), "127.0.0.1")
+}
+
+/// The server on `address`, started by `python3` (a command, so it may run in a netns).
+fn start_webhook_server_with(dir: &Path, mut python3: Command, address: &str) -> WebhookServer {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webhook/server.py");
     let log = dir.join("reviews.jsonl");
-    let mut child = Command::new("python3")
+    let mut child = python3
         .arg(script)
         .arg(dir.join("server.pem"))
         .arg(dir.join("server.key"))
         .arg(&log)
+        .arg(address)
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3");
@@ -490,4 +497,81 @@ fn invalid_webhook_configurations_are_refused() {
     ] {
         assert!(message.contains(part), "{part}\n not in {message}");
     }
+}
+
+/// A webhook named by `clientConfig.service`: reached at the Service's ready endpoint
+/// (certificate checked for `hook.default.svc`), else at its ClusterIP. In a netns of the
+/// test's own: the endpoint's address is not loopback.
+#[test]
+fn service_webhooks_go_to_the_endpoint_then_the_cluster_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let netns = Netns::new("webhooksvc");
+    netns.sh("ip addr add 10.78.0.1/32 dev lo && ip addr add 10.78.0.2/32 dev lo");
+    certificates(dir.path(), "DNS:hook.default.svc");
+    let hooks = start_webhook_server_with(dir.path(), netns.cmd("python3"), "10.78.0.2");
+    let server = Apiserver::start_in(&netns, std::net::Ipv4Addr::new(10, 78, 0, 1));
+
+    let svc = json!({"metadata": {"name": "hook"}, "spec": {"ports": [{"name": "https", "port": 443, "targetPort": hooks.port}]}});
+    let (code, svc) = server.json("POST", "/api/v1/namespaces/default/services", &svc);
+    assert_eq!(code, 201, "{svc}");
+    let cluster_ip = svc["spec"]["clusterIP"].as_str().unwrap().to_string();
+    let eps = json!({"metadata": {"name": "hook"}, "subsets": [{"addresses": [{"ip": "10.78.0.2"}],
+        "ports": [{"name": "https", "port": hooks.port}]}]});
+    assert_eq!(
+        server
+            .json("POST", "/api/v1/namespaces/default/endpoints", &eps)
+            .0,
+        201
+    );
+    let config = json!({"metadata": {"name": "svc"}, "webhooks": [{"name": "svc.rkube.test",
+        "clientConfig": {"service": {"namespace": "default", "name": "hook", "path": "/deny"}, "caBundle": hooks.ca_bundle},
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"]}],
+        "sideEffects": "None", "admissionReviewVersions": ["v1"]}]});
+    let (code, stored) = server.json(
+        "POST",
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+        &config,
+    );
+    assert_eq!(code, 201, "{stored}");
+    assert_eq!(
+        stored["webhooks"][0]["clientConfig"]["service"]["port"], 443,
+        "the port defaults to 443"
+    );
+
+    let denied = json!({"metadata": {"name": "denied", "labels": {"webhook-deny": "yes"}}});
+    let (code, status) = server.json("POST", "/api/v1/namespaces/default/configmaps", &denied);
+    assert_eq!(code, 403, "{status}");
+    assert_eq!(
+        status["message"],
+        "admission webhook \"svc.rkube.test\" denied the request: configmaps labelled webhook-deny are not allowed"
+    );
+    let reviews = hooks.reviews();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0]["path"], "/deny");
+
+    // No endpoint left: the ClusterIP is dialled (nothing routes it here, so the call
+    // fails, and failurePolicy Fail refuses the write).
+    assert_eq!(
+        server
+            .json(
+                "DELETE",
+                "/api/v1/namespaces/default/endpoints/hook",
+                &Value::Null
+            )
+            .0,
+        200
+    );
+    let (code, status) = server.json(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"metadata": {"name": "other"}}),
+    );
+    assert_eq!(code, 500, "{status}");
+    let message = status["message"].as_str().unwrap();
+    assert!(
+        message.contains("failed calling webhook \"svc.rkube.test\"")
+            && message.contains("https://hook.default.svc:443/deny?timeout=10s")
+            && message.contains(&format!("dial tcp {cluster_ip}:443")),
+        "{message}"
+    );
 }

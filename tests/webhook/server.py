@@ -6,7 +6,7 @@
   /slow    answers after 3 s
 
 Every review is appended to the log file as one JSON line. Usage:
-  server.py CERT KEY LOG   (prints the port it listens on, on 127.0.0.1)
+  server.py CERT KEY LOG [ADDRESS]   (prints the port it listens on, ADDRESS 127.0.0.1 by default)
 """
 
 import base64
@@ -17,6 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CERT, KEY, LOG = sys.argv[1:4]
+ADDRESS = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
 
 
 def labels(obj):
@@ -62,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = ThreadingHTTPServer((ADDRESS, 0), Handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(CERT, KEY)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
