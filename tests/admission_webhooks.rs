@@ -322,6 +322,32 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
         "{labels}"
     );
 
+    // CONNECTs are admitted too, with their options object.
+    let connect = "{operations: [CONNECT], apiGroups: [\"\"], apiVersions: [v1], resources: [pods/exec, pods/attach]}";
+    apply(
+        &server,
+        dir.path(),
+        "connect.yaml",
+        &hook_yaml(
+            "ValidatingWebhookConfiguration",
+            "connect",
+            &hooks.url("/refuse"),
+            ca,
+            connect,
+            "",
+        ),
+    );
+    let (code, status) = server.json(
+        "POST",
+        "/api/v1/namespaces/default/pods/p/exec?command=ls&command=-l&stdout=true",
+        &Value::Null,
+    );
+    assert_eq!(code, 403, "{status}");
+    assert_eq!(
+        status["message"],
+        "admission webhook \"connect.rkube.test\" denied the request: refused by the test webhook"
+    );
+
     let reviews = hooks.reviews();
     let review = |pred: &dyn Fn(&Value) -> bool| reviews.iter().find(|r| pred(r)).cloned();
     let created =
@@ -350,6 +376,14 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     assert!(deleted["request"]["object"].is_null());
     assert_eq!(deleted["request"]["oldObject"]["metadata"]["name"], "kept");
     assert!(review(&|r| r["path"] == "/mutate" && r["request"]["kind"]["kind"] == "Pod").is_some());
+    let exec = review(&|r| r["request"]["operation"] == "CONNECT").unwrap();
+    assert_eq!(
+        exec["request"]["kind"],
+        json!({"group": "", "version": "v1", "kind": "PodExecOptions"})
+    );
+    assert_eq!(exec["request"]["subResource"], "exec");
+    assert_eq!(exec["request"]["object"]["command"], json!(["ls", "-l"]));
+    assert_eq!(exec["request"]["object"]["stdout"], true);
 
     // Unreachable and slow webhooks: failurePolicy decides.
     let closed = {

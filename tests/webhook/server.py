@@ -4,6 +4,7 @@
            ConfigMaps labelled webhook-protect=yes, with a warning on every answer
   /mutate  labels Pods webhook-mutated=yes (a JSONPatch)
   /slow    answers after 3 s
+  /refuse  refuses everything
 
 Every review is appended to the log file as one JSON line. Usage:
   server.py CERT KEY LOG [ADDRESS]   (prints the port it listens on, ADDRESS 127.0.0.1 by default)
@@ -52,6 +53,9 @@ class Handler(BaseHTTPRequestHandler):
                 patch = [{"op": "add", "path": "/metadata/labels", "value": {"webhook-mutated": "yes"}}]
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+        elif path == "/refuse":
+            resp["allowed"] = False
+            resp["status"] = {"code": 403, "reason": "Forbidden", "message": "refused by the test webhook"}
         elif path == "/slow":
             time.sleep(3)
         out = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",

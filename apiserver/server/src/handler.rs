@@ -187,6 +187,47 @@ fn field_manager<B>(req: &Request<B>, query: &Query) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The options object a CONNECT is admitted with (`PodExecOptions`, `NodeProxyOptions`,
+/// …): the subresource's kind and what the query asked, as upstream decodes them.
+fn connect_options(
+    rr: &ResourceRequest,
+    sub: &str,
+    query: Option<&str>,
+    path: Option<&str>,
+) -> Value {
+    let kind = rr.resource.subresource(sub).map_or("", |s| s.kind);
+    let mut options = serde_json::Map::new();
+    options.insert("kind".into(), json!(kind));
+    options.insert("apiVersion".into(), json!("v1"));
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let value = match (key.as_ref(), value.as_ref()) {
+            ("stdin" | "stdout" | "stderr" | "tty", v) => json!(v == "true" || v == "1"),
+            ("ports", v) => v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n)),
+            (_, v) => json!(v),
+        };
+        match key.as_ref() {
+            // Repeated parameters are lists in these options.
+            "command" | "ports" => {
+                let list = options.entry(key.to_string()).or_insert_with(|| json!([]));
+                if let Some(l) = list.as_array_mut() {
+                    l.push(value);
+                }
+            }
+            k => {
+                options.insert(k.to_string(), value);
+            }
+        }
+    }
+    if let Some(path) = path {
+        let rest = path.split_once("/proxy").map_or("", |(_, rest)| rest);
+        options.insert(
+            "path".into(),
+            json!(if rest.is_empty() { "/" } else { rest }),
+        );
+    }
+    Value::Object(options)
+}
+
 async fn resource(
     server: &Arc<ApiServer>,
     req: Request<Bytes>,
@@ -196,6 +237,17 @@ async fn resource(
     // A proxied request's query, Accept and body belong to the server behind the proxy.
     if rr.subresource.as_deref() == Some("proxy") && rr.name.is_some() {
         let (parts, body) = req.into_parts();
+        let options = connect_options(&rr, "proxy", parts.uri.query(), Some(parts.uri.path()));
+        server
+            .registry
+            .admit_connect(
+                rr.resource,
+                rr.namespace.as_deref(),
+                rr.name.as_deref().unwrap_or(""),
+                "proxy",
+                options,
+            )
+            .await?;
         return crate::proxy::serve(
             &server.registry,
             &rr,
@@ -313,6 +365,8 @@ async fn resource(
         }
         (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward"))) => {
             let (obj, _) = registry.get_value(r, ns, name).await?;
+            let options = connect_options(&rr, sub, raw_query.as_deref(), None);
+            registry.admit_connect(r, ns, name, sub, options).await?;
             Err(crate::scale::node_side(r, &obj, name, sub))
         }
         (&Method::POST, None, None) => {

@@ -187,6 +187,7 @@ impl Registry {
                     namespace: namespace.filter(|_| r.namespaced).unwrap_or(""),
                     name,
                     dry_run: opts.dry_run,
+                    kind: None,
                 };
                 self.validate_by_webhooks(&attrs, None, Some(&obj)).await?;
             }

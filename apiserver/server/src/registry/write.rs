@@ -165,6 +165,7 @@ impl Registry {
             namespace: &ns,
             name: &name,
             dry_run: opts.dry_run,
+            kind: None,
         };
         if opts.admission_webhooks {
             let before = obj.clone();
@@ -373,6 +374,7 @@ impl Registry {
                 namespace: &ns,
                 name,
                 dry_run: opts.dry_run,
+                kind: None,
             };
             if opts.admission_webhooks
                 && self

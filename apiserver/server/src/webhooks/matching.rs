@@ -119,6 +119,7 @@ mod tests {
             namespace: if r.namespaced { "ns" } else { "" },
             name: "x",
             dry_run: false,
+            kind: None,
         }
     }
 

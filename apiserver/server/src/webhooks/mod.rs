@@ -4,8 +4,9 @@
 //! in configuration-name order, each seeing the object as the previous one patched it;
 //! validating webhooks run after the object validated. A denial answers the client with
 //! the webhook's status; a webhook that cannot be reached fails the request or is skipped
-//! per its `failurePolicy`. Not evaluated: `matchConditions` (CEL) — a webhook with them
-//! is called as if they all held — and `reinvocationPolicy: IfNeeded`.
+//! per its `failurePolicy`. CONNECTs (`exec`, `attach`, `portforward`, `proxy`) are sent
+//! with their options object. Not evaluated: `matchConditions` (CEL) — a webhook with
+//! them is called as if they all held — and `reinvocationPolicy: IfNeeded`.
 
 mod client;
 mod matching;
@@ -57,6 +58,9 @@ pub struct Attributes<'a> {
     pub namespace: &'a str,
     pub name: &'a str,
     pub dry_run: bool,
+    /// The kind of the request's object when it is not the resource's own: a
+    /// subresource's (`PodExecOptions` for `pods/exec`).
+    pub kind: Option<&'static str>,
 }
 
 /// Upstream never sends the admission configuration kinds themselves to webhooks, so a
@@ -257,6 +261,31 @@ impl Registry {
             }
         }
         Ok(changed)
+    }
+
+    /// A CONNECT to a subresource (`exec`, `attach`, `portforward`, `proxy`): mutating
+    /// webhooks are called but cannot change a connect, then the validating ones.
+    pub(crate) async fn admit_connect(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: &str,
+        options: Value,
+    ) -> Result<(), ApiError> {
+        let kind = r.subresource(subresource).map(|s| s.kind);
+        let attrs = Attributes {
+            resource: r,
+            subresource: Some(subresource),
+            operation: Operation::Connect,
+            namespace: namespace.filter(|_| r.namespaced).unwrap_or(""),
+            name,
+            dry_run: false,
+            kind,
+        };
+        let mut object = options;
+        self.mutate_by_webhooks(&attrs, &mut object, None).await?;
+        self.validate_by_webhooks(&attrs, Some(&object), None).await
     }
 
     /// Run the validating webhooks that match; the first denial refuses the request.

@@ -12,7 +12,7 @@ use super::{Attributes, Operation};
 pub fn request(a: &Attributes<'_>, obj: Option<&Value>, old: Option<&Value>) -> (String, Vec<u8>) {
     let uid = uuid::Uuid::new_v4().to_string();
     let r = a.resource;
-    let kind = json!({"group": r.group, "version": r.version, "kind": r.kind});
+    let kind = json!({"group": r.group, "version": r.version, "kind": a.kind.unwrap_or(r.kind)});
     let resource = json!({"group": r.group, "version": r.version, "resource": r.plural});
     let mut req = Map::new();
     req.insert("uid".into(), json!(uid));
