@@ -322,6 +322,30 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
         "{labels}"
     );
 
+    // A mutating webhook sees deletes too (the object as oldObject) and may refuse them.
+    let pod_deletes =
+        "{operations: [DELETE], apiGroups: [\"\"], apiVersions: [v1], resources: [pods]}";
+    apply(
+        &server,
+        dir.path(),
+        "keep.yaml",
+        &hook_yaml(
+            "MutatingWebhookConfiguration",
+            "keep",
+            &hooks.url("/refuse"),
+            ca,
+            pod_deletes,
+            "  objectSelector: {matchLabels: {webhook-mutated: \"yes\"}}\n",
+        ),
+    );
+    let err = refused(&server, &["delete", "pod", "p", "--wait=false"]);
+    assert!(
+        err.contains(
+            "admission webhook \"keep.rkube.test\" denied the request: refused by the test webhook"
+        ),
+        "{err}"
+    );
+
     // CONNECTs are admitted too, with their options object.
     let connect = "{operations: [CONNECT], apiGroups: [\"\"], apiVersions: [v1], resources: [pods/exec, pods/attach]}";
     apply(

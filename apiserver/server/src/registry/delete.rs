@@ -17,7 +17,7 @@ pub struct DeleteOptions {
     pub precondition_uid: Option<String>,
     pub precondition_resource_version: Option<String>,
     pub dry_run: bool,
-    /// A client's request: validating admission webhooks see it.
+    /// A client's request: admission webhooks see it.
     pub admission_webhooks: bool,
 }
 
@@ -189,7 +189,7 @@ impl Registry {
                     dry_run: opts.dry_run,
                     kind: None,
                 };
-                self.validate_by_webhooks(&attrs, None, Some(&obj)).await?;
+                self.admit_delete(&attrs, &obj).await?;
             }
             match self
                 .mark_or_remove(r, namespace, name, obj, kv.mod_revision, opts)

@@ -288,6 +288,30 @@ impl Registry {
         self.validate_by_webhooks(&attrs, Some(&object), None).await
     }
 
+    /// A DELETE: mutating webhooks see the object being deleted (as `oldObject`) and may
+    /// refuse but not change it; then the validating ones.
+    pub(crate) async fn admit_delete(
+        &self,
+        a: &Attributes<'_>,
+        old: &Value,
+    ) -> Result<(), ApiError> {
+        if self.admission.mutating_webhooks {
+            for hook in &self
+                .matching("mutatingwebhookconfigurations", a, None, Some(old))
+                .await?
+            {
+                let Some(verdict) = self.call(hook, a, None, Some(old)).await? else {
+                    continue;
+                };
+                verdict.add_warnings();
+                if !verdict.allowed {
+                    return Err(verdict.denial(hook.name()));
+                }
+            }
+        }
+        self.validate_by_webhooks(a, None, Some(old)).await
+    }
+
     /// Run the validating webhooks that match; the first denial refuses the request.
     pub(crate) async fn validate_by_webhooks(
         &self,
