@@ -314,6 +314,16 @@ fn the_controller_reports_that_no_metrics_can_be_had() {
         "{message}"
     );
 
-    let described = ok(&server, "kubectl", &["describe", "hpa", "web"]);
-    assert!(described.contains("FailedGetResourceMetric"), "{described}");
+    // Upstream's Warning events, as kubectl describe shows them.
+    let described = common::eventually(30, "the HPA's events", || {
+        let d = ok(&server, "kubectl", &["describe", "hpa", "web"]);
+        d.contains("FailedComputeMetricsReplicas").then_some(d)
+    });
+    assert!(
+        described.contains("Warning  FailedGetResourceMetric")
+            && described.contains("horizontal-pod-autoscaler")
+            && described
+                .contains("failed to get cpu utilization: unable to get metrics for resource cpu"),
+        "{described}"
+    );
 }

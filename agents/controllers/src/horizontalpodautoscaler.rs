@@ -4,8 +4,8 @@
 //! that case is reported here: `AbleToScale` from reading the target's `scale`
 //! subresource, `ScalingActive=False` with the reason of the metric that could not be
 //! fetched (or `ScalingDisabled` for a target at zero replicas), and the target's
-//! current replica count. Every HPA is looked at again every 15 s, upstream's
-//! `--horizontal-pod-autoscaler-sync-period`.
+//! current replica count, with upstream's Warning events. Every HPA is looked at again
+//! every 15 s, upstream's `--horizontal-pod-autoscaler-sync-period`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +14,10 @@ use futures_util::{FutureExt, TryStreamExt};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{applier, Action, Config};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector;
 use kube::runtime::{watcher, WatchStreamExt};
-use kube::ResourceExt;
+use kube::{Resource as _, ResourceExt};
 use serde_json::{json, Value};
 
 use crate::queue::{self, Retries, SyncError};
@@ -26,6 +27,7 @@ const SYNC_PERIOD: Duration = Duration::from_secs(15);
 struct Context {
     client: kube::Client,
     retries: Retries,
+    events: Recorder,
 }
 
 pub async fn run(client: kube::Client) {
@@ -40,7 +42,12 @@ pub async fn run(client: kube::Client) {
     .default_backoff()
     .applied_objects()
     .map_ok(|hpa| reflector::ObjectRef::from(&hpa));
+    let reporter = Reporter {
+        controller: "horizontal-pod-autoscaler".into(),
+        instance: None,
+    };
     let context = Arc::new(Context {
+        events: Recorder::new(client.clone(), reporter),
         client,
         retries: Retries::default(),
     });
@@ -98,13 +105,13 @@ fn metric_failure(metric: Option<&Value>) -> (&'static str, String) {
             (
                 reason,
                 format!(
-                    "the HPA was unable to compute the replica count: failed to get {name} utilization: unable to get metrics for resource {name}: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"
+                    "failed to get {name} utilization: unable to get metrics for resource {name}: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)"
                 ),
             )
         }
-        "Pods" => ("FailedGetPodsMetric", "the HPA was unable to compute the replica count: unable to get metric: the server could not find the requested resource (get custom.metrics.k8s.io)".into()),
-        "Object" => ("FailedGetObjectMetric", "the HPA was unable to compute the replica count: unable to get metric: the server could not find the requested resource (get custom.metrics.k8s.io)".into()),
-        _ => ("FailedGetExternalMetric", "the HPA was unable to compute the replica count: unable to get external metric: the server could not find the requested resource (get external.metrics.k8s.io)".into()),
+        "Pods" => ("FailedGetPodsMetric", "unable to get metric: the server could not find the requested resource (get custom.metrics.k8s.io)".into()),
+        "Object" => ("FailedGetObjectMetric", "unable to get metric: the server could not find the requested resource (get custom.metrics.k8s.io)".into()),
+        _ => ("FailedGetExternalMetric", "unable to get external metric: the server could not find the requested resource (get external.metrics.k8s.io)".into()),
     }
 }
 
@@ -153,15 +160,19 @@ async fn sync(hpa: &HorizontalPodAutoscaler, ctx: &Context) -> Result<(), SyncEr
         )),
     };
     let mut current_replicas = status["currentReplicas"].as_i64().unwrap_or(0);
+    let mut events: Vec<(&str, String)> = Vec::new();
     let conditions = match scale {
-        Err(e) => vec![condition(
-            "AbleToScale",
-            false,
-            "FailedGetScale",
-            &format!("the HPA controller was unable to get the target's current scale: {e}"),
-            &old,
-            &now,
-        )],
+        Err(e) => {
+            events.push(("FailedGetScale", e.clone()));
+            vec![condition(
+                "AbleToScale",
+                false,
+                "FailedGetScale",
+                &format!("the HPA controller was unable to get the target's current scale: {e}"),
+                &old,
+                &now,
+            )]
+        }
         Ok(scale) => {
             current_replicas = scale["status"]["replicas"].as_i64().unwrap_or(0);
             let able = condition(
@@ -183,13 +194,37 @@ async fn sync(hpa: &HorizontalPodAutoscaler, ctx: &Context) -> Result<(), SyncEr
                     &now,
                 )
             } else {
-                let (reason, message) =
+                let metrics = spec["metrics"].as_array().map_or(0, Vec::len).max(1);
+                let (reason, error) =
                     metric_failure(spec["metrics"].as_array().and_then(|m| m.first()));
+                let resource = spec
+                    .pointer("/metrics/0/resource/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("cpu");
+                events.push((reason, error.clone()));
+                events.push((
+                    "FailedComputeMetricsReplicas",
+                    format!("invalid metrics ({metrics} invalid out of {metrics}), first error is: failed to get {resource} resource metric value: {error}"),
+                ));
+                let message = format!("the HPA was unable to compute the replica count: {error}");
                 condition("ScalingActive", false, reason, &message, &old, &now)
             };
             vec![able, active]
         }
     };
+    let reference = hpa.object_ref(&());
+    for (reason, note) in events {
+        let event = Event {
+            type_: EventType::Warning,
+            reason: reason.into(),
+            note: Some(note),
+            action: "ComputeReplicas".into(),
+            secondary: None,
+        };
+        if let Err(e) = ctx.events.publish(&event, &reference).await {
+            tracing::debug!("event for HPA {ns}/{name}: {e}");
+        }
+    }
     let unchanged =
         old == conditions && status["currentReplicas"].as_i64().unwrap_or(0) == current_replicas;
     if unchanged {
