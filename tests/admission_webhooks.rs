@@ -311,8 +311,46 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
         &["create", "-f", path.to_str().unwrap(), "-n", "skipped"],
     );
 
-    // The mutating webhook labels new pods; the patched pod is defaulted and stored.
+    // The mutating webhooks label and annotate new pods; the patched pod is defaulted and
+    // stored. "annotate" runs first (configuration-name order) and, with
+    // reinvocationPolicy IfNeeded, again after "mutate" changed the pod.
+    apply(
+        &server,
+        dir.path(),
+        "annotate.yaml",
+        &hook_yaml(
+            "MutatingWebhookConfiguration",
+            "annotate",
+            &hooks.url("/annotate"),
+            ca,
+            pods,
+            "  reinvocationPolicy: IfNeeded\n",
+        ),
+    );
     ok(&server, &["run", "p", "--image=registry.k8s.io/pause:3.10"]);
+    let (annotations, _) = ok(
+        &server,
+        &["get", "pod", "p", "-o", "jsonpath={.metadata.annotations}"],
+    );
+    assert!(
+        annotations.contains("\"webhook-annotated\":\"yes\""),
+        "{annotations}"
+    );
+    let annotated: Vec<Value> = hooks
+        .reviews()
+        .into_iter()
+        .filter(|r| r["path"] == "/annotate")
+        .collect();
+    assert_eq!(
+        annotated.len(),
+        2,
+        "called, then called again: {annotated:?}"
+    );
+    assert!(annotated[0]["request"]["object"]["metadata"]["labels"]["webhook-mutated"].is_null());
+    assert_eq!(
+        annotated[1]["request"]["object"]["metadata"]["labels"]["webhook-mutated"],
+        "yes"
+    );
     let (labels, _) = ok(
         &server,
         &["get", "pod", "p", "-o", "jsonpath={.metadata.labels}"],
@@ -527,7 +565,13 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     );
     ok(
         &server,
-        &["delete", "mutatingwebhookconfiguration", "mutate"],
+        &[
+            "delete",
+            "mutatingwebhookconfiguration",
+            "mutate",
+            "keep",
+            "annotate",
+        ],
     );
     ok(&server, &["create", "-f", path.to_str().unwrap()]);
 }

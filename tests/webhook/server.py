@@ -3,6 +3,7 @@
   /deny    refuses ConfigMaps labelled webhook-deny=yes (create/update) and the deletion of
            ConfigMaps labelled webhook-protect=yes, with a warning on every answer
   /mutate  labels Pods webhook-mutated=yes (a JSONPatch)
+  /annotate annotates Pods webhook-annotated=yes
   /slow    answers after 3 s
   /refuse  refuses everything
 
@@ -51,6 +52,14 @@ class Handler(BaseHTTPRequestHandler):
                 patch = [{"op": "add", "path": "/metadata/labels/webhook-mutated", "value": "yes"}]
             else:
                 patch = [{"op": "add", "path": "/metadata/labels", "value": {"webhook-mutated": "yes"}}]
+            resp["patchType"] = "JSONPatch"
+            resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
+        elif path == "/annotate":
+            meta = req["object"].get("metadata") or {}
+            if meta.get("annotations"):
+                patch = [{"op": "add", "path": "/metadata/annotations/webhook-annotated", "value": "yes"}]
+            else:
+                patch = [{"op": "add", "path": "/metadata/annotations", "value": {"webhook-annotated": "yes"}}]
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
         elif path == "/refuse":

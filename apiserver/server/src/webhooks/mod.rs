@@ -6,7 +6,7 @@
 //! the webhook's status; a webhook that cannot be reached fails the request or is skipped
 //! per its `failurePolicy`. CONNECTs (`exec`, `attach`, `portforward`, `proxy`) are sent
 //! with their options object. Not evaluated: `matchConditions` (CEL) — a webhook with
-//! them is called as if they all held — and `reinvocationPolicy: IfNeeded`.
+//! them is called as if they all held.
 
 mod client;
 mod matching;
@@ -98,6 +98,13 @@ impl Hook {
 
     fn fails_open(&self) -> bool {
         self.webhook.get("failurePolicy").and_then(Value::as_str) == Some("Ignore")
+    }
+
+    fn reinvoked_if_needed(&self) -> bool {
+        self.webhook
+            .get("reinvocationPolicy")
+            .and_then(Value::as_str)
+            == Some("IfNeeded")
     }
 
     fn no_side_effects_on_dry_run(&self) -> bool {
@@ -226,6 +233,35 @@ impl Registry {
         }
     }
 
+    /// Call one mutating webhook and apply its patch; whether the object changed.
+    async fn mutate_once(
+        &self,
+        hook: &Hook,
+        a: &Attributes<'_>,
+        obj: &mut Value,
+        old: Option<&Value>,
+    ) -> Result<bool, ApiError> {
+        let Some(verdict) = self.call(hook, a, Some(obj), old).await? else {
+            return Ok(false);
+        };
+        verdict.add_warnings();
+        if !verdict.allowed {
+            return Err(verdict.denial(hook.name()));
+        }
+        let Some(patch) = &verdict.patch else {
+            return Ok(false);
+        };
+        let patched = rkube_patch::json_patch(obj, patch).map_err(|e| {
+            ApiError::internal(format!(
+                "failed calling webhook {:?}: the patch could not be applied: {e}",
+                hook.name()
+            ))
+        })?;
+        let changed = patched != *obj;
+        *obj = patched;
+        Ok(changed)
+    }
+
     /// Run the mutating webhooks that match, applying each one's JSONPatch in turn.
     /// Returns whether the object changed.
     pub(crate) async fn mutate_by_webhooks(
@@ -240,24 +276,19 @@ impl Registry {
         let hooks = self
             .matching("mutatingwebhookconfigurations", a, Some(obj), old)
             .await?;
+        // Upstream's reinvocation: a webhook with `reinvocationPolicy: IfNeeded` is called
+        // once more when a later one changed the object after it ran.
         let mut changed = false;
-        for hook in &hooks {
-            let Some(verdict) = self.call(hook, a, Some(obj), old).await? else {
-                continue;
-            };
-            verdict.add_warnings();
-            if !verdict.allowed {
-                return Err(verdict.denial(hook.name()));
+        let mut changed_after = vec![false; hooks.len()];
+        for (i, hook) in hooks.iter().enumerate() {
+            if self.mutate_once(hook, a, obj, old).await? {
+                changed = true;
+                changed_after[..i].iter_mut().for_each(|c| *c = true);
             }
-            if let Some(patch) = &verdict.patch {
-                let patched = rkube_patch::json_patch(obj, patch).map_err(|e| {
-                    ApiError::internal(format!(
-                        "failed calling webhook {:?}: the patch could not be applied: {e}",
-                        hook.name()
-                    ))
-                })?;
-                changed |= patched != *obj;
-                *obj = patched;
+        }
+        for (i, hook) in hooks.iter().enumerate() {
+            if changed_after[i] && hook.reinvoked_if_needed() {
+                changed |= self.mutate_once(hook, a, obj, old).await?;
             }
         }
         Ok(changed)
