@@ -26,6 +26,7 @@ use pb::api::rbac::v1 as rbac;
 use pb::api::scheduling::v1 as scheduling;
 use pb::api::storage::v1 as storage;
 use pb::apimachinery::pkg::apis::meta::v1 as meta;
+use pb::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
 use prost::Message;
 use rkube_protobuf::{decode, encode, sample_object, supported_kinds, MAGIC};
 use serde_json::Value;
@@ -159,6 +160,8 @@ const KINDS: &[(&str, &str, Via)] = &[
     ("node.k8s.io/v1", "RuntimeClassList", via::<node::RuntimeClassList>),
     ("certificates.k8s.io/v1", "CertificateSigningRequest", via::<certificates::CertificateSigningRequest>),
     ("certificates.k8s.io/v1", "CertificateSigningRequestList", via::<certificates::CertificateSigningRequestList>),
+    ("apiregistration.k8s.io/v1", "APIService", via::<apiregistration::APIService>),
+    ("apiregistration.k8s.io/v1", "APIServiceList", via::<apiregistration::APIServiceList>),
     ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", via::<admissionregistration::ValidatingWebhookConfiguration>),
     ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", via::<admissionregistration::ValidatingWebhookConfigurationList>),
     ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", via::<admissionregistration::MutatingWebhookConfiguration>),

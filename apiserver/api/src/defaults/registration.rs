@@ -35,13 +35,16 @@ pub fn webhook_configuration(obj: &mut Value, mutating: bool) {
     }
 }
 
-/// An APIService: a service it points at listens on 443 unless told otherwise.
+/// An APIService: a service it points at listens on 443 unless told otherwise; a local
+/// one shows `service: null` (the field has no omitempty upstream).
 pub fn api_service(obj: &mut Value) {
-    if let Some(service) = obj
-        .get_mut("spec")
-        .and_then(|s| s.get_mut("service"))
-        .and_then(Value::as_object_mut)
-    {
-        set_default(service, "port", json!(443));
+    let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    match spec.get_mut("service").and_then(Value::as_object_mut) {
+        Some(service) => set_default(service, "port", json!(443)),
+        None => {
+            spec.insert("service".into(), Value::Null);
+        }
     }
 }
