@@ -87,3 +87,64 @@ fn a_hundred_create_delete_cycles_leave_nothing_behind() {
     }
     assert_eq!(created, 100);
 }
+
+/// Pods still running when a test's cluster is dropped (the kubelet SIGKILLed first, as a
+/// failing test does) are killed through their cgroups, and every cgroup under the
+/// kubelet's root goes, in every hierarchy. A single kill-sleep-rmdir pass used to leave
+/// empty directories behind now and then: killed processes leave `cgroup.procs` before
+/// the kernel lets go of their cgroups, and a busy node takes its time.
+#[test]
+fn a_dropped_cluster_leaves_no_cgroup_in_any_hierarchy() {
+    let cluster = NodeCluster::start();
+    let root = cluster.cgroup_root.clone();
+    let resources = [
+        json!({"limits": {"cpu": "100m", "memory": "64Mi"}}),
+        json!({"requests": {"memory": "16Mi"}}),
+        json!({}),
+    ];
+    // Processes that fork all the time, hold memory, or just sleep; two containers each.
+    let scripts = [
+        "while true; do sleep 0.2 & sleep 0.05; done",
+        "x=$(head -c 8000000 /dev/zero | tr '\\0' a); sleep 3600",
+        "sleep 3600",
+    ];
+    let names: Vec<String> = (0..6).map(|i| format!("left-{i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let container = |n: &str, script: &str| {
+            json!({"name": n, "image": BUSYBOX, "command": ["sh", "-c", script],
+                   "resources": resources[i % resources.len()]})
+        };
+        cluster.create_pod(
+            name,
+            json!({"containers": [
+                container("a", scripts[i % scripts.len()]),
+                container("b", scripts[(i + 1) % scripts.len()]),
+            ]}),
+        );
+    }
+    for name in &names {
+        cluster.wait_phase(name, "Running", 60);
+    }
+    let trees = common::cgroups::trees(&root);
+    assert!(trees.len() >= 4, "the kubelet's cgroups: {trees:?}");
+    let running = common::cgroups::pids_in(&trees);
+    assert!(running.len() >= 2 * names.len(), "{running:?}");
+    drop(cluster);
+    assert_eq!(
+        common::cgroups::trees(&root),
+        Vec::<std::path::PathBuf>::new()
+    );
+    let alive: Vec<_> = running
+        .iter()
+        .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        .collect();
+    // A PID may have been reused by then; the test's own processes are not those.
+    assert!(
+        alive
+            .iter()
+            .all(|p| !std::fs::read_to_string(format!("/proc/{p}/cgroup"))
+                .unwrap_or_default()
+                .contains(&root)),
+        "{alive:?}"
+    );
+}

@@ -57,11 +57,12 @@ struct CgroupRoot(String);
 
 impl Drop for CgroupRoot {
     fn drop(&mut self) {
-        for controller in ["cpu", "cpuacct", "memory", "pids"] {
-            let root = format!("/sys/fs/cgroup/{controller}/{}", self.0);
-            let _ = Command::new("sh")
-                .args(["-c", &format!("for f in $(find {root} -name cgroup.procs 2>/dev/null); do for p in $(cat $f); do kill -9 $p; done; done; sleep 0.2; find {root} -depth -type d -exec rmdir {{}} + 2>/dev/null")])
-                .status();
+        // Dropped on the blocking thread the bench runs on.
+        let removed = tokio::runtime::Handle::current().block_on(
+            rkube_kubelet::remove_cgroup_root(&self.0, Duration::from_secs(30)),
+        );
+        if let Err(e) = removed {
+            eprintln!("removing cgroup root {}: {e}", self.0);
         }
     }
 }

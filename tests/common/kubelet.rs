@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+pub use super::cgroups::remove_cgroup_tree;
 use super::Apiserver;
 
 pub struct Kubelet {
@@ -389,16 +390,5 @@ impl Drop for NodeCluster {
     fn drop(&mut self) {
         self.kubelet.kill();
         remove_cgroup_tree(&self.cgroup_root);
-    }
-}
-
-/// Whatever a kubelet left under `--cgroup-root` (a failed test): processes first, then
-/// the cgroups.
-pub fn remove_cgroup_tree(cgroup_root: &str) {
-    for controller in ["cpu", "memory", "pids", "cpuacct"] {
-        let root = format!("/sys/fs/cgroup/{controller}/{cgroup_root}");
-        let _ = Command::new("sh")
-            .args(["-c", &format!("for f in $(find {root} -name cgroup.procs 2>/dev/null); do for p in $(cat $f); do kill -9 $p; done; done; sleep 0.2; find {root} -depth -type d -exec rmdir {{}} + 2>/dev/null")])
-            .status();
     }
 }

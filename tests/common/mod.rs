@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod cgroups;
 pub mod cluster;
 pub mod image_store;
 pub mod kubelet;

@@ -198,6 +198,15 @@ pub async fn run(flags: KubeletFlags) -> Result<(), Error> {
     }
 }
 
+/// Kills whatever runs under `cgroup_root` and removes its cgroups in every hierarchy,
+/// waiting up to `wait` for the kernel to release them: for a tool that ran a kubelet
+/// under a cgroup root of its own (`rkube bench kubelet`).
+pub async fn remove_cgroup_root(cgroup_root: &str, wait: std::time::Duration) -> Result<(), Error> {
+    let cgroups = cgroups::Cgroups::new(cgroups::ensure_mounted()?, cgroup_root);
+    cgroups.kill_and_remove("", wait).await?;
+    Ok(())
+}
+
 /// The node's runtime: cgroups (mounted in this mount namespace if missing), the image
 /// store, and pod addresses from the Node's podCIDR (else --pod-cidr).
 fn build_runtime(

@@ -4,6 +4,7 @@
 //! so the same code runs against a temporary directory in tests.
 
 mod mounts;
+mod removal;
 mod usage;
 mod v1;
 mod v2;
@@ -142,8 +143,10 @@ impl Cgroups {
         pids
     }
 
-    /// Removes `rel` and every cgroup below it (they must hold no process).
+    /// Removes `rel` and every cgroup below it (they must hold no process), deepest first,
+    /// in every hierarchy: one that refuses does not stop the others. The first error.
     pub fn remove_tree(&self, rel: &str) -> Result<(), CgroupError> {
+        let mut first = None;
         for (_, dir) in self.dirs(rel) {
             let mut dirs = Vec::new();
             walk(&dir, &mut |d| dirs.push(d.to_path_buf()));
@@ -152,11 +155,13 @@ impl Cgroups {
                 match std::fs::remove_dir(d) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io(d)(e)),
+                    Err(e) => {
+                        first.get_or_insert(io(d)(e));
+                    }
                 }
             }
         }
-        Ok(())
+        first.map_or(Ok(()), Err)
     }
 
     /// How many times the kernel's OOM killer killed a process of `rel`.
@@ -175,18 +180,6 @@ impl Cgroups {
                     .collect::<Vec<_>>()
             })
             .sum()
-    }
-
-    /// Removes `rel` (it must hold no process); a missing cgroup is not an error.
-    pub fn remove(&self, rel: &str) -> Result<(), CgroupError> {
-        for (_, dir) in self.dirs(rel) {
-            match std::fs::remove_dir(&dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io(&dir)(e)),
-            }
-        }
-        Ok(())
     }
 
     /// What a container shows read-only under /sys/fs/cgroup: its own cgroup directories.

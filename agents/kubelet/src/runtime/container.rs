@@ -438,17 +438,7 @@ pub async fn finish(
             || rt.cgroups.oom_kills(pod_cgroup) > record.pod_ooms);
     // The rootfs was mounted only in the container's own mount namespace, gone now.
     let _ = std::fs::remove_dir_all(dir);
-    // The container's PID namespace went with its PID 1; its cgroup empties as the
-    // kernel reaps the rest.
-    for _ in 0..50 {
-        if rt.cgroups.pids(&cgroup).is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    if let Err(e) = rt.cgroups.remove(&cgroup) {
-        tracing::warn!(container = record.name, "removing its cgroup: {e}");
-    }
+    let name = record.name.clone();
     let _ = exits
         .send(ContainerExit {
             name: record.name,
@@ -457,6 +447,15 @@ pub async fn finish(
             oom_killed,
         })
         .await;
+    // The container's PID namespace went with its PID 1; its cgroup is released once the
+    // kernel has reaped the rest (the exit is reported first: that can take a while).
+    if let Err(e) = rt
+        .cgroups
+        .remove_released(&cgroup, super::CGROUP_RELEASE)
+        .await
+    {
+        tracing::warn!(container = name, "removing its cgroup: {e}");
+    }
 }
 
 /// Sends `signal` to a container's PID 1 (its PID namespace dies with it).

@@ -14,6 +14,10 @@ use std::path::PathBuf;
 use crate::cgroups::Cgroups;
 use crate::network::ipam::Ipam;
 
+/// How long killed processes may take to release their cgroups before the kubelet gives
+/// up removing them (and says so).
+pub const CGROUP_RELEASE: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error(transparent)]

@@ -217,7 +217,7 @@ impl Sandbox {
     /// Stops the pause process and releases everything the sandbox held. Containers must
     /// already be gone; stragglers in the pod's cgroup are killed.
     pub async fn destroy(mut self, rt: &Runtime) {
-        for pid in rt.cgroups.pids(&self.cgroup) {
+        for pid in rt.cgroups.pids_below(&self.cgroup) {
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
@@ -243,14 +243,12 @@ impl Sandbox {
                 tracing::warn!(pod = self.uid, "releasing the pod's address: {e}");
             }
         }
-        // The cgroup empties as the kernel reaps the killed processes.
-        for _ in 0..50 {
-            if rt.cgroups.pids(&self.cgroup).is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        if let Err(e) = rt.cgroups.remove(&self.cgroup) {
+        // The cgroups are released as the kernel reaps the killed processes.
+        if let Err(e) = rt
+            .cgroups
+            .kill_and_remove(&self.cgroup, super::CGROUP_RELEASE)
+            .await
+        {
             tracing::warn!(pod = self.uid, "removing the pod's cgroup: {e}");
         }
         // tmpfs volumes first, so removing the directory removes only what is ours.
@@ -273,20 +271,12 @@ pub(super) async fn clear_leftovers(rt: &Runtime, uid: &str, cgroup: &str) {
         processes = stale.len(),
         "killing what an earlier kubelet run left of the pod"
     );
-    for pid in &stale {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(*pid as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-    for _ in 0..100 {
-        if rt.cgroups.pids_below(cgroup).is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let removed = rt
+        .cgroups
+        .kill_and_remove(cgroup, super::CGROUP_RELEASE)
+        .await;
     link::detach(&link::veth_name(uid)).await;
-    if let Err(e) = rt.cgroups.remove_tree(cgroup) {
+    if let Err(e) = removed {
         tracing::warn!(pod = uid, "removing the pod's old cgroups: {e}");
     }
     crate::volumes::host::unmount_below(&rt.pod_dir(uid));
