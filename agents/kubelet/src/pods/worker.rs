@@ -6,22 +6,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Pod, Secret};
-use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
+use kube::api::{Api, DeleteParams, Preconditions};
 use kube::runtime::reflector::{ObjectRef, Store};
 use nix::sys::signal::Signal;
 use rkube_images::RegistryAuth;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::{mpsc, Notify};
 
 mod adopt;
 mod events;
+mod report;
 mod setup;
+mod terminate;
 
 use setup::pull_secrets;
+use terminate::deletion_grace;
 
 use super::probe::{self, ProbeEvent, ProbeKind};
 use super::state::ContainerSlot;
-use super::status::{self, PodView};
+use super::status;
 use crate::runtime::container::{self, ContainerExit, Prepared};
 use crate::runtime::sandbox::Sandbox;
 use crate::runtime::{spec, Runtime};
@@ -30,9 +33,6 @@ use crate::volumes::PodVolumes;
 
 /// Retry delay after a sandbox or API failure.
 const RETRY: Duration = Duration::from_secs(2);
-/// How long SIGKILLed containers may take to be reported gone.
-const KILL_WAIT: Duration = Duration::from_secs(10);
-const DEFAULT_GRACE_SECONDS: i64 = 30;
 
 enum Next {
     /// Nothing left to do for this pod: the worker ends.
@@ -477,183 +477,6 @@ impl PodWorker {
             "Pending"
         }
     }
-
-    /// SIGTERM to every container, SIGKILL to those still running after `grace` seconds,
-    /// then the sandbox goes.
-    async fn terminate(&mut self, grace: i64, pod: Option<&Pod>) {
-        let running = |slots: &[ContainerSlot]| -> Vec<u32> {
-            slots
-                .iter()
-                .filter_map(|s| s.running.as_ref().map(|r| r.pid))
-                .collect()
-        };
-        if let Some(pod) = pod {
-            self.record_stopping(pod);
-        }
-        let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
-        if grace > 0 {
-            self.run_pre_stop_hooks(pod, deadline).await;
-        }
-        let signal = if grace > 0 {
-            Signal::SIGTERM
-        } else {
-            Signal::SIGKILL
-        };
-        for pid in running(&self.slots)
-            .into_iter()
-            .chain(running(&self.init_slots))
-        {
-            container::signal(pid, signal);
-        }
-        self.wait_for_exits(deadline).await;
-        if !running(&self.slots).is_empty() || !running(&self.init_slots).is_empty() {
-            for pid in running(&self.slots)
-                .into_iter()
-                .chain(running(&self.init_slots))
-            {
-                container::signal(pid, Signal::SIGKILL);
-            }
-            self.wait_for_exits(Instant::now() + KILL_WAIT).await;
-        }
-        self.volumes = None;
-        if let Some(sandbox) = self.sandbox.take() {
-            sandbox.destroy(&self.rt).await;
-        }
-    }
-
-    /// The running containers' preStop hooks, together, within the grace period.
-    async fn run_pre_stop_hooks(&self, pod: Option<&Pod>, deadline: Instant) {
-        let Some(spec) = pod.and_then(|p| p.spec.as_ref()) else {
-            return;
-        };
-        let hooks = spec.containers.iter().filter_map(|c| {
-            let hook = c.lifecycle.as_ref()?.pre_stop.as_ref()?;
-            let slot = self.slots.iter().find(|s| s.name == c.name)?;
-            let running = slot.running.as_ref()?;
-            let target = probe::Target {
-                container: c.name.clone(),
-                id: running.id.clone(),
-                pod_ip: self.pod_ip,
-                pid: running.pid,
-                config: running.config.clone(),
-                rkube: self.rt.exe.clone(),
-            };
-            Some(async move {
-                if let Err(e) = probe::run_hook(hook, c, &target).await {
-                    tracing::warn!(container = c.name, "the preStop hook failed: {e}");
-                }
-            })
-        });
-        let left = deadline.saturating_duration_since(Instant::now());
-        let _ = tokio::time::timeout(left, futures_util::future::join_all(hooks)).await;
-    }
-
-    async fn wait_for_exits(&mut self, deadline: Instant) {
-        while self
-            .slots
-            .iter()
-            .chain(&self.init_slots)
-            .any(|s| s.running.is_some())
-        {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            match tokio::time::timeout(left, self.exits_rx.recv()).await {
-                Ok(Some(exit)) => {
-                    // Killed for deletion: never restarted.
-                    let policy = "Never";
-                    if let Some(slot) = self
-                        .slots
-                        .iter_mut()
-                        .chain(self.init_slots.iter_mut())
-                        .find(|s| s.name == exit.name)
-                    {
-                        slot.exited(&exit, policy);
-                    }
-                }
-                _ => return,
-            }
-        }
-    }
-
-    /// Patches the status when it changed since the last report (a static pod's goes to
-    /// its mirror pod, once there is one).
-    async fn report(&mut self, pod: &Pod) {
-        if self.statics.is_some() {
-            let key = ObjectRef::new(&self.name).within(&self.namespace);
-            let mirror_uid = self
-                .store
-                .get(&key)
-                .filter(|m| static_pods::is_mirror(m))
-                .and_then(|m| m.metadata.uid.clone());
-            if mirror_uid.is_none() {
-                return;
-            }
-            if mirror_uid != self.mirror_uid {
-                self.mirror_uid = mirror_uid;
-                self.last_status = None;
-            }
-        }
-        let policy = Self::policy(pod);
-        let images = pod
-            .spec
-            .iter()
-            .flat_map(|s| s.containers.iter())
-            .map(|c| c.image.clone().unwrap_or_default())
-            .collect();
-        let init_images = pod
-            .spec
-            .iter()
-            .flat_map(|s| s.init_containers.iter().flatten())
-            .map(|c| c.image.clone().unwrap_or_default())
-            .collect();
-        if self.phase(&policy) == "Running" {
-            if let Some(seen_at) = self.seen_at.take() {
-                self.rt.metrics.pod_started(seen_at.elapsed());
-            }
-        }
-        let view = PodView {
-            name: &self.name,
-            policy: &policy,
-            phase: self.phase(&policy),
-            slots: &self.slots,
-            images,
-            init_slots: &self.init_slots,
-            init_images,
-            initialized: self.initialized(),
-            pod_ip: self.pod_ip,
-            host_ip: self.rt.node_ip,
-            start_time: &self.start_time,
-            sandbox_ready: self.sandbox.is_some(),
-            qos: self.qos,
-        };
-        let previous = self.last_status.as_ref().or(None);
-        let status = status::pod_status(&view, previous, &crate::time::now_rfc3339());
-        if self.last_status.as_ref() == Some(&status) {
-            return;
-        }
-        let patch = json!({"status": status});
-        match self
-            .api
-            .patch_status(&self.name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(_) => self.last_status = Some(status),
-            Err(e) => tracing::warn!(pod = self.name, "updating the pod status: {e}"),
-        }
-    }
-}
-
-/// The grace period left for a pod being deleted (None: not being deleted).
-fn deletion_grace(pod: &Pod) -> Option<i64> {
-    pod.metadata.deletion_timestamp.as_ref()?;
-    Some(
-        pod.metadata
-            .deletion_grace_period_seconds
-            .or_else(|| pod.spec.as_ref()?.termination_grace_period_seconds)
-            .unwrap_or(DEFAULT_GRACE_SECONDS),
-    )
 }
 
 /// Init containers run again only when they fail (Never: not at all).
