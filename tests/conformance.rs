@@ -119,10 +119,7 @@ impl Drop for Cluster {
 /// Harness tests that assert upstream behaviour rkube's apiserver does not have yet, each
 /// with what differs. They run (and fail) in every run of the harness; CI leaves them out
 /// of its verdict until the apiserver catches up.
-const KNOWN_DIFFERENCES: &[(&str, &str)] = &[(
-    "discovery/default-groups",
-    "apiextensions.k8s.io (CRDs) is not served",
-)];
+const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];
 
 fn run_harness(cluster: &Cluster, out: &Path, extra: &[&str]) -> (bool, String) {
     let output = cluster

@@ -592,7 +592,7 @@ fn apis_in_priority_order() {
     assert_eq!(
         groups,
         // kube-apiserver 1.33's group priority order, less the groups rkube does not serve
-        // (apiextensions, resource).
+        // (resource).
         [
             "apiregistration.k8s.io",
             "apps",
@@ -607,6 +607,7 @@ fn apis_in_priority_order() {
             "rbac.authorization.k8s.io",
             "storage.k8s.io",
             "admissionregistration.k8s.io",
+            "apiextensions.k8s.io",
             "scheduling.k8s.io",
             "coordination.k8s.io",
             "node.k8s.io",

@@ -2,6 +2,7 @@
 //! selectors, validation, defaulting and server-side printing.
 
 pub mod conversion;
+pub mod crd;
 pub mod defaults;
 pub mod quota;
 pub mod resources;

@@ -42,6 +42,8 @@ pub struct Resource {
     /// Where objects are stored: `{prefix}/{storage_resource}/...`. Two group-versions may
     /// share storage (core/v1 events and events.k8s.io/v1 events).
     pub storage_resource: &'static str,
+    /// Set for the versions of custom resources a CustomResourceDefinition serves.
+    pub custom: Option<&'static crate::crd::CustomResource>,
 }
 
 impl Resource {
@@ -61,6 +63,9 @@ impl Resource {
     }
 
     pub fn list_kind(&self) -> String {
+        if let Some(c) = self.custom {
+            return c.list_kind.clone();
+        }
         format!("{}List", self.kind)
     }
 
@@ -173,6 +178,7 @@ const fn res(
         verbs: ALL_VERBS,
         subresources,
         storage_resource: plural,
+        custom: None,
     }
 }
 
@@ -272,6 +278,8 @@ pub static RESOURCES: &[Resource] = &[
     res("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "validatingwebhookconfiguration", false, NONE, &["api-extensions"], NO_SUBS),
     res("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", "validatingadmissionpolicy", false, NONE, &["api-extensions"], &[status("ValidatingAdmissionPolicy")]),
     res("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", false, NONE, &["api-extensions"], NO_SUBS),
+    // apiextensions.k8s.io/v1
+    res("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", false, &["crd", "crds"], &["api-extensions"], &[status("CustomResourceDefinition")]),
     // scheduling.k8s.io/v1
     res("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, &["pc"], NONE, NO_SUBS),
     // node.k8s.io/v1
@@ -306,6 +314,7 @@ pub static GROUP_ORDER: &[&str] = &[
     "rbac.authorization.k8s.io",
     "storage.k8s.io",
     "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
     "scheduling.k8s.io",
     "coordination.k8s.io",
     "node.k8s.io",

@@ -32,6 +32,7 @@
 //! `GET /openapi/v3/{gv}` with [`v3_document`] (ETag: [`OpenApi::v3_hash`]).
 
 mod catalog;
+mod custom;
 mod defaults;
 mod params;
 mod paths;
@@ -110,6 +111,15 @@ impl<'a> SubresourceSpec<'a> {
             verbs: &[],
         }
     }
+}
+
+/// A custom resource served from a CustomResourceDefinition version: its resource and
+/// the version's `openAPIV3Schema` (`Value::Null` when it has none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CustomResourceSpec<'a> {
+    pub resource: ResourceSpec<'a>,
+    pub list_kind: &'a str,
+    pub schema: &'a Value,
 }
 
 /// A group-version, as listed in the v3 index.
@@ -226,14 +236,46 @@ impl OpenApi {
     /// Resolves `resources` against the Rust types; resources whose kind has no
     /// k8s-openapi type are left out of the documents.
     pub fn new(resources: &[ResourceSpec]) -> OpenApi {
+        OpenApi::with_custom(resources, &[])
+    }
+
+    /// [`OpenApi::new`] plus the custom resources of CustomResourceDefinitions, their
+    /// definitions made from their schemas.
+    pub fn with_custom(resources: &[ResourceSpec], custom: &[CustomResourceSpec]) -> OpenApi {
         let (catalog, defs) = type_definitions();
         let mut defs = defs.clone();
         let mut groups: BTreeMap<String, Vec<paths::PathItem>> = BTreeMap::new();
         let mut gvs = BTreeSet::new();
+        let custom_kinds: BTreeMap<(String, String, String), String> = custom
+            .iter()
+            .map(|c| {
+                let r = &c.resource;
+                let key = (
+                    r.group.to_string(),
+                    r.version.to_string(),
+                    r.kind.to_string(),
+                );
+                (key, custom::definition_name(r.group, r.version, r.kind))
+            })
+            .collect();
+        let kinds = |g: &str, v: &str, k: &str| -> Option<String> {
+            catalog.kind(g, v, k).map(|kt| kt.name.clone()).or_else(|| {
+                custom_kinds
+                    .get(&(g.to_string(), v.to_string(), k.to_string()))
+                    .cloned()
+            })
+        };
+        let mut resolved: Vec<(&ResourceSpec, String, Option<String>)> = Vec::new();
         for spec in resources {
-            let Some(kt) = catalog.kind(spec.group, spec.version, spec.kind) else {
-                continue;
-            };
+            if let Some(kt) = catalog.kind(spec.group, spec.version, spec.kind) {
+                resolved.push((spec, kt.name.clone(), kt.list_name()));
+            }
+        }
+        for c in custom {
+            let (def, list_def) = custom::add_definitions(c, &mut defs);
+            resolved.push((&c.resource, def, Some(list_def)));
+        }
+        for (spec, def, list_def) in resolved {
             let res = Resource {
                 group: spec.group.to_string(),
                 version: spec.version.to_string(),
@@ -246,13 +288,13 @@ impl OpenApi {
                     .iter()
                     .map(|s| resolve_sub(spec, s))
                     .collect(),
-                def: kt.name.clone(),
-                list_def: kt.list_name(),
+                def,
+                list_def,
             };
             let items = groups
                 .entry(gv_path(spec.group, spec.version))
                 .or_insert_with(|| vec![paths::resources_path(spec.group, spec.version)]);
-            paths::resource_paths(catalog, &res, items);
+            paths::resource_paths(&kinds, &res, items);
             gvs.insert((spec.group, spec.version));
         }
         // Like upstream, the shared option and event types name every

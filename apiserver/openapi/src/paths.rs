@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::catalog::Catalog;
+/// The definition name of a top-level kind by group, version and kind (the catalog's,
+/// and those of custom resources).
+pub(crate) type KindLookup<'a> = &'a dyn Fn(&str, &str, &str) -> Option<String>;
 use crate::params::{self, Param};
 use crate::schema::META;
 use crate::Resource;
@@ -376,20 +378,23 @@ impl Builder<'_> {
         });
     }
 
-    fn subresources(&self, catalog: &Catalog, out: &mut Vec<PathItem>) {
+    fn subresources(&self, kinds: KindLookup<'_>, out: &mut Vec<PathItem>) {
         for sub in &self.res.subresources {
-            self.subresource(catalog, sub, out);
+            self.subresource(kinds, sub, out);
         }
     }
 
-    fn subresource(&self, catalog: &Catalog, sub: &crate::Subresource, out: &mut Vec<PathItem>) {
+    fn subresource(
+        &self,
+        kinds: KindLookup<'_>,
+        sub: &crate::Subresource,
+        out: &mut Vec<PathItem>,
+    ) {
         let r = self.res;
         let (kind, gv, scope) = (&r.kind, &self.gv, self.scope);
         let sub_camel = capitalize(&sub.name);
         let path = format!("{}/{{name}}/{}", self.base, sub.name);
-        let def = catalog
-            .kind(&sub.group, &sub.version, &sub.kind)
-            .map(|k| Body::Def(k.name.clone()));
+        let def = kinds(&sub.group, &sub.version, &sub.kind).map(Body::Def);
         let gvk = Some((sub.group.clone(), sub.version.clone(), sub.kind.clone()));
         let has = |v: &str| sub.verbs.iter().any(|s| s == v);
         let mut ops = Vec::new();
@@ -528,7 +533,7 @@ impl Builder<'_> {
 }
 
 /// Every path of a resource. Resources whose kind has no Rust type are skipped.
-pub(crate) fn resource_paths(catalog: &Catalog, res: &Resource, out: &mut Vec<PathItem>) {
+pub(crate) fn resource_paths(kinds: KindLookup<'_>, res: &Resource, out: &mut Vec<PathItem>) {
     let prefix = gv_prefix(&res.group, &res.version);
     let b = Builder {
         res,
@@ -546,7 +551,7 @@ pub(crate) fn resource_paths(catalog: &Catalog, res: &Resource, out: &mut Vec<Pa
     b.item(out);
     b.all_namespaces(out);
     b.watch(out);
-    b.subresources(catalog, out);
+    b.subresources(kinds, out);
 }
 
 /// `GET /api/v1/`: the APIResourceList of a group-version.

@@ -2,7 +2,7 @@
 //! and aggregated (`as=APIGroupDiscoveryList`, v2 and v2beta1).
 
 use base64::Engine as _;
-use rkube_api::resources::{self, Resource};
+use rkube_api::resources::{self, GroupVersion, Resource};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -47,10 +47,38 @@ fn legacy_subresource(r: &Resource, s: &rkube_api::Subresource) -> Value {
     Value::Object(m)
 }
 
+/// The served group-versions: the built-in ones in discovery order, then those of
+/// custom resources (groups by name, versions by priority, as upstream's aggregator
+/// orders the CRD groups it registers at priority 1000).
+fn group_versions(custom: &[&'static Resource]) -> Vec<GroupVersion> {
+    let mut out = resources::group_versions();
+    for r in custom {
+        let gv = r.group_version();
+        if !out.contains(&gv) {
+            out.push(gv);
+        }
+    }
+    out
+}
+
+/// Resources of one group-version, built-in or custom.
+fn in_group_version<'a>(
+    group: &'a str,
+    version: &'a str,
+    custom: &'a [&'static Resource],
+) -> impl Iterator<Item = &'static Resource> + 'a {
+    resources::in_group_version(group, version).chain(
+        custom
+            .iter()
+            .copied()
+            .filter(move |r| r.group == group && r.version == version),
+    )
+}
+
 /// `/api/v1` or `/apis/{g}/{v}`; None for an unknown group-version.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+pub fn resource_list(group: &str, version: &str, custom: &[&'static Resource]) -> Option<Value> {
     let mut entries: Vec<(String, Value)> = Vec::new();
-    for r in resources::in_group_version(group, version) {
+    for r in in_group_version(group, version, custom) {
         entries.push((r.plural.to_string(), legacy_resource(r)));
         for s in r.subresources {
             entries.push((format!("{}/{}", r.plural, s.name), legacy_subresource(r, s)));
@@ -85,8 +113,8 @@ pub fn api_versions(server_address: &str) -> Value {
     })
 }
 
-fn group_entry(group: &str) -> Value {
-    let versions: Vec<Value> = resources::group_versions()
+fn group_entry(group: &str, custom: &[&'static Resource]) -> Value {
+    let versions: Vec<Value> = group_versions(custom)
         .into_iter()
         .filter(|gv| gv.group == group)
         .map(|gv| json!({"groupVersion": gv.api_version(), "version": gv.version}))
@@ -95,9 +123,9 @@ fn group_entry(group: &str) -> Value {
     json!({"name": group, "versions": versions, "preferredVersion": preferred})
 }
 
-fn named_groups() -> Vec<&'static str> {
+fn named_groups(custom: &[&'static Resource]) -> Vec<&'static str> {
     let mut groups: Vec<&'static str> = Vec::new();
-    for gv in resources::group_versions() {
+    for gv in group_versions(custom) {
         if !gv.group.is_empty() && !groups.contains(&gv.group) {
             groups.push(gv.group);
         }
@@ -106,17 +134,20 @@ fn named_groups() -> Vec<&'static str> {
 }
 
 /// `/apis`.
-pub fn group_list() -> Value {
-    let groups: Vec<Value> = named_groups().into_iter().map(group_entry).collect();
+pub fn group_list(custom: &[&'static Resource]) -> Value {
+    let groups: Vec<Value> = named_groups(custom)
+        .into_iter()
+        .map(|g| group_entry(g, custom))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `/apis/{group}`.
-pub fn group(group: &str) -> Option<Value> {
-    if group.is_empty() || !named_groups().contains(&group) {
+pub fn group(group: &str, custom: &[&'static Resource]) -> Option<Value> {
+    if group.is_empty() || !named_groups(custom).contains(&group) {
         return None;
     }
-    let mut entry = group_entry(group);
+    let mut entry = group_entry(group, custom);
     let obj = entry.as_object_mut()?;
     let mut doc = Map::new();
     doc.insert("kind".into(), json!("APIGroup"));
@@ -189,13 +220,12 @@ fn aggregated_resource(r: &Resource) -> Value {
     Value::Object(m)
 }
 
-fn aggregated_group(group: &str) -> Value {
-    let versions: Vec<Value> = resources::group_versions()
+fn aggregated_group(group: &str, custom: &[&'static Resource]) -> Value {
+    let versions: Vec<Value> = group_versions(custom)
         .into_iter()
         .filter(|gv| gv.group == group)
         .map(|gv| {
-            let mut rs: Vec<&Resource> =
-                resources::in_group_version(gv.group, gv.version).collect();
+            let mut rs: Vec<&Resource> = in_group_version(gv.group, gv.version, custom).collect();
             rs.sort_by_key(|r| r.plural);
             let list: Vec<Value> = rs.into_iter().map(aggregated_resource).collect();
             json!({"version": gv.version, "resources": list, "freshness": "Current"})
@@ -210,11 +240,14 @@ fn aggregated_group(group: &str) -> Value {
 }
 
 /// Aggregated discovery for `/api` (core only) or `/apis` (every named group).
-pub fn aggregated(version: Aggregated, core: bool) -> Value {
+pub fn aggregated(version: Aggregated, core: bool, custom: &[&'static Resource]) -> Value {
     let items: Vec<Value> = if core {
-        vec![aggregated_group("")]
+        vec![aggregated_group("", custom)]
     } else {
-        named_groups().into_iter().map(aggregated_group).collect()
+        named_groups(custom)
+            .into_iter()
+            .map(|g| aggregated_group(g, custom))
+            .collect()
     };
     json!({
         "kind": "APIGroupDiscoveryList",
@@ -230,7 +263,7 @@ mod tests {
 
     #[test]
     fn core_list_is_sorted_and_has_subresources() {
-        let v = resource_list("", "v1").unwrap();
+        let v = resource_list("", "v1", &[]).unwrap();
         let names: Vec<&str> = v["resources"]
             .as_array()
             .unwrap()
@@ -247,7 +280,7 @@ mod tests {
 
     #[test]
     fn apps_scale_names_autoscaling() {
-        let v = resource_list("apps", "v1").unwrap();
+        let v = resource_list("apps", "v1", &[]).unwrap();
         let scale = v["resources"]
             .as_array()
             .unwrap()
@@ -256,14 +289,14 @@ mod tests {
             .unwrap();
         assert_eq!(scale["group"], "autoscaling");
         assert_eq!(scale["kind"], "Scale");
-        assert!(resource_list("apps", "v2").is_none());
+        assert!(resource_list("apps", "v2", &[]).is_none());
     }
 
     #[test]
     fn group_list_orders_groups() {
-        let v = group_list();
+        let v = group_list(&[]);
         assert_eq!(v["groups"][0]["name"], "apiregistration.k8s.io");
         assert_eq!(v["groups"][1]["name"], "apps");
-        assert!(group("nope").is_none());
+        assert!(group("nope", &[]).is_none());
     }
 }

@@ -241,6 +241,9 @@ pub fn patched(
     r: &Resource,
     opts: &WriteOptions,
 ) -> Result<Value, ApiError> {
+    if r.custom.is_some() {
+        return crate::crd::serve::field_validation(r, patched, opts, true);
+    }
     let Some(target) = Target::of(r, opts.subresource.as_deref()) else {
         return Ok(patched);
     };
@@ -286,6 +289,12 @@ pub fn patched(
         walk::go_json(&original)
     };
     Err(invalid_patch(&value, &strict_decoding_error(&problems)))
+}
+
+/// A strict patch of a custom resource whose result has unknown fields (`original` is
+/// the patched object before pruning).
+pub fn strict_patch_error(original: &Value, problems: &[String]) -> ApiError {
+    invalid_patch(&walk::go_json(original), &strict_decoding_error(problems))
 }
 
 /// `errors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{field.Invalid(

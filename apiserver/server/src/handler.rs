@@ -98,7 +98,7 @@ where
     let (parts, body) = req.into_parts();
     let body = read_body(body).await?;
     let req = Request::from_parts(parts, body);
-    let route = router::route(req.uri().path())?;
+    let route = router::route_with(req.uri().path(), &server.registry.crds)?;
     let accept = header(&req, http::header::ACCEPT).map(str::to_string);
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
     let fixed = |v: Value| -> Result<Response<Body>, ApiError> {
@@ -113,8 +113,9 @@ where
                 return Err(ApiError::method_not_allowed());
             }
             let core = route == Route::Api;
+            let custom = server.registry.crds.all();
             if let Some(agg) = aggregated_accept(accept.as_deref()) {
-                let doc = discovery::aggregated(agg, core);
+                let doc = discovery::aggregated(agg, core, &custom);
                 return Ok(respond::bytes_response(
                     200,
                     agg.content_type(),
@@ -124,14 +125,19 @@ where
             fixed(if core {
                 discovery::api_versions(&server.server_address)
             } else {
-                discovery::group_list()
+                discovery::group_list(&custom)
             })
         }
         Route::ApiGroup { group } => {
-            fixed(discovery::group(&group).ok_or_else(ApiError::path_not_found)?)
+            let custom = server.registry.crds.all();
+            fixed(discovery::group(&group, &custom).ok_or_else(ApiError::path_not_found)?)
         }
         Route::ApiGroupVersion { group, version } => {
-            fixed(discovery::resource_list(&group, &version).ok_or_else(ApiError::path_not_found)?)
+            let custom = server.registry.crds.all();
+            fixed(
+                discovery::resource_list(&group, &version, &custom)
+                    .ok_or_else(ApiError::path_not_found)?,
+            )
         }
         Route::Version => fixed(crate::version_info()),
         Route::Health { .. } => {
@@ -145,10 +151,21 @@ where
             ))
         }
         Route::OpenApiV2 => {
-            if accept
+            let protobuf = accept
                 .as_deref()
-                .is_some_and(rkube_openapi::wants_v2_protobuf)
-            {
+                .is_some_and(rkube_openapi::wants_v2_protobuf);
+            if let Some(docs) = server.registry.crds.openapi() {
+                return Ok(if protobuf {
+                    respond::bytes_response(
+                        200,
+                        rkube_openapi::V2_PROTOBUF_CONTENT_TYPE,
+                        docs.v2_protobuf().to_vec(),
+                    )
+                } else {
+                    respond::bytes_response(200, codec::JSON, docs.v2_json().to_vec())
+                });
+            }
+            if protobuf {
                 Ok(respond::bytes_response(
                     200,
                     rkube_openapi::V2_PROTOBUF_CONTENT_TYPE,
@@ -165,9 +182,18 @@ where
         Route::OpenApiV3Index => Ok(respond::bytes_response(
             200,
             codec::JSON,
-            rkube_openapi::v3_index(&openapi_group_versions()),
+            match server.registry.crds.openapi() {
+                Some(docs) => docs.v3_index().to_vec(),
+                None => rkube_openapi::v3_index(&openapi_group_versions()),
+            },
         )),
         Route::OpenApiV3 { group_version } => {
+            if let Some(docs) = server.registry.crds.openapi() {
+                let doc = docs
+                    .v3_document(&group_version)
+                    .ok_or_else(ApiError::path_not_found)?;
+                return Ok(respond::bytes_response(200, codec::JSON, doc.to_vec()));
+            }
             let doc =
                 rkube_openapi::v3_document(&group_version).ok_or_else(ApiError::path_not_found)?;
             Ok(respond::bytes_response(200, codec::JSON, doc))
@@ -262,7 +288,14 @@ async fn resource(
     let query = Query::parse(req.uri().query())?;
     let raw_query = req.uri().query().map(str::to_string);
     let r = rr.resource;
-    let neg = codec::negotiate_for(accept, !r.is_review())?;
+    let neg = if r.custom.is_some() {
+        crate::crd::serve::negotiate(accept)?
+    } else {
+        codec::negotiate_for(accept, !r.is_review())?
+    };
+    if let Some(warning) = r.custom.and_then(|c| c.deprecation_warning.as_deref()) {
+        crate::fieldvalidation::add_warning(warning);
+    }
     let include = query.include_object()?;
     let registry = &server.registry;
     let ns = rr.namespace.as_deref();
@@ -355,7 +388,7 @@ async fn resource(
             let (obj, _) = registry.get_value(r, ns, name).await?;
             Ok(respond::value_response(
                 200,
-                &crate::scale::to_scale(&obj),
+                &crate::scale::to_scale(r, &obj),
                 neg.format,
             ))
         }
@@ -371,6 +404,9 @@ async fn resource(
         }
         (&Method::POST, None, None) => {
             verb_ok("create")?;
+            if registry.crds.is_terminating(r) {
+                return Err(crate::crd::serve::refuse_create_while_terminating(r));
+            }
             let obj = decode(&body, content_type.as_deref(), r, &opts)?;
             if r.plural == "bindings" {
                 return crate::scale::bind(registry, ns, obj, &opts).await;
@@ -444,6 +480,9 @@ async fn resource(
         }
         (&Method::PATCH, Some(name), Some("scale")) => {
             let kind = codec::body_type(content_type.as_deref())?;
+            if r.custom.is_some() {
+                crate::crd::serve::check_body(kind, true)?;
+            }
             let patch = crate::patch::parse_patch(&body, kind)?;
             crate::scale::update_scale(
                 registry,
@@ -463,6 +502,9 @@ async fn resource(
         ) => {
             verb_ok("patch")?;
             let kind = codec::body_type(content_type.as_deref())?;
+            if r.custom.is_some() {
+                crate::crd::serve::check_body(kind, true)?;
+            }
             let force = query.flag("force")?;
             let written =
                 crate::patch::patch(registry, r, ns, name, &body, kind, force, &opts).await?;
@@ -544,6 +586,11 @@ fn decode(
     opts: &WriteOptions,
 ) -> Result<Value, ApiError> {
     let kind = codec::body_type(content_type)?;
+    if r.custom.is_some() {
+        crate::crd::serve::check_body(kind, false)?;
+        let obj = codec::decode_object(body, kind)?;
+        return crate::crd::serve::field_validation(r, obj, opts, false);
+    }
     let obj = codec::decode_object(body, kind)?;
     crate::fieldvalidation::decoded(body, kind, obj, r, opts)
 }

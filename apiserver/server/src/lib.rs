@@ -4,6 +4,7 @@ mod admission;
 mod apiservices;
 mod clock;
 pub mod codec;
+pub mod crd;
 pub mod discovery;
 mod fieldvalidation;
 pub mod flags;
@@ -152,6 +153,10 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
         server_address: format!("{address}:{port}"),
     });
     bootstrap(&server, address).await?;
+    crd::load(&server.registry)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading customresourcedefinitions: {}", e.message))?;
+    crd::spawn(server.registry.clone());
     keep_kubernetes_endpoints(server.clone(), address);
     apiservices::keep_in_step(server.clone());
     Ok(server)

@@ -86,7 +86,13 @@ fn segments(path: &str) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
+/// Route a path among the built-in resources only.
 pub fn route(path: &str) -> Result<Route, ApiError> {
+    route_with(path, &crate::crd::CustomResources::default())
+}
+
+/// Route a path among the built-in resources and the custom ones served now.
+pub fn route_with(path: &str, custom: &crate::crd::CustomResources) -> Result<Route, ApiError> {
     let segs = segments(path)?;
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     match s.as_slice() {
@@ -109,7 +115,7 @@ pub fn route(path: &str) -> Result<Route, ApiError> {
             version: "v1".into(),
         }),
         ["api", "v1", "proxy", rest @ ..] => legacy_proxy_route(rest),
-        ["api", "v1", rest @ ..] => resource_route("", "v1", rest),
+        ["api", "v1", rest @ ..] => resource_route("", "v1", rest, custom),
         ["api", _] | ["api", _, ..] => Err(ApiError::path_not_found()),
         ["apis", group] => Ok(Route::ApiGroup {
             group: group.to_string(),
@@ -118,12 +124,17 @@ pub fn route(path: &str) -> Result<Route, ApiError> {
             group: group.to_string(),
             version: version.to_string(),
         }),
-        ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
+        ["apis", group, version, rest @ ..] => resource_route(group, version, rest, custom),
         _ => Err(ApiError::path_not_found()),
     }
 }
 
-fn resource_route(group: &str, version: &str, rest: &[&str]) -> Result<Route, ApiError> {
+fn resource_route(
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    custom: &crate::crd::CustomResources,
+) -> Result<Route, ApiError> {
     let (legacy_watch, rest) = match rest {
         ["watch", tail @ ..] => (true, tail),
         _ => (false, rest),
@@ -140,7 +151,9 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Result<Route, Ap
         Some((p, t)) => (*p, t),
         None => return Err(ApiError::path_not_found()),
     };
-    let resource = resources::find(group, version, plural).ok_or_else(ApiError::path_not_found)?;
+    let resource = resources::find(group, version, plural)
+        .or_else(|| custom.find(group, version, plural))
+        .ok_or_else(ApiError::path_not_found)?;
     if namespace.is_some() && !resource.namespaced {
         return Err(ApiError::path_not_found());
     }

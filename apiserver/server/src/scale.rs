@@ -11,8 +11,52 @@ use crate::registry::meta::meta_str;
 use crate::registry::{qualified, Registry, WriteOptions};
 use crate::respond::{self, Body};
 
-/// The autoscaling/v1 Scale of a workload.
-pub fn to_scale(obj: &Value) -> Value {
+/// The autoscaling/v1 Scale of a workload or of a custom resource with a scale
+/// subresource (read from its CRD's replica and selector paths).
+pub fn to_scale(r: &Resource, obj: &Value) -> Value {
+    let mut scale = builtin_scale(obj);
+    if let Some(paths) = r.custom.and_then(|c| c.scale.as_ref()) {
+        let int_at = |p: &str| {
+            rkube_api::crd::columns::lookup(obj, p)
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+        };
+        scale["spec"]["replicas"] = json!(int_at(&paths.spec_replicas));
+        scale["status"] = json!({"replicas": int_at(&paths.status_replicas)});
+        if let Some(sel) = paths
+            .label_selector
+            .as_deref()
+            .and_then(|p| rkube_api::crd::columns::lookup(obj, p))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            scale["status"]["selector"] = json!(sel);
+        }
+    }
+    scale
+}
+
+/// Set `spec.replicas` of the parent (for a custom resource, at its CRD's path).
+fn set_replicas(r: &Resource, obj: &mut Value, replicas: i64) {
+    let path = r
+        .custom
+        .and_then(|c| c.scale.as_ref())
+        .map_or(".spec.replicas", |s| s.spec_replicas.as_str());
+    let mut cur = obj;
+    let parts: Vec<&str> = path.trim_start_matches('.').split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        if i + 1 == parts.len() {
+            cur[*part] = json!(replicas);
+            return;
+        }
+        cur = &mut cur[*part];
+    }
+}
+
+fn builtin_scale(obj: &Value) -> Value {
     let m = obj.get("metadata").cloned().unwrap_or(json!({}));
     let mut meta = serde_json::Map::new();
     for k in [
@@ -69,7 +113,7 @@ pub async fn update_scale(
     let written = registry
         .guaranteed_update(r, namespace, name, &parent_opts, |current| {
             let current = current.ok_or_else(|| ApiError::not_found(qualified(r), name))?;
-            let scale = to_scale(current);
+            let scale = to_scale(r, current);
             let desired = match &change {
                 ScaleChange::Replace(v) => v.clone(),
                 ScaleChange::Patch(kind, p) => crate::patch::apply_patch(&scale, p, *kind, Some("io.k8s.api.autoscaling.v1.Scale"))?,
@@ -89,12 +133,12 @@ pub async fn update_scale(
                 ));
             }
             let mut new = current.clone();
-            new["spec"]["replicas"] = json!(replicas);
+            set_replicas(r, &mut new, replicas);
             Ok(new)
         })
         .await?;
     let obj: Value = serde_json::from_slice(&written.body).unwrap_or(Value::Null);
-    Ok(respond::value_response(200, &to_scale(&obj), format))
+    Ok(respond::value_response(200, &to_scale(r, &obj), format))
 }
 
 /// `POST pods/{name}/binding` or `POST bindings`: set the pod's node, once.

@@ -15,6 +15,7 @@ mod apiservices;
 mod chunking;
 mod clients;
 mod configmaps;
+mod crd;
 mod crud;
 mod discovery;
 mod endpoints;
@@ -103,6 +104,7 @@ pub fn all() -> Vec<Test> {
     tests.extend(chunking::tests());
     tests.extend(table::tests());
     tests.extend(validation::tests());
+    tests.extend(crd::tests());
     tests.extend(clients::tests());
     tests.extend(proxy::tests());
     tests.extend(kubelet::tests());

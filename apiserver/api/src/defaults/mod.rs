@@ -70,7 +70,14 @@ pub fn apply(resource: &Resource, obj: &mut Value) {
 }
 
 fn apply_kind(resource: &Resource, obj: &mut Value) {
+    if let Some(c) = resource.custom {
+        crate::crd::strategy::normalize(c, obj);
+        return;
+    }
     match (resource.group, resource.kind) {
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            crate::crd::definition::apply_defaults(obj)
+        }
         ("", "Pod") => pod::pod(obj),
         ("", "PodTemplate") => {
             if let Some(t) = obj.get_mut("template") {
@@ -247,6 +254,12 @@ pub fn initial_status(resource: &Resource, obj: &Value) -> Option<Value> {
 /// The create-time part of the strategies: status reset (and the initial status some
 /// kinds get), `metadata.generation: 1`, the namespace finalizer, Service clusterIPs.
 pub fn prepare_for_create(resource: &Resource, obj: &mut Value) {
+    if let Some(c) = resource.custom {
+        return crate::crd::strategy::prepare_create(c, obj);
+    }
+    if resource.group == crate::crd::GROUP {
+        return crate::crd::definition::prepare_create(obj);
+    }
     let Some(m) = obj.as_object_mut() else {
         return;
     };
@@ -281,6 +294,12 @@ pub fn prepare_for_create(resource: &Resource, obj: &mut Value) {
 /// kept from the stored object, `metadata.generation` bumps when the spec changes, and
 /// kind-specific fields that cannot be changed through the main resource are restored.
 pub fn prepare_for_update(resource: &Resource, obj: &mut Value, old: &Value) {
+    if let Some(c) = resource.custom {
+        return crate::crd::strategy::prepare_update(c, obj, old);
+    }
+    if resource.group == crate::crd::GROUP {
+        return crate::crd::definition::prepare_update(obj, old);
+    }
     let Some(m) = obj.as_object_mut() else {
         return;
     };
@@ -339,6 +358,9 @@ pub fn prepare_for_update(resource: &Resource, obj: &mut Value, old: &Value) {
 /// the server-managed metadata fields (and a Deployment's labels, a Pod's owner
 /// references).
 pub fn prepare_for_status_update(resource: &Resource, obj: &mut Value, old: &Value) {
+    if resource.custom.is_some() {
+        return crate::crd::strategy::prepare_status_update(obj, old);
+    }
     let Some(m) = obj.as_object_mut() else {
         return;
     };

@@ -331,7 +331,10 @@ fn convert_label<'a>(resource: &Resource, label: &'a str) -> Result<&'a str, Str
         )),
         _ => {
             let fields = selectable_fields(resource);
-            if fields.contains(&label) {
+            let custom = resource
+                .custom
+                .is_some_and(|c| c.selectable_fields.iter().any(|f| f == label));
+            if fields.contains(&label) || custom {
                 Ok(label)
             } else if !has_conversion(resource) {
                 Err(format!(
@@ -378,6 +381,15 @@ pub fn field_value(resource: &Resource, obj: &Value, field: &str) -> Option<Stri
             return Some(str_at(obj, &["metadata", "namespace"]))
         }
         _ => {}
+    }
+    if let Some(c) = resource.custom {
+        return c.selectable_fields.iter().any(|f| f == field).then(|| {
+            match crate::crd::columns::lookup(obj, field) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            }
+        });
     }
     match (resource.group, resource.plural) {
         ("", "pods") => pod_field(obj, field),

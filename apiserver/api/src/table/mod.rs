@@ -15,7 +15,7 @@ use crate::resources::Resource;
 mod autoscaling;
 mod cluster;
 mod core;
-mod docs;
+pub(crate) mod docs;
 mod docs_cluster;
 mod other;
 mod pods;
@@ -196,7 +196,7 @@ fn printer(resource: &Resource) -> Option<(&'static [Column], Cells)> {
 
 /// Whether `resource` has a dedicated printer (otherwise: the default Name/Created At table).
 pub fn has_printer(resource: &Resource) -> bool {
-    printer(resource).is_some()
+    resource.custom.is_some() || printer(resource).is_some()
 }
 
 fn column_defs(resource: &Resource) -> &'static [Column] {
@@ -205,6 +205,9 @@ fn column_defs(resource: &Resource) -> &'static [Column] {
 
 /// The `columnDefinitions` of `resource`'s table.
 pub fn columns(resource: &Resource) -> Vec<Value> {
+    if let Some(c) = resource.custom {
+        return crate::crd::columns::definitions(&c.columns);
+    }
     column_defs(resource).iter().map(Column::to_json).collect()
 }
 
@@ -212,6 +215,9 @@ pub fn columns(resource: &Resource) -> Vec<Value> {
 /// whatever the JSON: missing or mistyped fields print as upstream prints zero values.
 pub fn row_cells(resource: &Resource, obj: &Value, now: SystemTime) -> Vec<Value> {
     let now = util::from_system(now);
+    if let Some(c) = resource.custom {
+        return crate::crd::columns::cells(&c.columns, obj, now);
+    }
     match printer(resource) {
         Some((_, cells)) => cells(obj, now),
         None => default_cells(obj, now),

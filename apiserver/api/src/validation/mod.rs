@@ -75,7 +75,13 @@ pub fn validate_name(resource: &Resource, name: &str) -> Vec<String> {
 /// Defaulting ([`crate::defaults::apply`]) is expected to have run first, as upstream
 /// validates defaulted objects.
 pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
+    if let Some(c) = resource.custom {
+        return dedup(crate::crd::strategy::validate(resource, c, obj, old));
+    }
     let causes = match (resource.group, resource.kind) {
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            crate::crd::definition::validate(obj, old)
+        }
         ("", "Pod") => match old {
             None => pod::validate_pod_create(obj),
             Some(old) => pod::validate_pod_update(obj, old),
@@ -159,9 +165,13 @@ pub fn validate(resource: &Resource, obj: &Value, old: Option<&Value>) -> Vec<Ca
 
 /// Validate a write to the `status` subresource (`old` is the stored object).
 pub fn validate_status(resource: &Resource, obj: &Value, old: &Value) -> Vec<Cause> {
+    if let Some(c) = resource.custom {
+        return dedup(crate::crd::strategy::validate_status(resource, c, obj, old));
+    }
     let null = Value::Null;
     let status = obj.get("status").unwrap_or(&null);
     let causes = match (resource.group, resource.kind) {
+        (crate::crd::GROUP, _) => validate_meta(obj, Some(old), false, NameRule::Subdomain),
         ("", "Pod") => pod::validate_pod_status_update(obj, old),
         ("", "Service") => service::validate_service_status(obj, old),
         ("", "Namespace") => config::validate_namespace_status(obj, old),
@@ -190,6 +200,27 @@ pub fn validate_status(resource: &Resource, obj: &Value, old: &Value) -> Vec<Cau
         }
     };
     dedup(causes)
+}
+
+/// ObjectMeta validation of an object (and of its update, when `old` is given).
+pub fn validate_meta(
+    obj: &Value,
+    old: Option<&Value>,
+    namespaced: bool,
+    rule: NameRule,
+) -> Vec<Cause> {
+    let mut out = Vec::new();
+    if let Some(old) = old {
+        out.extend(meta::validate_object_meta_update(obj, old));
+    }
+    out.extend(meta::validate_object_meta(obj, namespaced, rule));
+    // The apiextensions kinds get apimachinery's checks, without core's rule that a
+    // finalizer name is standard or fully qualified.
+    out.retain(|c| {
+        !c.message
+            .ends_with("name is neither a standard finalizer name nor is it fully qualified")
+    });
+    out
 }
 
 fn with_meta_update(obj: &Value, old: Option<&Value>, rest: Vec<Cause>) -> Vec<Cause> {

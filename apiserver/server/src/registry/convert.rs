@@ -76,6 +76,28 @@ fn rename(obj: Value, api_version: &str, to_core: bool) -> Value {
     Value::Object(out)
 }
 
+/// A custom resource as stored: in its CRD's storage version. Conversion between
+/// versions is `None` (upstream's default strategy): only apiVersion changes.
+pub fn custom_to_storage(r: &Resource, mut obj: Value) -> Value {
+    if let (Some(c), Some(m)) = (r.custom, obj.as_object_mut()) {
+        if let Some(v) = m.get_mut("apiVersion") {
+            *v = Value::String(format!("{}/{}", r.group, c.storage_version));
+        }
+    }
+    obj
+}
+
+/// The stored bytes of a custom resource begin with its kind and apiVersion
+/// (`meta::canonicalize`); whether they already are in `r`'s version.
+fn custom_in_version(r: &Resource, stored: &Bytes) -> bool {
+    let head = format!(
+        "{{\"kind\":{},\"apiVersion\":\"{}\"",
+        serde_json::to_string(r.kind).unwrap_or_default(),
+        r.api_version()
+    );
+    stored.starts_with(head.as_bytes())
+}
+
 /// A request's object (in `r`'s form) in the stored form.
 pub fn to_storage(r: &Resource, obj: Value) -> Value {
     if r.group == "events.k8s.io" {
@@ -96,7 +118,13 @@ pub fn to_storage(r: &Resource, obj: Value) -> Value {
 }
 
 /// A stored object in `r`'s form.
-pub fn from_storage(r: &Resource, obj: Value) -> Value {
+pub fn from_storage(r: &Resource, mut obj: Value) -> Value {
+    if r.custom.is_some() {
+        if let Some(v) = obj.get_mut("apiVersion") {
+            *v = Value::String(r.api_version());
+        }
+        return obj;
+    }
     if r.group == "events.k8s.io" {
         rename(obj, "events.k8s.io/v1", false)
     } else if is_hpa_v1(r) {
@@ -108,7 +136,20 @@ pub fn from_storage(r: &Resource, obj: Value) -> Value {
 
 /// Stored bytes in `r`'s form; the bytes themselves when no conversion is needed.
 pub fn bytes_from_storage(r: &Resource, stored: &Bytes) -> Bytes {
-    if !converts(r) {
+    if let Some(c) = r.custom {
+        if c.has_defaults {
+            let Ok(mut v) = serde_json::from_slice::<Value>(stored) else {
+                return stored.clone();
+            };
+            rkube_api::crd::strategy::default_stored(c, &mut v);
+            let v = from_storage(r, v);
+            return Bytes::from(serde_json::to_vec(&v).unwrap_or_default());
+        }
+        if custom_in_version(r, stored) {
+            return stored.clone();
+        }
+    }
+    if !converts(r) && r.custom.is_none() {
         return stored.clone();
     }
     match serde_json::from_slice::<Value>(stored) {

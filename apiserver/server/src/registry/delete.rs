@@ -140,6 +140,10 @@ impl Registry {
             .delete(&key, Some(expected), Box::new(tombstone))
             .await
             .map_err(|e| storage_error(r, name, e))?;
+        let kv = rkube_storage::KeyValue {
+            value: super::convert::bytes_from_storage(r, &kv.value),
+            ..kv
+        };
         if r.plural == "services" {
             if let Ok(v) = serde_json::from_slice::<Value>(&kv.value) {
                 self.services.release_service(&v);
@@ -231,8 +235,31 @@ impl Registry {
         opts: &DeleteOptions,
     ) -> Result<Bytes, ApiError> {
         let now = clock::now();
-        let finalizers =
+        let mut finalizers =
             finalizers_for_propagation(meta::finalizers(&obj), opts.propagation_policy.as_deref());
+        // A CRD's custom resources go first (apiextensions' CRD storage Delete).
+        let crd_cleanup = r.group == rkube_api::crd::GROUP && !meta::is_deleting(&obj);
+        if crd_cleanup {
+            if !finalizers
+                .iter()
+                .any(|f| f == rkube_api::crd::CLEANUP_FINALIZER)
+            {
+                finalizers.push(rkube_api::crd::CLEANUP_FINALIZER.to_string());
+            }
+            let status = obj
+                .as_object_mut()
+                .map(|m| m.entry("status").or_insert_with(|| json!({})));
+            if let Some(status) = status {
+                rkube_api::crd::names::set_condition(
+                    status,
+                    "Terminating",
+                    "True",
+                    "InstanceDeletionPending",
+                    "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon",
+                    &now,
+                );
+            }
+        }
         let namespace_finalizers = r.plural == "namespaces"
             && obj
                 .pointer("/spec/finalizers")
@@ -280,8 +307,16 @@ impl Registry {
             return Ok(Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()));
         }
         let key = self.key(r, namespace, name);
-        match self.store.update(&key, rev, super::render(obj)).await {
-            Ok(kv) => Ok(kv.value),
+        match self
+            .store
+            .update(
+                &key,
+                rev,
+                super::render(super::convert::custom_to_storage(r, obj)),
+            )
+            .await
+        {
+            Ok(kv) => Ok(super::convert::bytes_from_storage(r, &kv.value)),
             Err(StorageError::Conflict { .. }) => Err(ApiError::stale(qualified(r), name)),
             Err(e) => Err(storage_error(r, name, e)),
         }

@@ -25,6 +25,8 @@ pub struct Registry {
     prefix: String,
     pub services: alloc::ServiceAllocator,
     pub admission: crate::admission::Admission,
+    /// What the established CustomResourceDefinitions serve.
+    pub crds: crate::crd::CustomResources,
 }
 
 pub fn qualified(r: &Resource) -> Qualified<'static> {
@@ -104,6 +106,7 @@ impl Registry {
             prefix: prefix.trim_end_matches('/').to_string(),
             services,
             admission,
+            crds: crate::crd::CustomResources::default(),
         }
     }
 

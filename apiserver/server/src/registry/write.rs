@@ -228,11 +228,15 @@ impl Registry {
             });
         }
         let key = self.key(r, namespace, &name);
-        match self.store.create(&key, render(obj)).await {
+        match self
+            .store
+            .create(&key, render(convert::custom_to_storage(r, obj)))
+            .await
+        {
             Ok(kv) => {
                 release.keep();
                 Ok(Written {
-                    body: kv.value,
+                    body: convert::bytes_from_storage(r, &kv.value),
                     created: true,
                 })
             }
@@ -355,7 +359,7 @@ impl Registry {
                 .await
                 .map_err(|e| storage_error(r, name, e))?;
             let old = match &current {
-                Some(kv) => Some(decode_stored(kv)?),
+                Some(kv) => Some(convert::from_storage(r, decode_stored(kv)?)),
                 None => None,
             };
             let mut new = mutate(old.as_ref())?;
@@ -411,10 +415,18 @@ impl Registry {
                     created: false,
                 });
             }
-            match self.store.update(&key, kv.mod_revision, render(new)).await {
+            match self
+                .store
+                .update(
+                    &key,
+                    kv.mod_revision,
+                    render(convert::custom_to_storage(r, new)),
+                )
+                .await
+            {
                 Ok(kv) => {
                     return Ok(Written {
-                        body: kv.value,
+                        body: convert::bytes_from_storage(r, &kv.value),
                         created: false,
                     })
                 }
