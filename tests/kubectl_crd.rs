@@ -310,3 +310,71 @@ fn versioned_kubectls_serve_custom_resources() {
         assert_eq!(none.trim(), "", "kubectl 1.{minor}");
     }
 }
+
+/// The controller-manager's namespace controller finds custom resources through
+/// discovery: deleting a namespace deletes the custom resources in it, also of a CRD
+/// created after the controller-manager started.
+#[test]
+fn namespace_deletion_deletes_its_custom_resources() {
+    let server = Apiserver::start();
+    let _cm = common::ControllerManager::start(&server);
+    install_crd(&server, "kubectl");
+    ok(&server, "kubectl", &["create", "namespace", "doomed"]);
+    ok(
+        &server,
+        "kubectl",
+        &["apply", "-n", "doomed", "-f", &manifest("crontab.yaml")],
+    );
+    ok(
+        &server,
+        "kubectl",
+        &["delete", "namespace", "doomed", "--wait=false"],
+    );
+    eventually(60, "the namespace and its crontab are gone", || {
+        let (ns, _) = server.json("GET", "/api/v1/namespaces/doomed", &Value::Null);
+        let (cr, _) = server.json(
+            "GET",
+            "/apis/stable.example.com/v1/namespaces/doomed/crontabs/my-cron",
+            &Value::Null,
+        );
+        (ns == 404 && cr == 404).then_some(())
+    });
+}
+
+/// The garbage collector follows discovery: a custom resource of a CRD created after the
+/// controller-manager started is collected once its owner is gone.
+#[test]
+fn the_garbage_collector_collects_custom_resources() {
+    let server = Apiserver::start();
+    let _cm = common::ControllerManager::start(&server);
+    install_crd(&server, "kubectl");
+    let (code, owner) = server.json(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owner"}}),
+    );
+    assert_eq!(code, 201, "{owner}");
+    let cr = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+        "metadata": {"name": "owned", "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}]},
+        "spec": {"cronSpec": "* * * * *"}});
+    let (code, out) = server.json(
+        "POST",
+        "/apis/stable.example.com/v1/namespaces/default/crontabs",
+        &cr,
+    );
+    assert_eq!(code, 201, "{out}");
+    let (code, _) = server.json(
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/owner",
+        &Value::Null,
+    );
+    assert_eq!(code, 200);
+    eventually(90, "the owned crontab is collected", || {
+        let (code, _) = server.json(
+            "GET",
+            "/apis/stable.example.com/v1/namespaces/default/crontabs/owned",
+            &Value::Null,
+        );
+        (code == 404).then_some(())
+    });
+}

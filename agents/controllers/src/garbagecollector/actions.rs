@@ -23,7 +23,7 @@ enum OwnerState {
 /// The object as the apiserver has it now; None when it is gone (or the name now
 /// belongs to another object).
 async fn latest(gc: &Gc, id: &Identity) -> Result<Option<DynamicObject>, SyncError> {
-    let Some(api) = gc.resources.api(
+    let Some(api) = gc.resources().api(
         &gc.client,
         &id.api_version,
         &id.kind,
@@ -47,7 +47,8 @@ async fn owner_state(
     reference: &OwnerReference,
     namespace: Option<&str>,
 ) -> Result<OwnerState, SyncError> {
-    let Some(kind) = gc.resources.find(&reference.api_version, &reference.kind) else {
+    let resources = gc.resources();
+    let Some(kind) = resources.find(&reference.api_version, &reference.kind) else {
         // A kind this apiserver does not serve: never delete on a guess.
         tracing::debug!(kind = %reference.kind, "owner kind not served; kept");
         return Ok(OwnerState::Solid);
@@ -205,7 +206,7 @@ pub async fn attempt_to_orphan(gc: &Gc, uid: &str) -> Result<(), SyncError> {
 }
 
 fn api_for(gc: &Gc, id: &Identity) -> Result<kube::Api<DynamicObject>, SyncError> {
-    gc.resources
+    gc.resources()
         .api(
             &gc.client,
             &id.api_version,

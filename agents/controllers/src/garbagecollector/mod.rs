@@ -45,7 +45,8 @@ enum GraphEvent {
 
 pub struct Gc {
     client: kube::Client,
-    resources: Resources,
+    /// The kinds found by the last discovery (CRDs come and go while it runs).
+    resources: std::sync::RwLock<Arc<Resources>>,
     graph: Mutex<Graph>,
     deletes: Arc<WorkQueue>,
     orphans: Arc<WorkQueue>,
@@ -57,6 +58,13 @@ pub struct Gc {
 }
 
 impl Gc {
+    fn resources(&self) -> Arc<Resources> {
+        self.resources
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     fn graph(&self) -> MutexGuard<'_, Graph> {
         self.graph.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -100,7 +108,7 @@ pub async fn run(client: kube::Client, workers: u16) {
     let (events, received) = mpsc::unbounded_channel();
     let gc = Arc::new(Gc {
         client: client.clone(),
-        resources,
+        resources: std::sync::RwLock::new(Arc::new(resources)),
         graph: Mutex::new(Graph::default()),
         deletes: Arc::new(WorkQueue::default()),
         orphans: Arc::new(WorkQueue::default()),
@@ -131,7 +139,61 @@ pub async fn run(client: kube::Client, workers: u16) {
         tasks.spawn(work(gc.clone(), gc.deletes.clone(), false));
         tasks.spawn(work(gc.clone(), gc.orphans.clone(), true));
     }
+    let monitored = kinds.iter().map(kind_key).collect();
+    tasks.spawn(rediscover(gc.clone(), events, monitored));
     while tasks.join_next().await.is_some() {}
+}
+
+/// How often discovery runs again for kinds that appeared or went away (upstream's
+/// garbage collector resyncs its monitors every 30 s).
+const REDISCOVER_EVERY: Duration = Duration::from_secs(30);
+
+fn kind_key(kind: &Kind) -> (String, String) {
+    (
+        kind.resource.api_version.clone(),
+        kind.resource.plural.clone(),
+    )
+}
+
+/// Follow discovery: a kind that appears (a CRD's custom resources) gets a monitor, one
+/// that goes away loses the monitor this task gave it.
+async fn rediscover(
+    gc: Arc<Gc>,
+    events: mpsc::UnboundedSender<GraphEvent>,
+    mut monitored: HashSet<(String, String)>,
+) {
+    let mut added: HashMap<(String, String), tokio::task::JoinHandle<()>> = HashMap::new();
+    loop {
+        tokio::time::sleep(REDISCOVER_EVERY).await;
+        let found = match Resources::discover(&gc.client).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!("garbage collector: rediscovery failed: {e}");
+                continue;
+            }
+        };
+        let now: HashSet<(String, String)> = found.all().map(kind_key).collect();
+        for kind in found.all() {
+            let key = kind_key(kind);
+            if monitored.insert(key.clone()) {
+                tracing::info!(kind = %kind.resource.plural, "garbage collector: monitoring a new kind");
+                let handle = tokio::spawn(monitor(gc.client.clone(), kind.clone(), events.clone()));
+                added.insert(key, handle);
+            }
+        }
+        let gone: Vec<(String, String)> = added
+            .keys()
+            .filter(|key| !now.contains(*key))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(handle) = added.remove(&key) {
+                handle.abort();
+            }
+            monitored.remove(&key);
+        }
+        *gc.resources.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(found);
+    }
 }
 
 fn observed(kind: &Kind, obj: PartialObjectMeta<DynamicObject>) -> Observed {
@@ -202,7 +264,7 @@ async fn build_graph(
             match event {
                 GraphEvent::Upsert(obj) => {
                     let ns = obj.identity.namespace.clone();
-                    let resources = &gc.resources;
+                    let resources = gc.resources();
                     graph.upsert(obj, |r| resources.owner_namespace(r, ns.as_deref()))
                 }
                 GraphEvent::Delete(uid) => graph.remove(&uid),
