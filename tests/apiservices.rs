@@ -1,6 +1,6 @@
 //! apiregistration.k8s.io APIServices through real kubectl: the local ones exist from
-//! the start with upstream's priorities, and one pointing at a missing Service is
-//! reported unavailable.
+//! the start with upstream's priorities, follow CustomResourceDefinitions' group-versions,
+//! and one pointing at a missing Service is reported unavailable.
 
 mod common;
 
@@ -50,6 +50,47 @@ fn local_api_services_follow_what_is_served() {
         apps["status"]["conditions"][0]["message"],
         "Local APIServices are always available"
     );
+
+    // A CustomResourceDefinition's group-version gets its APIService, and loses it with
+    // the definition.
+    let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.rkube.io"},
+        "spec": {"group": "example.rkube.io", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object"}}}]}});
+    let (code, created) = server.json(
+        "POST",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        &crd,
+    );
+    assert_eq!(code, 201, "{created}");
+    let widgets = eventually(30, "v1.example.rkube.io", || {
+        let (code, v) = server.json(
+            "GET",
+            &format!("{API_SERVICES}/v1.example.rkube.io"),
+            &Value::Null,
+        );
+        (code == 200 && v["status"]["conditions"][0]["status"] == "True").then_some(v)
+    });
+    assert_eq!(
+        widgets["metadata"]["labels"]["kube-aggregator.kubernetes.io/automanaged"],
+        "true"
+    );
+    assert_eq!(widgets["spec"]["groupPriorityMinimum"], 1000);
+    assert_eq!(widgets["spec"]["versionPriority"], 100);
+    ok(&server, &["delete", "crd", "widgets.example.rkube.io"]);
+    eventually(30, "v1.example.rkube.io gone", || {
+        (server
+            .json(
+                "GET",
+                &format!("{API_SERVICES}/v1.example.rkube.io"),
+                &Value::Null,
+            )
+            .0
+            == 404)
+            .then_some(())
+    });
 
     // One a user points at a Service: stored, never pretended available.
     let remote = json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",

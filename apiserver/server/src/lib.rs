@@ -163,10 +163,20 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
 }
 
 /// The group-versions CustomResourceDefinitions serve, for their local APIServices
-/// (kube-aggregator's CRD registration controller). None until apiextensions.k8s.io is
-/// served; then this lists every established CRD's served versions.
-async fn crd_group_versions(_server: &ApiServer) -> Vec<apiservices::LocalGroupVersion> {
-    Vec::new()
+/// (kube-aggregator's CRD registration controller).
+async fn crd_group_versions(server: &ApiServer) -> Vec<apiservices::LocalGroupVersion> {
+    let mut out: Vec<apiservices::LocalGroupVersion> = Vec::new();
+    for r in server.registry.crds.all() {
+        let gv = apiservices::LocalGroupVersion {
+            group: r.group.to_string(),
+            version: r.version.to_string(),
+            built_in: false,
+        };
+        if !out.contains(&gv) {
+            out.push(gv);
+        }
+    }
+    out
 }
 
 /// The namespaces and the `kubernetes` Service every cluster starts with.
