@@ -10,6 +10,7 @@ use bytes::Bytes;
 use rkube_storage::{EmbeddedOptions, EmbeddedStore, Storage as _};
 
 use crate::etcd::{self, Etcd, PutBodies};
+use crate::floor;
 use crate::http::{self, Conn};
 use crate::load::{self, Bound, MakeRequest};
 use crate::objects;
@@ -609,8 +610,14 @@ async fn create(ctx: &mut Ctx, api: &Apiserver) -> anyhow::Result<()> {
     let raw_dir = ctx.dir.join("raw-store");
     let raw = EmbeddedStore::open(&raw_dir, EmbeddedOptions::default())
         .map_err(|e| anyhow::anyhow!("opening the embedded store: {e}"))?;
+    let floor_dir = ctx.dir.join("floor-store");
+    let floor = floor::create_server(
+        EmbeddedStore::open(&floor_dir, EmbeddedOptions::default())
+            .map_err(|e| anyhow::anyhow!("opening the floor's embedded store: {e}"))?,
+        floor::stored_template(&pod_value, "sample-0")?,
+    )?;
     eprintln!(
-        "CREATE {} B pods, 64 clients, {} × {:?} (rkube, etcd, embedded store)",
+        "CREATE {} B pods, 64 clients, {} × {:?} (rkube, etcd, embedded store, floor server)",
         pod_value.len(),
         sizes.runs,
         sizes.load
@@ -618,11 +625,20 @@ async fn create(ctx: &mut Ctx, api: &Apiserver) -> anyhow::Result<()> {
     let etcd = ctx.etcd.as_ref();
     let warm = Bound::time(sizes.warmup);
     load::run(addr, 64, warm, 201, pod_creates(addr, "bench", "warm-")).await?;
+    load::run(
+        floor.addr,
+        64,
+        warm,
+        201,
+        pod_creates(floor.addr, "bench", "warm-"),
+    )
+    .await?;
     if let Some(e) = etcd {
         let puts = etcd_puts(e, &pod_value, "/registry/pods/bench/warm-");
         load::run(e.addr, 64, warm, 200, puts).await?;
     }
-    let (mut rc, mut ec, mut sc) = (
+    let (mut rc, mut ec, mut sc, mut fc) = (
+        Repeated::default(),
         Repeated::default(),
         Repeated::default(),
         Repeated::default(),
@@ -652,10 +668,17 @@ async fn create(ctx: &mut Ctx, api: &Apiserver) -> anyhow::Result<()> {
         fsyncs.1 += after.fsyncs - before.fsyncs;
         sc.push(&r);
         line += &format!("; embedded store {:.0}/s", r.rate());
+        let creates = pod_creates(floor.addr, "bench", &prefix);
+        let o = load::run(floor.addr, 64, bound, 201, creates).await?;
+        ctx.notes.check("create floor, 64 clients", &o);
+        fc.push(&o.result);
+        line += &format!("; floor server {:.0}/s", o.result.rate());
         eprintln!("{line}");
     }
     drop(raw);
+    drop(floor);
     let _ = std::fs::remove_dir_all(&raw_dir);
+    let _ = std::fs::remove_dir_all(&floor_dir);
     eprintln!("CREATE, 1 client, {:?}", sizes.load);
     let o = load::run(addr, 1, bound, 201, pod_creates(addr, "bench", "single-")).await?;
     ctx.notes.check("rkube create, 1 client", &o);
@@ -710,6 +733,21 @@ async fn create(ctx: &mut Ctx, api: &Apiserver) -> anyhow::Result<()> {
         format!("{q:.2}"),
         "≥ 0.7",
         q >= 0.7,
+    );
+    t.info(
+        sec,
+        "floor: same HTTP stack, JSON parse, durable put, no Kubernetes logic, 64 clients",
+        format!(
+            "{}, p50 / p99 {}; floor / embedded store {:.2}",
+            fc.rate_text(),
+            lat(&fc),
+            ratio(fc.rate(), sc.rate())
+        ),
+    );
+    t.info(
+        sec,
+        "rkube / floor, 64 clients",
+        format!("{:.2}", ratio(rc.rate(), fc.rate())),
     );
     t.goal(
         sec,
@@ -830,6 +868,7 @@ async fn watch(ctx: &mut Ctx, api: &mut Apiserver) -> anyhow::Result<()> {
         ..goal.clone()
     };
     let light_run = watch_once(api, "watch-light", &light).await?;
+    let floor_run = watch_floor(api, &goal).await?;
 
     let t = &mut ctx.table;
     let sec = "WATCH (2 KB pods)";
@@ -877,7 +916,56 @@ async fn watch(ctx: &mut Ctx, api: &mut Apiserver) -> anyhow::Result<()> {
     );
     t.info(sec, "  acked → read, p50 / p99 / max", latency);
     t.info(sec, "  writes", writes);
+    let (f, cpu) = &floor_run;
+    t.info(
+        sec,
+        format!(
+            "floor: pre-encoded lines fanned out by the same HTTP stack, {}",
+            at
+        ),
+        format!(
+            "{} of {} events; acked → read p50 / p99 / max {:.1} / {:.1} / {:.1} ms; {:.0} writes/s; {:.1} s of CPU (floor server and load generator)",
+            thousands(f.delivered as f64),
+            thousands(f.expected_events as f64),
+            f.latency_p50_ms,
+            f.latency_p99_ms,
+            f.latency_max_ms,
+            ratio(f.writes_acked as f64, f.write_seconds),
+            cpu
+        ),
+    );
     Ok(())
+}
+
+/// The watch load against the fan-out floor (one run): the stored pod as the apiserver
+/// answered it, framed once per write and streamed to every watcher.
+async fn watch_floor(api: &Apiserver, wc: &watch::Config) -> anyhow::Result<(watch::Outcome, f64)> {
+    create_namespace(api.addr, "watch-template").await?;
+    let mut c = Conn::connect(api.addr).await?;
+    let create = pod_creates(api.addr, "watch-template", "t-")(0);
+    let stored = call(&mut c, &create, 201, "creating the template pod").await?;
+    let server = floor::fan_out_server(floor::stored_template(&stored, "t-0")?)?;
+    eprintln!(
+        "WATCH floor: {} watchers, {} creates/s for {} s",
+        wc.watchers,
+        wc.rate,
+        wc.duration.as_secs_f64()
+    );
+    let before = report::cpu_seconds(std::process::id());
+    let w = watch::run(server.addr, "floor", wc).await?;
+    let cpu = report::cpu_seconds(std::process::id()) - before;
+    drop(server);
+    eprintln!(
+        "  {} of {} events; acked → read p50 / p99 / max {:.1} / {:.1} / {:.1} ms; {} writes in {:.1} s",
+        w.delivered,
+        w.expected_events,
+        w.latency_p50_ms,
+        w.latency_p99_ms,
+        w.latency_max_ms,
+        w.writes_acked,
+        w.write_seconds
+    );
+    Ok((w, cpu))
 }
 
 /// Many pods stored: memory, LIST, and start-up with them.

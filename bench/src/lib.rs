@@ -9,6 +9,7 @@ mod apiserver;
 mod busybox_image;
 mod controllers;
 pub mod etcd;
+mod floor;
 pub mod http;
 mod kubelet;
 pub mod load;

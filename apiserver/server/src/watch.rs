@@ -2,17 +2,17 @@
 //! the selector is a DELETED event), bookmarks, timeouts, and 410 for slow watchers.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::Response;
 use http_body_util::{BodyExt, StreamBody};
 use rkube_api::table::IncludeObject;
 use rkube_api::{ApiError, Resource};
-use rkube_storage::{Event, EventKind, Storage as _, StorageError, WatchEnd};
+use rkube_storage::{Event, EventKind, Storage as _, StorageError, Watch, WatchEnd};
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
 use crate::codec::{Negotiated, Shape};
 use crate::registry::{ListOptions, Registry};
@@ -38,9 +38,9 @@ struct Framer {
 }
 
 impl Framer {
-    /// One event as the parts of its line. For plain JSON the stored object is spliced
-    /// in by reference (never re-encoded); the parts are joined when written.
-    fn frame(&mut self, kind: &str, object: &Bytes) -> Vec<Bytes> {
+    /// Appends one event's line to `out`. For plain JSON the stored object is copied in
+    /// as stored (never re-encoded).
+    fn frame_into(&mut self, kind: &str, object: &Bytes, out: &mut BytesMut) {
         if self.neg.shape == Shape::Plain {
             let prefix: &'static [u8] = match kind {
                 "ADDED" => b"{\"type\":\"ADDED\",\"object\":",
@@ -48,14 +48,14 @@ impl Framer {
                 "DELETED" => b"{\"type\":\"DELETED\",\"object\":",
                 _ => b"{\"type\":\"BOOKMARK\",\"object\":",
             };
-            return vec![
-                Bytes::from_static(prefix),
-                object.clone(),
-                Bytes::from_static(b"}\n"),
-            ];
+            out.reserve(prefix.len() + object.len() + 2);
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(object);
+            out.extend_from_slice(b"}\n");
+            return;
         }
         let obj: Value = serde_json::from_slice(object).unwrap_or(Value::Null);
-        vec![self.frame_value(kind, obj)]
+        out.extend_from_slice(&self.frame_value(kind, obj));
     }
 
     fn frame_value(&mut self, kind: &str, obj: Value) -> Bytes {
@@ -136,28 +136,134 @@ fn visible(r: &Resource, opts: &ListOptions, ev: &Event) -> Option<(&'static str
 }
 
 /// Events waiting in the queue are written together: one chunk of up to this many bytes
-/// instead of a chunk per piece of every event.
+/// instead of a chunk per event.
 const BATCH_BYTES: usize = 64 * 1024;
 
-fn stream_response(rx: mpsc::Receiver<Vec<Bytes>>) -> Response<Body> {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let first = rx.recv().await?;
-        let mut batch = bytes::BytesMut::with_capacity(first.iter().map(Bytes::len).sum());
-        for part in first {
-            batch.extend_from_slice(&part);
-        }
-        while batch.len() < BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(parts) => parts.iter().for_each(|p| batch.extend_from_slice(p)),
-                Err(_) => break,
+/// One watch's stream. It is polled by the connection's own task: an event wakes one
+/// task per watcher, and every event already queued when it runs goes out in one chunk.
+struct WatchStream {
+    resource: &'static Resource,
+    framer: Framer,
+    list: ListOptions,
+    /// Initial objects not yet sent (as ADDED), then the initial-events-end bookmark.
+    initial: std::vec::IntoIter<Bytes>,
+    initial_end: Option<u64>,
+    /// A line to send before ending (the ERROR of a watch that could not start).
+    error: Option<Bytes>,
+    watch: Option<Watch>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    ticker: Option<tokio::time::Interval>,
+    last_rev: u64,
+    done: bool,
+}
+
+impl WatchStream {
+    /// The next chunk, `None` at the end of the stream.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        let mut batch = BytesMut::new();
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some(line) = self.error.take() {
+                self.done = true;
+                return Some(line);
+            }
+            while batch.len() < BATCH_BYTES {
+                let Some(item) = self.initial.next() else {
+                    break;
+                };
+                self.framer.frame_into("ADDED", &item, &mut batch);
+            }
+            if batch.len() < BATCH_BYTES {
+                if let Some(rev) = self.initial_end.take() {
+                    let b = bookmark(self.resource, rev, true);
+                    batch.extend_from_slice(&self.framer.frame_value("BOOKMARK", b));
+                }
+            }
+            if !batch.is_empty() {
+                return Some(batch.freeze());
+            }
+            let Some(watch) = self.watch.as_mut() else {
+                self.done = true;
+                return None;
+            };
+            let ticker = self.ticker.as_mut();
+            let has_ticker = ticker.is_some();
+            let first = tokio::select! {
+                _ = &mut self.deadline => {
+                    self.done = true;
+                    return None;
+                }
+                _ = async { ticker?.tick().await; Some(()) }, if has_ticker => None,
+                ev = watch.events.recv() => Some(ev),
+            };
+            match first {
+                None => {
+                    let b = bookmark(self.resource, self.last_rev, false);
+                    batch.extend_from_slice(&self.framer.frame_value("BOOKMARK", b));
+                }
+                Some(ev) => {
+                    self.push_event(ev, &mut batch);
+                    while !self.done && batch.len() < BATCH_BYTES {
+                        let Some(watch) = self.watch.as_mut() else {
+                            break;
+                        };
+                        match watch.events.try_recv() {
+                            Ok(ev) => self.push_event(Some(ev), &mut batch),
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                return Some(batch.freeze());
             }
         }
-        Some((
-            Ok::<_, Infallible>(http_body::Frame::data(batch.freeze())),
-            rx,
-        ))
+    }
+
+    /// Frames one item of the store's watch into `batch`; the stream ends after an
+    /// ERROR or when the store ends the watch.
+    fn push_event(&mut self, ev: Option<Result<Event, WatchEnd>>, batch: &mut BytesMut) {
+        let r = self.resource;
+        match ev {
+            Some(Ok(ev)) => {
+                self.last_rev = ev.revision;
+                let Some((kind, previous)) = visible(r, &self.list, &ev) else {
+                    return;
+                };
+                let stored = match (previous, &ev.prev_value) {
+                    (true, Some(prev)) => serde_json::from_slice::<Value>(prev)
+                        .map(|v| crate::registry::encode_with_rv(v, ev.revision))
+                        .unwrap_or_else(|_| ev.value.clone()),
+                    _ => ev.value,
+                };
+                let object = crate::registry::convert::bytes_from_storage(r, &stored);
+                self.framer.frame_into(kind, &object, batch);
+            }
+            Some(Err(WatchEnd::TooSlow)) => {
+                let e = ApiError::expired(self.last_rev, self.last_rev);
+                let e = ApiError {
+                    message: format!(
+                        "watch of {} ended: the watcher did not keep up ({})",
+                        r.plural, e.message
+                    ),
+                    ..e
+                };
+                batch.extend_from_slice(&self.framer.frame_value("ERROR", expired_event(&e)));
+                self.done = true;
+            }
+            Some(Err(WatchEnd::Closed)) | None => self.done = true,
+        }
+    }
+}
+
+fn stream_response(stream: WatchStream) -> Response<Body> {
+    let chunks = futures_util::stream::unfold(stream, |mut s| async move {
+        let chunk = s.next_chunk().await?;
+        Some((Ok::<_, Infallible>(http_body::Frame::data(chunk)), s))
     });
-    let mut resp = Response::new(StreamBody::new(stream).boxed());
+    let mut resp = Response::new(StreamBody::new(chunks).boxed());
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
@@ -172,7 +278,6 @@ pub async fn serve(
     params: WatchParams,
     neg: Negotiated,
 ) -> Response<Body> {
-    let (tx, rx) = mpsc::channel::<Vec<Bytes>>(64);
     let mut framer = Framer {
         resource: r,
         neg,
@@ -220,6 +325,7 @@ pub async fn serve(
             }
         }
     };
+    let mut error = None;
     let watch = match registry.store.watch(&prefix, start) {
         Ok(w) => Some(w),
         Err(StorageError::Compacted {
@@ -227,11 +333,10 @@ pub async fn serve(
             compacted,
         }) => {
             // Upstream answers 200 and a single ERROR event.
-            let frame = framer.frame_value(
+            error = Some(framer.frame_value(
                 "ERROR",
                 expired_event(&ApiError::expired(requested, compacted)),
-            );
-            let _ = tx.try_send(vec![frame]);
+            ));
             None
         }
         Err(StorageError::FutureRevision { .. }) => {
@@ -247,66 +352,30 @@ pub async fn serve(
         }
         Err(e) => return respond::error_response(&crate::registry::storage_error(r, "", e)),
     };
-    let Some(mut watch) = watch else {
-        return stream_response(rx);
+    let (initial, initial_end) = match &watch {
+        Some(_) => (
+            initial_items.into_iter(),
+            (params.send_initial_events == Some(true)).then_some(start),
+        ),
+        None => (Vec::new().into_iter(), None),
     };
-    let list = params.list;
-    let allow_bookmarks = params.allow_bookmarks;
-    let send_initial_end = params.send_initial_events == Some(true);
-    let timeout = params.timeout;
-    tokio::spawn(async move {
-        for item in &initial_items {
-            if tx.send(framer.frame("ADDED", item)).await.is_err() {
-                return;
-            }
-        }
-        if send_initial_end {
-            let b = vec![framer.frame_value("BOOKMARK", bookmark(r, start, true))];
-            if tx.send(b).await.is_err() {
-                return;
-            }
-        }
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        let mut last_rev = start;
-        let mut ticker = tokio::time::interval(BOOKMARK_EVERY);
-        ticker.tick().await;
-        loop {
-            let frame = tokio::select! {
-                _ = &mut deadline => return,
-                _ = tx.closed() => return,
-                _ = ticker.tick(), if allow_bookmarks => vec![framer.frame_value("BOOKMARK", bookmark(r, last_rev, false))],
-                ev = watch.events.recv() => match ev {
-                    Some(Ok(ev)) => {
-                        last_rev = ev.revision;
-                        match visible(r, &list, &ev) {
-                            Some((kind, previous)) => {
-                                let stored = match (previous, &ev.prev_value) {
-                                    (true, Some(prev)) => serde_json::from_slice::<Value>(prev)
-                                        .map(|v| crate::registry::encode_with_rv(v, ev.revision))
-                                        .unwrap_or_else(|_| ev.value.clone()),
-                                    _ => ev.value.clone(),
-                                };
-                                framer.frame(kind, &crate::registry::convert::bytes_from_storage(r, &stored))
-                            }
-                            None => continue,
-                        }
-                    }
-                    Some(Err(WatchEnd::TooSlow)) => {
-                        let e = ApiError::expired(last_rev, last_rev);
-                        let _ = tx.send(vec![framer.frame_value("ERROR", expired_event(&ApiError {
-                            message: format!("watch of {} ended: the watcher did not keep up ({})", r.plural, e.message),
-                            ..e
-                        }))]).await;
-                        return;
-                    }
-                    Some(Err(WatchEnd::Closed)) | None => return,
-                },
-            };
-            if tx.send(frame).await.is_err() {
-                return;
-            }
-        }
+    let ticker = params.allow_bookmarks.then(|| {
+        let mut t =
+            tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
     });
-    stream_response(rx)
+    stream_response(WatchStream {
+        resource: r,
+        framer,
+        list: params.list,
+        initial,
+        initial_end,
+        error,
+        watch,
+        deadline: Box::pin(tokio::time::sleep(params.timeout)),
+        ticker,
+        last_rev: start,
+        done: false,
+    })
 }

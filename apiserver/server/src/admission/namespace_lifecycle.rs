@@ -28,7 +28,7 @@ impl Registry {
             return Err(ApiError::not_found(qualified(ns_res), ns));
         };
         // Every create passes here: skip parsing a namespace that cannot be terminating.
-        let contains = |needle: &[u8]| kv.value.windows(needle.len()).any(|w| w == needle);
+        let contains = |needle: &[u8]| memchr::memmem::find(&kv.value, needle).is_some();
         if !contains(b"\"deletionTimestamp\"") && !contains(b"\"Terminating\"") {
             return Ok(());
         }

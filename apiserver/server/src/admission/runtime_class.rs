@@ -51,12 +51,15 @@ impl Registry {
         }
         let class = self.runtime_class_of(r, name, pod).await?;
         let forbidden = |why: String| ApiError::forbidden(qualified(r), name, &why);
+        let Some(class) = &class else {
+            // Nothing to mutate (every pod create passes here: no copy of the pod).
+            validate_overhead(pod, None).map_err(forbidden)?;
+            return Ok(false);
+        };
         let before = pod.clone();
-        if let Some(class) = &class {
-            set_overhead(pod, class).map_err(forbidden)?;
-            set_scheduling(pod, class).map_err(forbidden)?;
-        }
-        validate_overhead(pod, class.as_ref()).map_err(forbidden)?;
+        set_overhead(pod, class).map_err(forbidden)?;
+        set_scheduling(pod, class).map_err(forbidden)?;
+        validate_overhead(pod, Some(class)).map_err(forbidden)?;
         Ok(*pod != before)
     }
 }

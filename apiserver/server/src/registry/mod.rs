@@ -66,10 +66,7 @@ pub fn render(mut obj: Value) -> Render {
     meta::meta_mut(&mut obj).insert("resourceVersion".into(), json!(RV_PLACEHOLDER));
     let bytes = serde_json::to_vec(&obj).unwrap_or_default();
     let needle = serde_json::to_vec(RV_PLACEHOLDER).unwrap_or_default();
-    match bytes
-        .windows(needle.len())
-        .position(|w| w == needle.as_slice())
-    {
+    match memchr::memmem::find(&bytes, &needle) {
         Some(at) => Box::new(move |rev| {
             let rev = rev.to_string();
             let mut out = Vec::with_capacity(bytes.len() - needle.len() + rev.len() + 2);

@@ -153,9 +153,14 @@ impl Registry {
         if r.namespaced {
             self.admit_namespace(r, &ns, &name).await?;
             before_mutation = self.apply_limit_range_defaults(r, &ns, &mut obj).await?;
-            let before = obj.clone();
+            // Only a pod naming a RuntimeClass can be mutated here: copy only those.
+            let before = (before_mutation.is_none()
+                && obj.pointer("/spec/runtimeClassName").is_some())
+            .then(|| obj.clone());
             if self.admit_runtime_class(r, &name, &mut obj).await? {
-                before_mutation.get_or_insert(before);
+                if let Some(before) = before {
+                    before_mutation.get_or_insert(before);
+                }
             }
         }
         let attrs = Attributes {
