@@ -2,7 +2,8 @@
 //! kubelet and kube-proxy in one process) in a network namespace of the test's own:
 //! everything passes but the listed known differences from upstream, every skip names
 //! what it needs, the snapshots recorded from this cluster are the stored set, and the
-//! reports are sound.
+//! reports are sound; and against `rkube apiserver` alone, what needs no other component
+//! passes and the rest is skipped with what it needs.
 
 mod common;
 
@@ -217,6 +218,80 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     assert_eq!(
         junit.matches("<skipped ").count() as u64,
         summary["skipped"].as_u64().unwrap()
+    );
+}
+
+/// `rkube conformance --server http://127.0.0.1:PORT` against `rkube apiserver` alone:
+/// every test that needs no other component passes, and every other one is skipped with
+/// what it needs. The apiserver advertises the node address (upstream's takes its host's
+/// interface address) so that the `kubernetes` Service has endpoints; nothing is sent there.
+#[test]
+fn the_harness_passes_against_the_apiserver_alone() {
+    let netns = Netns::new("conf-api");
+    let data = tempfile::tempdir().unwrap();
+    let mut apiserver = netns
+        .cmd(env!("CARGO_BIN_EXE_rkube"))
+        .args(["apiserver", "--insecure-port", "8080"])
+        .args(["--advertise-address", NODE_IP])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn rkube apiserver");
+    eventually(30, "rkube apiserver ready", || {
+        netns
+            .sh_output("curl -sf --max-time 2 http://127.0.0.1:8080/readyz")
+            .status
+            .success()
+            .then_some(())
+    });
+    let out = tempfile::tempdir().unwrap();
+    let output = netns
+        .cmd(env!("CARGO_BIN_EXE_rkube"))
+        .args(["conformance", "--server", "http://127.0.0.1:8080"])
+        .args(["--report", "report.json"])
+        .env("RUST_LOG", "warn")
+        .current_dir(out.path())
+        .output()
+        .expect("run rkube conformance");
+    let _ = apiserver.kill();
+    let _ = apiserver.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let tests = report["tests"].as_array().expect("the report lists tests");
+    let mut failed = Vec::new();
+    let mut skipped = Vec::new();
+    for t in tests {
+        let id = t["id"].as_str().unwrap();
+        let message = t["message"].as_str().unwrap_or("");
+        match t["status"].as_str().unwrap() {
+            "failed" => failed.push(format!("{id}: {message}")),
+            "skipped" => {
+                assert!(
+                    message.starts_with("needs "),
+                    "{id} is skipped without naming what it needs: {message:?}"
+                );
+                skipped.push(id.to_string());
+            }
+            _ => {}
+        }
+    }
+    assert!(failed.is_empty(), "failures:\n{}", failed.join("\n"));
+    assert!(output.status.success(), "exit 0 when nothing failed");
+    assert!(
+        tests.len() - skipped.len() > 150,
+        "only {} of {} tests ran",
+        tests.len() - skipped.len(),
+        tests.len()
+    );
+    // Without a kubelet the pod-running tests cannot pass: they must be the skipped ones.
+    assert!(
+        skipped.iter().any(|id| id == "kubelet/logs"),
+        "kubelet/logs is skipped without a kubelet: {skipped:?}"
     );
 }
 

@@ -143,15 +143,17 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
     event(&cluster, "probed", "BackOff", |m| {
         m == format!("Back-off restarting failed container main in pod probed_default({uid})")
     });
-    // Repeats are one event with a count, not one event each.
-    let repeated = eventually(60, "the Unhealthy event counted", || {
+    // Repeats are one event with a count, not one event each. The first two failures can
+    // fall in one second (the first restart is immediate and the probe runs at once); the
+    // third comes after the 10 s back-off, so first and last timestamps then differ.
+    let repeated = eventually(90, "the Unhealthy event counted", || {
         let all = events(&cluster, "probed", "Unhealthy");
         let liveness: Vec<&Value> = all
             .iter()
             .filter(|e| e["message"] == "Liveness probe failed: probe says no\n")
             .collect();
         assert_eq!(liveness.len(), 1, "{all:?}");
-        (liveness[0]["count"].as_i64()? >= 2).then(|| liveness[0].clone())
+        (liveness[0]["count"].as_i64()? >= 3).then(|| liveness[0].clone())
     });
     assert_ne!(repeated["firstTimestamp"], repeated["lastTimestamp"]);
     let started = events(&cluster, "probed", "Started");

@@ -105,6 +105,12 @@ async fn reconcile(registry: &Registry) -> Result<bool, ApiError> {
         if crds[i].get("status") == Some(&desired) {
             continue;
         }
+        // Serve what the status is about to say before a client can read it: a client
+        // that sees Established must find the resource (upstream's establishing
+        // controller also runs after the handler serves the CRD).
+        let mut staged = crds.clone();
+        staged[i]["status"] = desired;
+        registry.crds.replace(&staged);
         let others = crds.clone();
         let written = write_status(registry, &name_of(&crds[i]), |current| {
             rkube_api::crd::names::desired_status(current, &others, &now)
