@@ -4,23 +4,12 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::ErrorKind;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::proxy::{ask_tcp, ask_udp, ProxyCluster};
+use common::proxy::ProxyCluster;
 use rkube_proxy::chains::ServiceChains;
 use rkube_proxy::model::{Protocol, ServicePortName};
 use serde_json::json;
-
-fn tcp_port(port: u16) -> serde_json::Value {
-    json!({"name": "tcp", "port": port, "targetPort": 8080, "protocol": "TCP"})
-}
-
-fn addr(ip: &str, port: u16) -> SocketAddr {
-    format!("{ip}:{port}").parse().unwrap()
-}
 
 fn chain_of(service: &str, port: &str, protocol: Protocol) -> String {
     ServiceChains::new(&ServicePortName {
@@ -32,47 +21,10 @@ fn chain_of(service: &str, port: &str, protocol: Protocol) -> String {
     .cluster
 }
 
-/// Who answered, over `n` connections from `netns` to `to`.
-fn spread(netns: &str, to: SocketAddr, n: usize) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for _ in 0..n {
-        let answer = ask_tcp(netns, to).unwrap_or_else(|e| panic!("{to} from {netns}: {e}"));
-        let name = answer.split(' ').next().unwrap_or_default().to_string();
-        *counts.entry(name).or_default() += 1;
-    }
-    counts
-}
-
-fn assert_even(counts: &HashMap<String, usize>, names: &[&str], n: usize) {
-    for name in names {
-        let got = counts.get(*name).copied().unwrap_or(0);
-        let share = got as f64 / n as f64;
-        assert!(
-            (0.20..=0.46).contains(&share),
-            "{name} got {got}/{n}: {counts:?}"
-        );
-    }
-}
-
 #[test]
 fn cluster_ips_and_node_ports_reach_endpoints_on_both_nodes() {
-    let mut c = ProxyCluster::new(2);
-    c.add_pod(0, "a");
-    c.add_pod(0, "b");
-    c.add_pod(1, "c");
-    c.add_pod(0, "client");
-    c.service(
-        "web",
-        json!({"type": "NodePort", "clusterIP": "10.0.0.100",
-               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30080}]}),
-    );
-    c.endpoints("web", &[("a", true), ("b", true), ("c", true)]);
-    c.service(
-        "remote",
-        json!({"type": "NodePort", "clusterIP": "10.0.0.101",
-               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30081}]}),
-    );
-    c.endpoints("remote", &[("c", true)]);
+    let mut c = ProxyCluster::two_nodes_with_pods();
+    c.add_web_and_remote();
     c.start_proxy(0, &[]);
     c.start_proxy(1, &[]);
     let web = chain_of("web", "tcp", Protocol::Tcp);
@@ -81,37 +33,7 @@ fn cluster_ips_and_node_ports_reach_endpoints_on_both_nodes() {
         c.wait_for_rules(node, &web);
         c.wait_for_rules(node, &remote);
     }
-
-    // ClusterIP from a pod and from the node itself, spread evenly.
-    let vip = addr("10.0.0.100", 80);
-    let from_pod = spread(&c.pod("client").netns.name, vip, 300);
-    assert_even(&from_pod, &["a", "b", "c"], 300);
-    let from_node = spread(&c.node(0).name, vip, 300);
-    assert_even(&from_node, &["a", "b", "c"], 300);
-
-    // NodePort from outside, on either node's IP, also to an endpoint on the other node.
-    let outside = c.outside().name.clone();
-    for node in 0..2 {
-        let answer = ask_tcp(&outside, addr(&c.node_ip(node).to_string(), 30080)).unwrap();
-        assert!(
-            ["a", "b", "c"].contains(&answer.split(' ').next().unwrap()),
-            "{answer}"
-        );
-        let answer = ask_tcp(&outside, addr(&c.node_ip(node).to_string(), 30081)).unwrap();
-        assert!(
-            answer.starts_with("c "),
-            "node{node}:30081 answered {answer:?}"
-        );
-    }
-
-    // An endpoint that becomes not ready stops receiving traffic within 1 s. (Wait out
-    // --iptables-min-sync-period first, so the change is not batched with the last.)
-    std::thread::sleep(Duration::from_millis(1500));
-    c.endpoints("web", &[("a", true), ("b", false), ("c", true)]);
-    std::thread::sleep(Duration::from_secs(1));
-    let after = spread(&c.pod("client").netns.name, vip, 60);
-    assert_eq!(after.get("b"), None, "b still gets traffic: {after:?}");
-    assert_eq!(after.values().sum::<usize>(), 60);
+    c.check_web_and_remote();
 
     // A deleted Service's chains are gone after the next sync.
     c.api(
@@ -127,82 +49,14 @@ fn cluster_ips_and_node_ports_reach_endpoints_on_both_nodes() {
 
 #[test]
 fn policies_udp_affinity_hairpin_and_no_endpoints() {
-    let mut c = ProxyCluster::new(2);
-    c.add_pod(0, "a");
-    c.add_pod(0, "b");
-    c.add_pod(1, "c");
-    c.add_pod(0, "client");
-    c.service(
-        "empty",
-        json!({"clusterIP": "10.0.0.110", "ports": [tcp_port(80)]}),
-    );
-    c.service(
-        "dns",
-        json!({"clusterIP": "10.0.0.111",
-               "ports": [{"name": "udp", "port": 53, "targetPort": 5353, "protocol": "UDP"}]}),
-    );
-    c.endpoints("dns", &[("c", true)]);
-    c.service(
-        "sticky",
-        json!({"clusterIP": "10.0.0.112", "sessionAffinity": "ClientIP", "ports": [tcp_port(80)]}),
-    );
-    c.endpoints("sticky", &[("a", true), ("b", true), ("c", true)]);
-    c.service(
-        "self",
-        json!({"clusterIP": "10.0.0.113", "ports": [tcp_port(80)]}),
-    );
-    c.endpoints("self", &[("a", true)]);
-    c.service(
-        "local",
-        json!({"type": "NodePort", "clusterIP": "10.0.0.114", "externalTrafficPolicy": "Local",
-               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30090}]}),
-    );
-    c.endpoints("local", &[("a", true)]);
-    c.service(
-        "cluster",
-        json!({"type": "NodePort", "clusterIP": "10.0.0.115",
-               "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30091}]}),
-    );
-    c.endpoints("cluster", &[("a", true)]);
+    let mut c = ProxyCluster::two_nodes_with_pods();
+    c.add_policy_services();
     c.start_proxy(0, &[]);
     c.start_proxy(1, &[]);
     for node in 0..2 {
         c.wait_for_rules(node, &chain_of("cluster", "tcp", Protocol::Tcp));
     }
-    let client = c.pod("client").netns.name.clone();
-
-    // No endpoints: connection refused, not a timeout.
-    let err = ask_tcp(&client, addr("10.0.0.110", 80)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
-
-    // UDP, to an endpoint on the other node.
-    let answer = ask_udp(&client, addr("10.0.0.111", 53)).unwrap();
-    assert!(answer.starts_with("c "), "{answer}");
-
-    // sessionAffinity: ClientIP sends one client to one endpoint.
-    let sticky = spread(&client, addr("10.0.0.112", 80), 30);
-    assert_eq!(sticky.len(), 1, "{sticky:?}");
-
-    // Hairpin: a pod reaches its own Service and gets an answer from itself.
-    let answer = ask_tcp(&c.pod("a").netns.name, addr("10.0.0.113", 80)).unwrap();
-    assert!(answer.starts_with("a "), "{answer}");
-
-    // externalTrafficPolicy: Local keeps the client's address and uses only local
-    // endpoints; Cluster masquerades.
-    let outside = c.outside().name.clone();
-    let outside_ip = c.topology.clients[0].ip.to_string();
-    let answer = ask_tcp(&outside, addr(&c.node_ip(0).to_string(), 30090)).unwrap();
-    assert_eq!(answer, format!("a {outside_ip}"));
-    let no_local = ask_tcp(&outside, addr(&c.node_ip(1).to_string(), 30090));
-    assert!(
-        no_local.is_err(),
-        "node1 has no local endpoint: {no_local:?}"
-    );
-    let answer = ask_tcp(&outside, addr(&c.node_ip(1).to_string(), 30091)).unwrap();
-    assert!(
-        answer.starts_with("a ") && !answer.ends_with(&outside_ip),
-        "{answer}"
-    );
+    c.check_policies();
 }
 
 /// An EndpointSlice with explicit conditions: (ip, node, ready, serving, terminating).
@@ -355,21 +209,7 @@ fn iptables_save_snapshot_foreign_rules_and_cleanup() {
     );
 
     // --cleanup removes everything it created and nothing else.
-    for p in &mut c.proxies {
-        p.kill().unwrap();
-        p.wait().unwrap();
-    }
-    let out = c
-        .node(0)
-        .cmd(env!("CARGO_BIN_EXE_rkube"))
-        .args(["proxy", "--cleanup"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    c.stop_proxies_and_clean_up(0);
     assert_eq!(redacted(&c.iptables_save(0)), redacted(&before));
 }
 

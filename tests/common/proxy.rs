@@ -3,6 +3,7 @@
 //! other nodes' pod subnets, "pods" that are namespaces on that bridge with a TCP and a
 //! UDP server answering `<name> <client ip>`, and `rkube proxy` processes inside nodes.
 
+use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::os::fd::AsFd;
@@ -77,6 +78,35 @@ pub fn ask_tcp(netns: &str, addr: SocketAddr) -> std::io::Result<String> {
     let mut out = String::new();
     stream.read_to_string(&mut out)?;
     Ok(out.trim().to_string())
+}
+
+/// `ip:port` as a socket address.
+pub fn addr(ip: &str, port: u16) -> SocketAddr {
+    format!("{ip}:{port}").parse().unwrap()
+}
+
+/// Who answered, over `n` connections from `netns` to `to`.
+pub fn spread(netns: &str, to: SocketAddr, n: usize) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for _ in 0..n {
+        let answer = ask_tcp(netns, to).unwrap_or_else(|e| panic!("{to} from {netns}: {e}"));
+        let name = answer.split(' ').next().unwrap_or_default().to_string();
+        *counts.entry(name).or_default() += 1;
+    }
+    counts
+}
+
+/// Each of `names` got between 20 % and 46 % of `n` answers (the bounds for
+/// three endpoints over 300 requests).
+pub fn assert_even(counts: &HashMap<String, usize>, names: &[&str], n: usize) {
+    for name in names {
+        let got = counts.get(*name).copied().unwrap_or(0);
+        let share = got as f64 / n as f64;
+        assert!(
+            (0.20..=0.46).contains(&share),
+            "{name} got {got}/{n}: {counts:?}"
+        );
+    }
 }
 
 /// One UDP datagram from inside `netns`, and the answer.
@@ -202,6 +232,26 @@ impl ProxyCluster {
         self.proxies.push(child);
     }
 
+    /// Stops every proxy, then runs `rkube proxy --cleanup` in node `i`; panics unless
+    /// it succeeds.
+    pub fn stop_proxies_and_clean_up(&mut self, i: usize) {
+        for p in &mut self.proxies {
+            p.kill().unwrap();
+            p.wait().unwrap();
+        }
+        let out = self
+            .node(i)
+            .cmd(env!("CARGO_BIN_EXE_rkube"))
+            .args(["proxy", "--cleanup"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A pod on node `node`; returns its index in `pods`.
     pub fn add_pod(&mut self, node: usize, name: &str) -> usize {
         let k = self.pods.iter().filter(|p| p.node == node).count() + 2;
@@ -292,6 +342,147 @@ impl ProxyCluster {
         } else {
             self.api("POST", path, slice);
         }
+    }
+
+    /// Two nodes with pods `a`, `b` and `client` on node0 and `c` on node1.
+    pub fn two_nodes_with_pods() -> ProxyCluster {
+        let mut c = ProxyCluster::new(2);
+        c.add_pod(0, "a");
+        c.add_pod(0, "b");
+        c.add_pod(1, "c");
+        c.add_pod(0, "client");
+        c
+    }
+
+    /// Two NodePort Services on pod port 8080: `web` (10.0.0.100:80, node port 30080)
+    /// over a, b and c, and `remote` (10.0.0.101:80, node port 30081) over c alone.
+    pub fn add_web_and_remote(&self) {
+        self.service(
+            "web",
+            json!({"type": "NodePort", "clusterIP": "10.0.0.100",
+                   "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30080}]}),
+        );
+        self.endpoints("web", &[("a", true), ("b", true), ("c", true)]);
+        self.service(
+            "remote",
+            json!({"type": "NodePort", "clusterIP": "10.0.0.101",
+                   "ports": [{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": 30081}]}),
+        );
+        self.endpoints("remote", &[("c", true)]);
+    }
+
+    /// The checks of [`ProxyCluster::add_web_and_remote`] once the proxies run: the
+    /// ClusterIP from the client pod and from node0 spread evenly over a, b and c; both
+    /// node ports on either node's IP from outside (30081 reaching c on node1); and b,
+    /// once not ready, gets no traffic 1 s after its EndpointSlice changed.
+    pub fn check_web_and_remote(&self) {
+        let vip = addr("10.0.0.100", 80);
+        let client = self.pod("client").netns.name.clone();
+        assert_even(&spread(&client, vip, 300), &["a", "b", "c"], 300);
+        assert_even(&spread(&self.node(0).name, vip, 300), &["a", "b", "c"], 300);
+        let outside = self.outside().name.clone();
+        for node in 0..2 {
+            let ip = self.node_ip(node).to_string();
+            let answer = ask_tcp(&outside, addr(&ip, 30080)).unwrap();
+            assert!(
+                ["a", "b", "c"].contains(&answer.split(' ').next().unwrap()),
+                "{answer}"
+            );
+            let answer = ask_tcp(&outside, addr(&ip, 30081)).unwrap();
+            assert!(
+                answer.starts_with("c "),
+                "node{node}:30081 answered {answer:?}"
+            );
+        }
+        // Wait out --iptables-min-sync-period first, so the change is not batched with
+        // the last.
+        std::thread::sleep(Duration::from_millis(1500));
+        self.endpoints("web", &[("a", true), ("b", false), ("c", true)]);
+        std::thread::sleep(Duration::from_secs(1));
+        let after = spread(&client, vip, 60);
+        assert_eq!(after.get("b"), None, "b still gets traffic: {after:?}");
+        assert_eq!(after.values().sum::<usize>(), 60);
+    }
+
+    /// Services for the traffic policies, on [`ProxyCluster::two_nodes_with_pods`]:
+    /// `empty` (10.0.0.110, node port 30082, no endpoints), `dns` (UDP 10.0.0.111:53 to
+    /// c), `sticky` (10.0.0.112, ClientIP affinity over a, b, c), `self` (10.0.0.113 to
+    /// a), `local` (10.0.0.114, node port 30090, externalTrafficPolicy Local, a) and
+    /// `cluster` (10.0.0.115, node port 30091, a).
+    pub fn add_policy_services(&self) {
+        let tcp = json!([{"name": "tcp", "port": 80, "targetPort": 8080, "protocol": "TCP"}]);
+        let node_port =
+            |port: u16| json!([{"name": "tcp", "port": 80, "targetPort": 8080, "nodePort": port}]);
+        self.service(
+            "empty",
+            json!({"type": "NodePort", "clusterIP": "10.0.0.110", "ports": node_port(30082)}),
+        );
+        self.service(
+            "dns",
+            json!({"clusterIP": "10.0.0.111",
+                   "ports": [{"name": "udp", "port": 53, "targetPort": 5353, "protocol": "UDP"}]}),
+        );
+        self.endpoints("dns", &[("c", true)]);
+        self.service(
+            "sticky",
+            json!({"clusterIP": "10.0.0.112", "sessionAffinity": "ClientIP", "ports": tcp}),
+        );
+        self.endpoints("sticky", &[("a", true), ("b", true), ("c", true)]);
+        self.service("self", json!({"clusterIP": "10.0.0.113", "ports": tcp}));
+        self.endpoints("self", &[("a", true)]);
+        self.service(
+            "local",
+            json!({"type": "NodePort", "clusterIP": "10.0.0.114",
+                   "externalTrafficPolicy": "Local", "ports": node_port(30090)}),
+        );
+        self.endpoints("local", &[("a", true)]);
+        self.service(
+            "cluster",
+            json!({"type": "NodePort", "clusterIP": "10.0.0.115", "ports": node_port(30091)}),
+        );
+        self.endpoints("cluster", &[("a", true)]);
+    }
+
+    /// The checks of [`ProxyCluster::add_policy_services`] once the proxies run.
+    pub fn check_policies(&self) {
+        let client = self.pod("client").netns.name.clone();
+        let outside = self.outside().name.clone();
+        // No endpoints: connection refused, not a timeout, on the ClusterIP and on the
+        // node port of either node.
+        let err = ask_tcp(&client, addr("10.0.0.110", 80)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+        for node in 0..2 {
+            let err = ask_tcp(&outside, addr(&self.node_ip(node).to_string(), 30082)).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                ErrorKind::ConnectionRefused,
+                "node{node}: {err}"
+            );
+        }
+        // UDP, to an endpoint on the other node.
+        let answer = ask_udp(&client, addr("10.0.0.111", 53)).unwrap();
+        assert!(answer.starts_with("c "), "{answer}");
+        // sessionAffinity: ClientIP sends one client to one endpoint.
+        let sticky = spread(&client, addr("10.0.0.112", 80), 30);
+        assert_eq!(sticky.len(), 1, "{sticky:?}");
+        // Hairpin: a pod reaches its own Service and gets an answer from itself.
+        let answer = ask_tcp(&self.pod("a").netns.name, addr("10.0.0.113", 80)).unwrap();
+        assert!(answer.starts_with("a "), "{answer}");
+        // externalTrafficPolicy: Local keeps the client's address and uses only local
+        // endpoints; Cluster masquerades.
+        let outside_ip = self.topology.clients[0].ip.to_string();
+        let answer = ask_tcp(&outside, addr(&self.node_ip(0).to_string(), 30090)).unwrap();
+        assert_eq!(answer, format!("a {outside_ip}"));
+        let no_local = ask_tcp(&outside, addr(&self.node_ip(1).to_string(), 30090));
+        assert!(
+            no_local.is_err(),
+            "node1 has no local endpoint: {no_local:?}"
+        );
+        let answer = ask_tcp(&outside, addr(&self.node_ip(1).to_string(), 30091)).unwrap();
+        assert!(
+            answer.starts_with("a ") && !answer.ends_with(&outside_ip),
+            "{answer}"
+        );
     }
 
     /// `iptables-save` of node `i`, without the timestamp comments.

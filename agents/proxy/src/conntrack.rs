@@ -139,42 +139,17 @@ impl UdpView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Endpoint, ServicePort};
+    use crate::fixtures::{name, put, ready, service};
 
     fn state(endpoints: &[u8]) -> ProxyState {
-        let name = ServicePortName {
-            namespace: "ns".into(),
-            name: "dns".into(),
-            port: "".into(),
-            protocol: Protocol::Udp,
-        };
-        let svc = ServicePort {
-            name: name.clone(),
-            cluster_ip: Ipv4Addr::new(10, 96, 0, 10),
-            port: 53,
-            node_port: Some(30053),
-            external_ips: vec![],
-            load_balancer_ips: vec![],
-            load_balancer_source_ranges: vec![],
-            sticky_seconds: None,
-            external_traffic_local: false,
-            internal_traffic_local: false,
-            health_check_node_port: None,
-        };
+        let mut svc = service(name("ns", "dns", "", Protocol::Udp), [10, 96, 0, 10], 53);
+        svc.node_port = Some(30053);
         let eps = endpoints
             .iter()
-            .map(|last| Endpoint {
-                ip: Ipv4Addr::new(10, 244, 0, *last),
-                port: 5353,
-                ready: true,
-                serving: true,
-                terminating: false,
-                local: false,
-            })
+            .map(|last| ready([10, 244, 0, *last], 5353, false))
             .collect();
         let mut s = ProxyState::default();
-        s.services.insert(name.clone(), svc);
-        s.endpoints.insert(name, eps);
+        put(&mut s, svc, eps);
         s
     }
 

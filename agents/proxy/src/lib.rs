@@ -13,6 +13,8 @@ pub mod conntrack;
 pub mod convert;
 #[cfg(test)]
 pub mod fake;
+#[cfg(test)]
+mod fixtures;
 mod flags;
 pub mod iptables;
 mod limiter;

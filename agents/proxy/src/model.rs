@@ -183,26 +183,14 @@ pub fn categorize<'a>(svc: &ServicePort, endpoints: &'a [Endpoint]) -> Categoriz
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{name, service};
 
     pub fn svc(local_ext: bool, local_int: bool, node_port: Option<u16>) -> ServicePort {
-        ServicePort {
-            name: ServicePortName {
-                namespace: "ns".into(),
-                name: "s".into(),
-                port: "".into(),
-                protocol: Protocol::Tcp,
-            },
-            cluster_ip: Ipv4Addr::new(10, 96, 0, 1),
-            port: 80,
-            node_port,
-            external_ips: vec![],
-            load_balancer_ips: vec![],
-            load_balancer_source_ranges: vec![],
-            sticky_seconds: None,
-            external_traffic_local: local_ext,
-            internal_traffic_local: local_int,
-            health_check_node_port: None,
-        }
+        let mut svc = service(name("ns", "s", "", Protocol::Tcp), [10, 96, 0, 1], 80);
+        svc.node_port = node_port;
+        svc.external_traffic_local = local_ext;
+        svc.internal_traffic_local = local_int;
+        svc
     }
 
     fn ep(last: u8, ready: bool, serving: bool, terminating: bool, local: bool) -> Endpoint {

@@ -3,46 +3,11 @@
 
 use std::net::Ipv4Addr;
 
-use crate::model::{Endpoint, Protocol, ServicePort, ServicePortName};
+use crate::fixtures::{name, put, ready, service};
+use crate::model::{Endpoint, Protocol, ServicePort};
 use crate::render::{probability, NodePortAddresses, ProxyRules, ProxyState, RenderConfig};
 use crate::restore::{restore_input, Applied};
 use crate::ruleset::{Ruleset, TableName};
-
-fn name(ns: &str, svc: &str, port: &str, protocol: Protocol) -> ServicePortName {
-    ServicePortName {
-        namespace: ns.into(),
-        name: svc.into(),
-        port: port.into(),
-        protocol,
-    }
-}
-
-fn service(name: ServicePortName, cluster_ip: [u8; 4], port: u16) -> ServicePort {
-    ServicePort {
-        name,
-        cluster_ip: Ipv4Addr::from(cluster_ip),
-        port,
-        node_port: None,
-        external_ips: vec![],
-        load_balancer_ips: vec![],
-        load_balancer_source_ranges: vec![],
-        sticky_seconds: None,
-        external_traffic_local: false,
-        internal_traffic_local: false,
-        health_check_node_port: None,
-    }
-}
-
-fn ready(ip: [u8; 4], port: u16, local: bool) -> Endpoint {
-    Endpoint {
-        ip: Ipv4Addr::from(ip),
-        port,
-        ready: true,
-        serving: true,
-        terminating: false,
-        local,
-    }
-}
 
 fn config() -> RenderConfig {
     RenderConfig {
@@ -55,8 +20,7 @@ fn config() -> RenderConfig {
 fn state(entries: Vec<(ServicePort, Vec<Endpoint>)>) -> ProxyState {
     let mut s = ProxyState::default();
     for (svc, eps) in entries {
-        s.endpoints.insert(svc.name.clone(), eps);
-        s.services.insert(svc.name.clone(), svc);
+        put(&mut s, svc, eps);
     }
     s
 }

@@ -1,59 +1,19 @@
-use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex};
-
 use super::*;
 use crate::chains::ServiceChains;
 use crate::fake::FakeIptables;
-use crate::model::{Endpoint, Protocol, ServicePort, ServicePortName};
-
-#[derive(Clone, Default)]
-struct RecordingConntrack(Arc<Mutex<Vec<String>>>);
-
-impl Conntrack for RecordingConntrack {
-    fn delete(&self, args: &[String]) {
-        self.0.lock().unwrap().push(args.join(" "));
-    }
-}
-
-fn name(svc: &str, protocol: Protocol) -> ServicePortName {
-    ServicePortName {
-        namespace: "default".into(),
-        name: svc.into(),
-        port: "".into(),
-        protocol,
-    }
-}
+use crate::fixtures::{name, put, ready, service, RecordingConntrack};
+use crate::model::Protocol;
 
 fn add(state: &mut ProxyState, svc: &str, protocol: Protocol, ip: u8, endpoints: &[u8]) {
-    let n = name(svc, protocol);
-    state.services.insert(
-        n.clone(),
-        ServicePort {
-            name: n.clone(),
-            cluster_ip: Ipv4Addr::new(10, 96, 0, ip),
-            port: 80,
-            node_port: None,
-            external_ips: vec![],
-            load_balancer_ips: vec![],
-            load_balancer_source_ranges: vec![],
-            sticky_seconds: None,
-            external_traffic_local: false,
-            internal_traffic_local: false,
-            health_check_node_port: None,
-        },
-    );
     let eps = endpoints
         .iter()
-        .map(|last| Endpoint {
-            ip: Ipv4Addr::new(10, 244, 0, *last),
-            port: 8080,
-            ready: true,
-            serving: true,
-            terminating: false,
-            local: false,
-        })
+        .map(|last| ready([10, 244, 0, *last], 8080, false))
         .collect();
-    state.endpoints.insert(n, eps);
+    put(
+        state,
+        service(name("default", svc, "", protocol), [10, 96, 0, ip], 80),
+        eps,
+    );
 }
 
 fn syncer(fake: &FakeIptables) -> (Syncer<FakeIptables, RecordingConntrack>, RecordingConntrack) {
@@ -90,7 +50,7 @@ fn first_sync_is_full_and_keeps_foreign_rules() {
     );
     let input = fake.chain(TableName::Filter, "INPUT").unwrap();
     assert!(input.contains(&"-p tcp --dport 22 -j ACCEPT".to_string()));
-    let a = ServiceChains::new(&name("a", Protocol::Tcp));
+    let a = ServiceChains::new(&name("default", "a", "", Protocol::Tcp));
     assert_eq!(fake.chain(TableName::Nat, &a.cluster).unwrap().len(), 2);
 }
 
@@ -114,7 +74,7 @@ fn an_endpoint_change_sends_only_that_service_chains() {
     let report = syncer.sync(&changed, false).unwrap();
     assert_eq!(report.restores, 1, "only nat changed");
     let last = fake.state().restores.last().unwrap().clone();
-    let a = ServiceChains::new(&name("a", Protocol::Tcp));
+    let a = ServiceChains::new(&name("default", "a", "", Protocol::Tcp));
     assert!(last.contains(&format!(":{} - [0:0]", a.cluster)));
     assert!(!last.contains(":KUBE-SERVICES"), "{last}");
     assert!(!last.contains("10.244.0.3"), "service b untouched: {last}");
@@ -173,7 +133,7 @@ fn a_deleted_service_loses_its_chains() {
     add(&mut fewer, "b", Protocol::Tcp, 2, &[3]);
     syncer.sync(&fewer, false).unwrap();
     let nat = fake.save(TableName::Nat).unwrap();
-    let a = ServiceChains::new(&name("a", Protocol::Tcp));
+    let a = ServiceChains::new(&name("default", "a", "", Protocol::Tcp));
     assert!(!nat.contains(&a.cluster));
     assert!(!nat.contains("10.244.0.1"));
     assert_eq!(nat.matches(":KUBE-SEP-").count(), 1);
@@ -209,7 +169,7 @@ fn a_restart_deletes_stale_chains_and_does_not_repeat_jumps() {
     second.sync(&fewer, false).unwrap();
     second.sync(&fewer, true).unwrap();
     let nat = fake.save(TableName::Nat).unwrap();
-    assert!(!nat.contains(&ServiceChains::new(&name("a", Protocol::Tcp)).cluster));
+    assert!(!nat.contains(&ServiceChains::new(&name("default", "a", "", Protocol::Tcp)).cluster));
     assert_eq!(fake.chain(TableName::Nat, "PREROUTING").unwrap().len(), 1);
     assert_eq!(fake.chain(TableName::Filter, "FORWARD").unwrap().len(), 4);
 }

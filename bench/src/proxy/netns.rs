@@ -104,19 +104,29 @@ pub fn raw_restore(
     input: &str,
     timeout: Duration,
 ) -> anyhow::Result<Option<Duration>> {
-    let program = restore_program(backend);
-    let mut cmd = Command::new(program);
+    let mut cmd = Command::new(restore_program(backend));
     cmd.arg("--noflush");
     if backend == Backend::Legacy {
         cmd.args(["-w", "5"]);
     }
+    run_bounded(cmd, input, timeout)
+}
+
+/// Runs `cmd` with `input` on its stdin, in the caller's namespace: its wall time, or
+/// `None` when it was killed at `timeout`; an error when it failed.
+pub fn run_bounded(
+    mut cmd: Command,
+    input: &str,
+    timeout: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| program.to_string())?;
+        .with_context(|| program.clone())?;
     let pid = child.id().to_string();
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
@@ -126,7 +136,7 @@ pub fn raw_restore(
         }
         expired
     });
-    // A killed restore closes its stdin: the write error is the timeout, seen below.
+    // A killed process closes its stdin: the write error is the timeout, seen below.
     let _ = child
         .stdin
         .take()

@@ -3,66 +3,25 @@
 //! syncer sent, in a namespace of its own that holds the same table (the floor of the
 //! `nft` binary and the kernel), measured in the same run.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use rkube_proxy::conntrack::SystemConntrack;
 use rkube_proxy::nft::syncer::NftSyncer;
 use rkube_proxy::nft::SystemNft;
 
-use super::netns::{load_average, BenchNetns};
-use super::sync::{bench_config, synthetic};
+use super::netns::{load_average, run_bounded, BenchNetns};
+use super::sync::{bench_config, full_sync_rounds, synthetic};
 use super::{median, ms, percentile, ProxyBenchFlags};
 
 type BenchNftSyncer = NftSyncer<SystemNft, SystemConntrack>;
 
-/// `nft -f -` alone on `input` in the caller's namespace: its wall time, or `None` when
-/// it was killed at `timeout`.
-fn raw_nft(input: &str, timeout: Duration) -> anyhow::Result<Option<Duration>> {
-    let start = Instant::now();
-    let mut child = Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("nft")?;
-    let pid = child.id().to_string();
-    let (done, finished) = std::sync::mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        let expired = finished.recv_timeout(timeout).is_err();
-        if expired {
-            let _ = Command::new("kill").args(["-9", &pid]).status();
-        }
-        expired
-    });
-    let _ = child
-        .stdin
-        .take()
-        .map(|mut s| s.write_all(input.as_bytes()));
-    let out = child.wait_with_output()?;
-    let elapsed = start.elapsed();
-    let _ = done.send(());
-    if watchdog
-        .join()
-        .map_err(|_| anyhow::anyhow!("watchdog panicked"))?
-    {
-        return Ok(None);
-    }
-    if !out.status.success() {
-        bail!(
-            "nft -f failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(Some(elapsed))
-}
-
+/// `nft -f -` alone on `input` in the caller's namespace, in milliseconds.
 fn raw_or_fail(input: &str, timeout: Duration) -> anyhow::Result<f64> {
-    match raw_nft(input, timeout)? {
+    let mut nft = Command::new("nft");
+    nft.args(["-f", "-"]);
+    match run_bounded(nft, input, timeout)? {
         Some(d) => Ok(ms(d)),
         None => bail!("nft -f of the syncer's input took > {timeout:?}"),
     }
@@ -87,34 +46,28 @@ fn timed_sync(
 pub fn full_sync_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(flags.timeout);
     let state = synthetic(n, flags.endpoints, 0);
-    let (mut first, mut first_raw, mut resync, mut resync_raw) = (vec![], vec![], vec![], vec![]);
-    let (mut render, mut loads, mut lines) = (vec![], vec![], 0);
-    for _ in 0..flags.repeat.max(1) {
-        loads.push(load_average());
-        let synced = BenchNetns::new("nft-sync")?;
-        let raw = BenchNetns::new("nft-raw")?;
-        let mut syncer = NftSyncer::new(SystemNft, SystemConntrack, bench_config());
-        let (took, rendered, _, input) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
-        first.push(took);
-        render.push(rendered);
-        lines = input.lines().count();
-        first_raw.push(raw.run(|| raw_or_fail(&input, timeout))?);
-        // The periodic full resync, over the table in place.
-        let (took, _, _, input) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
-        resync.push(took);
-        resync_raw.push(raw.run(|| raw_or_fail(&input, timeout))?);
-    }
+    let rounds = full_sync_rounds(
+        flags.repeat,
+        "nft",
+        || NftSyncer::new(SystemNft, SystemConntrack, bench_config()),
+        |syncer| {
+            let (took, rendered, _, input) = timed_sync(syncer, &state, true)?;
+            Ok((took, rendered, input))
+        },
+        |input| raw_or_fail(input, timeout),
+    )?;
+    let lines = rounds.input.lines().count();
     let (f, fr, r, rr) = (
-        median(first),
-        median(first_raw),
-        median(resync),
-        median(resync_raw),
+        rounds.first,
+        rounds.first_raw,
+        rounds.resync,
+        rounds.resync_raw,
     );
     println!(
         "nftables full sync, {n} services ({lines} lines, one transaction), empty table: rkube-proxy {f:8.1} ms (render {:.1} ms) | nft -f alone, same input {fr:8.1} ms | ratio {:.2} | load {}",
-        median(render),
+        rounds.render,
         f / fr,
-        loads.join(" ")
+        rounds.loads
     );
     println!(
         "nftables full sync, {n} services, table in place: rkube-proxy {r:8.1} ms | nft -f alone, same input {rr:8.1} ms | ratio {:.2}",

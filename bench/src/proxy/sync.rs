@@ -130,6 +130,60 @@ fn show(d: Option<Duration>, timeout: Duration) -> String {
     )
 }
 
+/// The medians of [`full_sync_rounds`], in milliseconds.
+pub(crate) struct FullSyncRounds<I> {
+    /// From empty tables, and the raw tool on the same input.
+    pub first: f64,
+    pub first_raw: f64,
+    /// The periodic full resync over the rules in place, and the raw tool on its input.
+    pub resync: f64,
+    pub resync_raw: f64,
+    /// The syncer's own time in the first sync.
+    pub render: f64,
+    /// The load average at the start of each round.
+    pub loads: String,
+    /// The first sync's input of the last round.
+    pub input: I,
+}
+
+/// `repeat` rounds, each in a fresh pair of namespaces: a new syncer's first full sync
+/// and its full resync over the rules in place (`sync` gives its time, its own time and
+/// what it sent), each followed by `raw` on the very same input in the second namespace,
+/// which so holds the same rules.
+pub(crate) fn full_sync_rounds<S: Send, I: Send + Sync>(
+    repeat: usize,
+    tag: &str,
+    new_syncer: impl Fn() -> S,
+    sync: impl Fn(&mut S) -> anyhow::Result<(f64, f64, I)> + Sync,
+    raw: impl Fn(&I) -> anyhow::Result<f64> + Sync,
+) -> anyhow::Result<FullSyncRounds<I>> {
+    let (mut first, mut first_raw, mut resync, mut resync_raw) = (vec![], vec![], vec![], vec![]);
+    let (mut render, mut loads, mut last) = (vec![], vec![], None);
+    for _ in 0..repeat.max(1) {
+        loads.push(load_average());
+        let synced = BenchNetns::new(&format!("{tag}-sync"))?;
+        let raw_ns = BenchNetns::new(&format!("{tag}-raw"))?;
+        let mut syncer = new_syncer();
+        let (took, rendered, input) = synced.run(|| sync(&mut syncer))?;
+        first.push(took);
+        render.push(rendered);
+        first_raw.push(raw_ns.run(|| raw(&input))?);
+        let (took, _, again) = synced.run(|| sync(&mut syncer))?;
+        resync.push(took);
+        resync_raw.push(raw_ns.run(|| raw(&again))?);
+        last = Some(input);
+    }
+    Ok(FullSyncRounds {
+        first: median(first),
+        first_raw: median(first_raw),
+        resync: median(resync),
+        resync_raw: median(resync_raw),
+        render: median(render),
+        loads: loads.join(" "),
+        input: last.ok_or_else(|| anyhow::anyhow!("no round ran"))?,
+    })
+}
+
 pub fn full_sync_figures(
     backend: Backend,
     n: usize,
@@ -137,48 +191,37 @@ pub fn full_sync_figures(
 ) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(flags.timeout);
     let state = synthetic(n, flags.endpoints, 0);
-    let (mut first, mut first_raw, mut resync, mut resync_raw) = (vec![], vec![], vec![], vec![]);
-    let (mut render, mut loads, mut transactions) = (vec![], vec![], 0);
-    for _ in 0..flags.repeat.max(1) {
-        loads.push(load_average());
-        let synced = BenchNetns::new("sync")?;
-        let raw = BenchNetns::new("raw")?;
-        let mut syncer = Syncer::new(SystemIptables { backend }, SystemConntrack, bench_config());
-        // From empty tables (start-up: includes the iptables-save of both tables).
-        let (took, rendered, inputs) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
-        first.push(took);
-        render.push(rendered);
-        transactions = inputs
-            .iter()
-            .map(|(_, i)| i.matches("COMMIT").count())
-            .sum();
-        let Some(d) = raw.run(|| restore_all(backend, &inputs, timeout))? else {
-            bail!("the raw restore of the syncer's input took > {timeout:?}");
-        };
-        first_raw.push(ms(d));
-        // The periodic full resync, over the rules in place.
-        let (took, _, inputs) = synced.run(|| timed_sync(&mut syncer, &state, true))?;
-        resync.push(took);
-        let Some(d) = raw.run(|| restore_all(backend, &inputs, timeout))? else {
-            bail!("the raw restore of the syncer's input took > {timeout:?}");
-        };
-        resync_raw.push(ms(d));
-    }
+    let rounds = full_sync_rounds(
+        flags.repeat,
+        "ipt",
+        // From empty tables, the first sync includes the iptables-save of both tables.
+        || Syncer::new(SystemIptables { backend }, SystemConntrack, bench_config()),
+        |syncer| timed_sync(syncer, &state, true),
+        |inputs| match restore_all(backend, inputs, timeout)? {
+            Some(d) => Ok(ms(d)),
+            None => bail!("the raw restore of the syncer's input took > {timeout:?}"),
+        },
+    )?;
+    let transactions: usize = rounds
+        .input
+        .iter()
+        .map(|(_, i)| i.matches("COMMIT").count())
+        .sum();
     let rules: usize = {
         let r = ProxyRules::render(&bench_config(), &state);
         r.filter.rule_count() + r.nat.rule_count()
     };
     let (f, fr, r, rr) = (
-        median(first),
-        median(first_raw),
-        median(resync),
-        median(resync_raw),
+        rounds.first,
+        rounds.first_raw,
+        rounds.resync,
+        rounds.resync_raw,
     );
     println!(
         "full sync, {n} services ({rules} rules, {transactions} transactions), empty tables:   rkube-proxy {f:8.1} ms (render+diff {:.1} ms) | iptables-restore alone, same input {fr:8.1} ms | ratio {:.2} | load {}",
-        median(render),
+        rounds.render,
         f / fr,
-        loads.join(" ")
+        rounds.loads
     );
     println!(
         "full sync, {n} services, rules in place: rkube-proxy {r:8.1} ms | iptables-restore alone, same input {rr:8.1} ms | ratio {:.2}",

@@ -1,8 +1,8 @@
-use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::model::{Endpoint, Protocol, ServicePort, ServicePortName};
+use crate::fixtures::{name, put, ready, service, RecordingConntrack};
+use crate::model::Protocol;
 
 /// Records every transaction; `fail_next` makes the next one fail.
 #[derive(Clone, Default)]
@@ -31,54 +31,22 @@ impl RecordingNft {
     }
 }
 
-struct NoConntrack;
-impl Conntrack for NoConntrack {
-    fn delete(&self, _: &[String]) {}
-}
-
 fn add(state: &mut ProxyState, svc: &str, ip: u8, endpoints: &[u8], node_port: Option<u16>) {
-    let name = ServicePortName {
-        namespace: "ns1".into(),
-        name: svc.into(),
-        port: "p80".into(),
-        protocol: Protocol::Tcp,
-    };
-    state.services.insert(
-        name.clone(),
-        ServicePort {
-            name: name.clone(),
-            cluster_ip: Ipv4Addr::new(172, 30, 0, ip),
-            port: 80,
-            node_port,
-            external_ips: vec![],
-            load_balancer_ips: vec![],
-            load_balancer_source_ranges: vec![],
-            sticky_seconds: None,
-            external_traffic_local: false,
-            internal_traffic_local: false,
-            health_check_node_port: None,
-        },
-    );
     let eps = endpoints
         .iter()
-        .map(|last| Endpoint {
-            ip: Ipv4Addr::new(10, 180, 0, *last),
-            port: 80,
-            ready: true,
-            serving: true,
-            terminating: false,
-            local: false,
-        })
+        .map(|last| ready([10, 180, 0, *last], 80, false))
         .collect();
-    state.endpoints.insert(name, eps);
+    let mut port = service(name("ns1", svc, "p80", Protocol::Tcp), [172, 30, 0, ip], 80);
+    port.node_port = node_port;
+    put(state, port, eps);
 }
 
-fn syncer(nft: &RecordingNft) -> NftSyncer<RecordingNft, NoConntrack> {
+fn syncer(nft: &RecordingNft) -> NftSyncer<RecordingNft, RecordingConntrack> {
     let config = RenderConfig {
         cluster_cidr: Some("10.0.0.0/8".parse().unwrap()),
         ..RenderConfig::default()
     };
-    NftSyncer::new(nft.clone(), NoConntrack, config)
+    NftSyncer::new(nft.clone(), RecordingConntrack::default(), config)
 }
 
 #[test]
