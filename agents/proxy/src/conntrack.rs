@@ -50,89 +50,160 @@ struct UdpPort {
     endpoints: BTreeSet<Ipv4Addr>,
 }
 
+impl UdpPort {
+    /// `name` in `state`, if it is a UDP service port there.
+    fn of(state: &ProxyState, name: &ServicePortName) -> Option<UdpPort> {
+        if name.protocol != Protocol::Udp {
+            return None;
+        }
+        let svc = state.services.get(name)?;
+        let cat = categorize(svc, state.endpoints_of(name));
+        let mut ips = vec![svc.cluster_ip];
+        ips.extend(&svc.external_ips);
+        ips.extend(&svc.load_balancer_ips);
+        Some(UdpPort {
+            ips,
+            port: svc.port,
+            node_port: svc.node_port,
+            endpoints: cat.reachable.iter().map(|e| e.ip).collect(),
+        })
+    }
+}
+
+fn filter(words: &[&dyn ToString]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+/// The `conntrack -D` filters that one port's change from `old` to `new` makes stale.
+fn stale(old: Option<&UdpPort>, new: Option<&UdpPort>, out: &mut Vec<Vec<String>>) {
+    if let Some(old) = old {
+        let still = |ip: &Ipv4Addr| new.is_some_and(|n| n.endpoints.contains(ip));
+        for ep in old.endpoints.iter().filter(|ip| !still(ip)) {
+            for ip in &old.ips {
+                out.push(filter(&[
+                    &"-p",
+                    &"udp",
+                    &"--orig-dst",
+                    ip,
+                    &"--orig-port-dst",
+                    &old.port,
+                    &"--dst-nat",
+                    ep,
+                ]));
+            }
+            if let Some(np) = old.node_port {
+                out.push(filter(&[
+                    &"-p",
+                    &"udp",
+                    &"--orig-port-dst",
+                    &np,
+                    &"--dst-nat",
+                    ep,
+                ]));
+            }
+        }
+    }
+    let Some(now) = new else { return };
+    let had = old.is_some_and(|o| !o.endpoints.is_empty());
+    if had || now.endpoints.is_empty() {
+        return;
+    }
+    // Packets sent while there were no endpoints created entries that keep the flow
+    // from reaching the new ones.
+    for ip in &now.ips {
+        out.push(filter(&[
+            &"-p",
+            &"udp",
+            &"--orig-dst",
+            ip,
+            &"--orig-port-dst",
+            &now.port,
+        ]));
+    }
+    if let Some(np) = now.node_port {
+        out.push(filter(&[&"-p", &"udp", &"--orig-port-dst", &np]));
+    }
+}
+
 impl UdpView {
     pub fn of(state: &ProxyState) -> UdpView {
-        let mut ports = HashMap::new();
-        for (name, svc) in &state.services {
-            if name.protocol != Protocol::Udp {
-                continue;
-            }
-            let eps = state.endpoints_of(name);
-            let cat = categorize(svc, eps);
-            let mut ips = vec![svc.cluster_ip];
-            ips.extend(&svc.external_ips);
-            ips.extend(&svc.load_balancer_ips);
-            ports.insert(
-                name.clone(),
-                UdpPort {
-                    ips,
-                    port: svc.port,
-                    node_port: svc.node_port,
-                    endpoints: cat.reachable.iter().map(|e| e.ip).collect(),
-                },
-            );
-        }
+        let ports = state
+            .services
+            .keys()
+            .filter_map(|name| Some((name.clone(), UdpPort::of(state, name)?)))
+            .collect();
         UdpView { ports }
     }
 
     /// The `conntrack -D` filters that the change from `self` to `new` makes stale.
     pub fn stale_entries(&self, new: &UdpView) -> Vec<Vec<String>> {
         let mut out = Vec::new();
-        let s = |v: &dyn ToString| v.to_string();
         for (name, old) in &self.ports {
-            let now = new.ports.get(name);
-            let still = |ip: &Ipv4Addr| now.is_some_and(|n| n.endpoints.contains(ip));
-            for ep in old.endpoints.iter().filter(|ip| !still(ip)) {
-                for ip in &old.ips {
-                    out.push(vec![
-                        s(&"-p"),
-                        s(&"udp"),
-                        s(&"--orig-dst"),
-                        s(ip),
-                        s(&"--orig-port-dst"),
-                        s(&old.port),
-                        s(&"--dst-nat"),
-                        s(ep),
-                    ]);
-                }
-                if let Some(np) = old.node_port {
-                    out.push(vec![
-                        s(&"-p"),
-                        s(&"udp"),
-                        s(&"--orig-port-dst"),
-                        s(&np),
-                        s(&"--dst-nat"),
-                        s(ep),
-                    ]);
-                }
-            }
+            stale(Some(old), new.ports.get(name), &mut out);
         }
         for (name, now) in &new.ports {
-            let had = self
-                .ports
-                .get(name)
-                .is_some_and(|o| !o.endpoints.is_empty());
-            if had || now.endpoints.is_empty() {
-                continue;
-            }
-            // Packets sent while there were no endpoints created entries that keep
-            // the flow from reaching the new ones.
-            for ip in &now.ips {
-                out.push(vec![
-                    s(&"-p"),
-                    s(&"udp"),
-                    s(&"--orig-dst"),
-                    s(ip),
-                    s(&"--orig-port-dst"),
-                    s(&now.port),
-                ]);
-            }
-            if let Some(np) = now.node_port {
-                out.push(vec![s(&"-p"), s(&"udp"), s(&"--orig-port-dst"), s(&np)]);
+            if !self.ports.contains_key(name) {
+                stale(None, Some(now), &mut out);
             }
         }
         out.sort();
         out
+    }
+
+    /// Brings the service ports `names` to `state` and returns the filters their change
+    /// made stale; the other ports are not looked at.
+    pub fn update<'a>(
+        &mut self,
+        state: &ProxyState,
+        names: impl IntoIterator<Item = &'a ServicePortName>,
+    ) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for name in names {
+            let now = UdpPort::of(state, name);
+            let old = match &now {
+                Some(now) => self.ports.insert(name.clone(), now.clone()),
+                None => self.ports.remove(name),
+            };
+            stale(old.as_ref(), now.as_ref(), &mut out);
+        }
+        out.sort();
+        out
+    }
+}
+
+/// The conntrack side of a sync, the same in both modes: after each successful sync the
+/// entries its change made stale are deleted (the first sync only looks).
+#[derive(Debug, Default)]
+pub struct UdpCleanup {
+    view: Option<UdpView>,
+}
+
+impl UdpCleanup {
+    /// After a sync to `state` in which only the service ports `changed` changed (`None`:
+    /// any may have), deletes the stale entries; returns how many filters it ran.
+    pub fn after_sync(
+        &mut self,
+        conntrack: &impl Conntrack,
+        state: &ProxyState,
+        changed: Option<&BTreeSet<ServicePortName>>,
+    ) -> usize {
+        let Some(view) = &mut self.view else {
+            self.view = Some(UdpView::of(state));
+            return 0;
+        };
+        let filters = match changed {
+            Some(names) => view.update(state, names),
+            None => {
+                let new = UdpView::of(state);
+                let filters = view.stale_entries(&new);
+                *view = new;
+                filters
+            }
+        };
+        for args in &filters {
+            conntrack.delete(args);
+        }
+        filters.len()
     }
 }
 

@@ -44,7 +44,8 @@ pub fn proxy_state<'a>(
 
 /// Converts one Service again, by namespace and name, into `state`: its ports (none when
 /// `service` is gone) and their endpoints from `slices` (any slices may be given; those
-/// of other services are skipped). The rest of `state` is left as it is.
+/// of other services are skipped). The rest of `state` is left as it is. Returns the
+/// service ports it had before and has now.
 pub fn update_service<'a>(
     state: &mut ProxyState,
     namespace: &str,
@@ -52,7 +53,7 @@ pub fn update_service<'a>(
     service: Option<&Service>,
     slices: impl IntoIterator<Item = &'a EndpointSlice>,
     node_name: &str,
-) {
+) -> Vec<ServicePortName> {
     let first = ServicePortName {
         namespace: namespace.to_string(),
         name: name.to_string(),
@@ -65,13 +66,14 @@ pub fn update_service<'a>(
         .take_while(|(n, _)| n.namespace == namespace && n.name == name)
         .map(|(n, _)| n.clone())
         .collect();
-    for n in old {
-        state.services.remove(&n);
-        state.endpoints.remove(&n);
+    for n in &old {
+        state.services.remove(n);
+        state.endpoints.remove(n);
     }
+    let mut touched = old;
     let ports = service.map(service_ports).unwrap_or_default();
     if ports.is_empty() {
-        return;
+        return touched;
     }
     let mut by_port: HashMap<ServicePortName, Vec<Endpoint>> = HashMap::new();
     for slice in slices {
@@ -90,8 +92,10 @@ pub fn update_service<'a>(
             eps.sort_by_key(Endpoint::addr);
             state.endpoints.insert(port.name.clone(), eps);
         }
+        touched.push(port.name.clone());
         state.services.insert(port.name.clone(), port);
     }
+    touched
 }
 
 /// The Service an EndpointSlice belongs to: its namespace and `kubernetes.io/service-name`.

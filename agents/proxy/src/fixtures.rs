@@ -62,3 +62,6 @@ impl Conntrack for RecordingConntrack {
         self.0.lock().unwrap().push(args.join(" "));
     }
 }
+
+/// A change to a state, and the service ports it touches (what the proxier would name).
+pub type Step = (Box<dyn Fn(&mut ProxyState)>, Vec<ServicePortName>);

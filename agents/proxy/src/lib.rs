@@ -28,6 +28,7 @@ pub mod render_cache;
 pub mod restore;
 pub mod ruleset;
 mod serve;
+pub mod slice_index;
 pub mod syncer;
 pub mod transactions;
 

@@ -1,13 +1,15 @@
 //! The control loop: Services and EndpointSlices are LIST+WATCHed into reflector caches;
 //! any change wakes the loop, which syncs from the caches. The watch events name the
-//! Services that changed: only those are converted again from the caches (and the
-//! syncer renders only service ports whose inputs differ); a full sync converts and
-//! renders everything, so a missed event cannot outlive one `--iptables-sync-period`. Two syncs may run back to back, then they are
+//! Services that changed: only those are converted again from the caches (their slices
+//! found through a [`SliceIndex`]), and the syncer is told which service ports they are,
+//! so it looks at no other — a one-service change costs the same at 10 services as at
+//! 10,000. A full sync converts and renders everything, so a missed event cannot outlive
+//! one `--iptables-sync-period`. Two syncs may run back to back, then they are
 //! `--iptables-min-sync-period` apart ([`SyncLimiter`]), so an isolated change is applied
 //! at once and a stream of changes is batched; every `--iptables-sync-period` the sync
 //! is full.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,7 @@ use crate::convert::{self, LAST_CHANGE_TRIGGER_TIME};
 use crate::limiter::{SyncLimiter, BURST_SYNCS};
 use crate::observe::Observer;
 use crate::render::ProxyState;
+use crate::slice_index::{ServiceKey, SliceIndex};
 use crate::syncer::RuleSyncer;
 
 pub struct Periods {
@@ -35,30 +38,22 @@ pub struct Periods {
 #[derive(Debug, Default)]
 struct Dirty {
     all: bool,
-    services: HashSet<(String, String)>,
+    services: HashSet<ServiceKey>,
 }
 
 type SharedDirty = Arc<Mutex<Dirty>>;
 
-fn mark(dirty: &SharedDirty, key: Option<(String, String)>, all: bool) {
-    let mut d = dirty.lock().unwrap_or_else(|e| e.into_inner());
-    d.all |= all;
-    if let Some(key) = key {
-        d.services.insert(key);
-    }
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn service_key(svc: &Service) -> Option<(String, String)> {
-    Some((svc.metadata.namespace.clone()?, svc.metadata.name.clone()?))
-}
-
-/// Starts a reflector for `K` that wakes `changed` on every event and marks the
-/// Service it concerns (`key`) dirty.
+/// Starts a reflector for `K` that, on every event (already applied to the store), lets
+/// `mark` note what it changed in `dirty`, then wakes `changed`.
 fn watch<K>(
     api: Api<K>,
     changed: Arc<Notify>,
     dirty: SharedDirty,
-    key: fn(&K) -> Option<(String, String)>,
+    mark: impl Fn(&watcher::Event<K>, &mut Dirty) + Send + Sync + 'static,
 ) -> Store<K>
 where
     K: kube::Resource<DynamicType = ()>
@@ -70,7 +65,6 @@ where
         + 'static,
 {
     let (store, writer) = reflector::store();
-    // The reflector has applied each event to the store before it reaches for_each.
     let stream =
         reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
     tokio::spawn(async move {
@@ -78,12 +72,7 @@ where
             .for_each(|event| {
                 match event {
                     Ok(event) => {
-                        match &event {
-                            watcher::Event::Apply(obj) | watcher::Event::Delete(obj) => {
-                                mark(&dirty, key(obj), false)
-                            }
-                            _ => mark(&dirty, None, true),
-                        }
+                        mark(&event, &mut lock(&dirty));
                         changed.notify_one()
                     }
                     Err(e) => tracing::warn!(error = %e, "watch failed; retrying"),
@@ -93,6 +82,42 @@ where
             .await;
     });
     store
+}
+
+fn mark_service(event: &watcher::Event<Service>, dirty: &mut Dirty) {
+    match event {
+        watcher::Event::Apply(svc) | watcher::Event::Delete(svc) => {
+            if let (Some(ns), Some(name)) = (&svc.metadata.namespace, &svc.metadata.name) {
+                dirty.services.insert((ns.clone(), name.clone()));
+            }
+        }
+        _ => dirty.all = true,
+    }
+}
+
+/// Keeps `index` and marks the Services a slice event concerns: the slice's Service, and
+/// the one it belonged to before when it moved.
+fn mark_slice(index: &Mutex<SliceIndex>, event: &watcher::Event<EndpointSlice>, dirty: &mut Dirty) {
+    let mut index = lock(index);
+    match event {
+        watcher::Event::Apply(slice) => {
+            dirty.services.extend(index.apply(slice));
+            dirty.services.extend(convert::slice_service(slice));
+        }
+        watcher::Event::Delete(slice) => {
+            dirty.services.extend(index.delete(slice));
+            dirty.services.extend(convert::slice_service(slice));
+        }
+        watcher::Event::Init => {
+            index.relist_started();
+            dirty.all = true;
+        }
+        watcher::Event::InitApply(slice) => index.relist_apply(slice),
+        watcher::Event::InitDone => {
+            index.relist_done();
+            dirty.all = true;
+        }
+    }
 }
 
 pub async fn run<S: RuleSyncer>(
@@ -108,14 +133,18 @@ pub async fn run<S: RuleSyncer>(
         Api::all(client.clone()),
         changed.clone(),
         dirty.clone(),
-        service_key,
+        mark_service,
     );
-    let slices = watch::<EndpointSlice>(
-        Api::all(client),
-        changed.clone(),
-        dirty.clone(),
-        convert::slice_service,
-    );
+    let slice_index = Arc::new(Mutex::new(SliceIndex::default()));
+    let slices = {
+        let index = slice_index.clone();
+        watch::<EndpointSlice>(
+            Api::all(client),
+            changed.clone(),
+            dirty.clone(),
+            move |event, dirty| mark_slice(&index, event, dirty),
+        )
+    };
     // Never sync a partial picture after a restart: wait for both initial lists.
     let (a, b) = tokio::join!(services.wait_until_ready(), slices.wait_until_ready());
     if a.is_err() || b.is_err() {
@@ -131,30 +160,44 @@ pub async fn run<S: RuleSyncer>(
     loop {
         let sync_start = Instant::now();
         let full = last_full.is_none_or(|t| sync_start.duration_since(t) >= periods.full);
-        let changes = std::mem::take(&mut *dirty.lock().unwrap_or_else(|e| e.into_inner()));
-        let slice_objects = slices.state();
-        if full || changes.all {
+        let changes = std::mem::take(&mut *lock(&dirty));
+        let whole = full || changes.all;
+        // The slices this sync looked at: all of them, or those of the changed Services.
+        let looked_at: Vec<Arc<EndpointSlice>>;
+        let result = if whole {
+            looked_at = slices.state();
             let service_objects = services.state();
             state = convert::proxy_state(
                 service_objects.iter().map(|s| s.as_ref()),
-                slice_objects.iter().map(|s| s.as_ref()),
+                looked_at.iter().map(|s| s.as_ref()),
                 &node_name,
             );
+            tokio::task::block_in_place(|| syncer.sync(&state, full))
         } else {
-            // Only the Services that changed are converted again (and then rendered).
+            // Only the Services that changed are converted again, and only their
+            // service ports are looked at by the syncer.
+            let mut ports = BTreeSet::new();
+            let mut theirs = Vec::new();
             for (namespace, name) in &changes.services {
                 let service = services.get(&ObjectRef::new(name).within(namespace));
-                convert::update_service(
+                let first = theirs.len();
+                theirs.extend(
+                    lock(&slice_index)
+                        .slices_of(&(namespace.clone(), name.clone()))
+                        .filter_map(|s| slices.get(&ObjectRef::new(s).within(namespace))),
+                );
+                ports.extend(convert::update_service(
                     &mut state,
                     namespace,
                     name,
                     service.as_deref(),
-                    slice_objects.iter().map(|s| s.as_ref()),
+                    theirs[first..].iter().map(|s| s.as_ref()),
                     &node_name,
-                );
+                ));
             }
-        }
-        let result = tokio::task::block_in_place(|| syncer.sync(&state, full));
+            looked_at = theirs;
+            tokio::task::block_in_place(|| syncer.sync_changed(&state, &ports))
+        };
         let elapsed = sync_start.elapsed();
         match result {
             Ok(report) => {
@@ -164,7 +207,8 @@ pub async fn run<S: RuleSyncer>(
                 tracing::debug!(?report, ?elapsed, "synced");
                 let now = jiff::Timestamp::now();
                 let latencies = trigger_times.newly_programmed(
-                    slice_objects.iter().map(|s| s.as_ref()),
+                    looked_at.iter().map(|s| s.as_ref()),
+                    whole,
                     started,
                     now,
                 );
@@ -197,16 +241,21 @@ struct TriggerTimes {
 }
 
 impl TriggerTimes {
-    /// Seconds from each new trigger time (after `since`) to `now`.
+    /// Seconds from each new trigger time (after `since`) to `now`, among `slices`:
+    /// every slice (`all`: deleted ones are forgotten), or those of the changed Services.
     fn newly_programmed<'a>(
         &mut self,
         slices: impl Iterator<Item = &'a EndpointSlice>,
+        all: bool,
         since: jiff::Timestamp,
         now: jiff::Timestamp,
     ) -> Vec<f64> {
         let mut out = Vec::new();
-        // Rebuilt each time, so deleted slices are forgotten.
-        let mut seen = HashMap::new();
+        let mut previous = if all {
+            std::mem::take(&mut self.seen)
+        } else {
+            HashMap::new()
+        };
         for slice in slices {
             let Some(value) = slice
                 .metadata
@@ -220,9 +269,11 @@ impl TriggerTimes {
                 slice.metadata.namespace.clone().unwrap_or_default(),
                 slice.metadata.name.clone().unwrap_or_default(),
             );
-            let known = self.seen.get(&key) == Some(value);
-            seen.insert(key, value.clone());
-            if known {
+            let before = match self.seen.insert(key.clone(), value.clone()) {
+                Some(before) => Some(before),
+                None => previous.remove(&key),
+            };
+            if before.as_ref() == Some(value) {
                 continue;
             }
             if let Ok(at) = value.parse::<jiff::Timestamp>() {
@@ -232,7 +283,6 @@ impl TriggerTimes {
                 }
             }
         }
-        self.seen = seen;
         out
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! Rendering is incremental ([`RenderCache`]): a partial sync renders only the service
 //! ports whose Service or endpoints changed, and compares only their chains and the
-//! top-level chains with what the kernel holds, so its cost follows the change, not the
-//! cluster. A full sync (start-up, after a failure, every `--iptables-sync-period`)
-//! renders and writes everything.
+//! top-level chains with what the kernel holds. Given the service ports that changed
+//! ([`Syncer::sync_changed`]), it looks at no other, so its cost follows the change, not
+//! the cluster — except when a service port comes, goes or changes its rules in the
+//! top-level chains (`KUBE-SERVICES` holds one per service port and is written whole).
+//! A full sync (start-up, after a failure, every `--iptables-sync-period`) renders and
+//! writes everything.
 //!
 //! Which chains of ours the kernel holds is known from our own successful restores;
 //! `iptables-save` (seconds for a big table) runs only at start-up and after a failed
@@ -15,10 +18,13 @@
 //! command reads the whole table, one save of the table), as upstream's `EnsureRule`
 //! does with `iptables -C`.
 
-use crate::conntrack::{Conntrack, UdpView};
+use std::collections::BTreeSet;
+
+use crate::conntrack::{Conntrack, UdpCleanup};
 use crate::iptables::{IptablesError, IptablesRestore};
+use crate::model::ServicePortName;
 use crate::render::{ProxyRules, ProxyState, RenderConfig};
-use crate::render_cache::RenderCache;
+use crate::render_cache::{RenderCache, Scope};
 use crate::restore::{Applied, Saved};
 use crate::ruleset::{Jump, Ruleset, TableName};
 use crate::transactions::restore_transactions;
@@ -49,12 +55,27 @@ pub trait RuleSyncer: Send {
     type Error: std::fmt::Display;
     /// Brings the kernel to `state`; `full` rewrites everything.
     fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, Self::Error>;
+    /// Brings the kernel to `state`, in which only the service ports `changed` differ
+    /// from the state of the last sync (a full sync when one is due after a failure).
+    fn sync_changed(
+        &mut self,
+        state: &ProxyState,
+        changed: &BTreeSet<ServicePortName>,
+    ) -> Result<SyncReport, Self::Error>;
 }
 
 impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
     type Error = IptablesError;
     fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, IptablesError> {
         Syncer::sync(self, state, full)
+    }
+
+    fn sync_changed(
+        &mut self,
+        state: &ProxyState,
+        changed: &BTreeSet<ServicePortName>,
+    ) -> Result<SyncReport, IptablesError> {
+        Syncer::sync_changed(self, state, changed)
     }
 }
 
@@ -67,7 +88,7 @@ pub struct Syncer<I, C> {
     /// The kernel may hold chains of ours that `applied` does not know (start-up, or a
     /// failed restore): the next full sync looks with `iptables-save`.
     need_save: bool,
-    udp: Option<UdpView>,
+    udp: UdpCleanup,
     cache: RenderCache,
     /// The top-level chains as last put together.
     top: Option<Ruleset>,
@@ -83,7 +104,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
             applied: Applied::default(),
             need_full: true,
             need_save: true,
-            udp: None,
+            udp: UdpCleanup::default(),
             cache: RenderCache::default(),
             top: None,
             last_inputs: Vec::new(),
@@ -104,15 +125,41 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         self.need_full
     }
 
+    /// Brings the kernel to `state`: everything when `force_full` (or after a failure),
+    /// otherwise what differs, comparing every service port with the last sync's.
     pub fn sync(
         &mut self,
         state: &ProxyState,
         force_full: bool,
     ) -> Result<SyncReport, IptablesError> {
-        let full = force_full || self.need_full;
+        let scope = if force_full {
+            Scope::All
+        } else {
+            Scope::Compare
+        };
+        self.sync_scope(state, scope)
+    }
+
+    /// Brings the kernel to `state`, in which only the service ports `changed` differ
+    /// from the last sync's state: no other is looked at.
+    pub fn sync_changed(
+        &mut self,
+        state: &ProxyState,
+        changed: &BTreeSet<ServicePortName>,
+    ) -> Result<SyncReport, IptablesError> {
+        self.sync_scope(state, Scope::Only(changed))
+    }
+
+    fn sync_scope(
+        &mut self,
+        state: &ProxyState,
+        scope: Scope<'_>,
+    ) -> Result<SyncReport, IptablesError> {
+        let full = matches!(scope, Scope::All) || self.need_full;
+        let scope = if full { Scope::All } else { scope };
         let started = std::time::Instant::now();
         // A full sync renders every service again; otherwise only those that changed.
-        let update = self.cache.update(&self.config, state, full);
+        let update = self.cache.update(&self.config, state, scope);
         // The top-level chains hold a rule per service port: they are put together again
         // only when a service port came, went or changed its rules there.
         if update.shared_changed || self.top.is_none() {
@@ -124,16 +171,9 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         let top_changed = full || update.shared_changed;
         let top = self.top.take().unwrap_or_default();
         let jumps = ProxyRules::jumps(&self.config);
-        let own_rules = |table| -> usize {
-            self.cache
-                .in_order(state)
-                .flat_map(|s| s.chains_of(table))
-                .map(|c| c.rules.len())
-                .sum()
-        };
         let report_counts = (
-            top.filter.rule_count() + own_rules(TableName::Filter),
-            top.nat.rule_count() + own_rules(TableName::Nat),
+            top.filter.rule_count() + self.cache.rule_total(TableName::Filter),
+            top.nat.rule_count() + self.cache.rule_total(TableName::Nat),
         );
         let mut report = SyncReport {
             full,
@@ -206,14 +246,7 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         self.need_save = false;
         report.render = started.elapsed().saturating_sub(report.iptables);
 
-        let udp = UdpView::of(state);
-        if let Some(old) = &self.udp {
-            for args in old.stale_entries(&udp) {
-                self.conntrack.delete(&args);
-                report.conntrack_deletes += 1;
-            }
-        }
-        self.udp = Some(udp);
+        report.conntrack_deletes = self.udp.after_sync(&self.conntrack, state, scope.only());
         Ok(report)
     }
 

@@ -1,8 +1,10 @@
+use std::collections::BTreeSet;
+
 use super::*;
 use crate::chains::ServiceChains;
 use crate::fake::FakeIptables;
-use crate::fixtures::{name, put, ready, service, RecordingConntrack};
-use crate::model::Protocol;
+use crate::fixtures::{name, put, ready, service, RecordingConntrack, Step};
+use crate::model::{Protocol, ServicePortName};
 
 fn add(state: &mut ProxyState, svc: &str, protocol: Protocol, ip: u8, endpoints: &[u8]) {
     let eps = endpoints
@@ -284,5 +286,199 @@ fn a_new_service_rewrites_the_top_level_chains_and_an_endpoint_change_does_not()
     other.sync(&state, false).unwrap();
     for table in TableName::ALL {
         assert_eq!(fake.save(table).unwrap(), fresh.save(table).unwrap());
+    }
+}
+
+/// Our chains in the fake kernel's `table`.
+fn kernel_chains(fake: &FakeIptables, table: TableName) -> Vec<(String, Vec<String>)> {
+    fake.state().tables[table.as_str()]
+        .iter()
+        .filter(|(name, _)| name.starts_with("KUBE-"))
+        .map(|(name, rules)| (name.clone(), rules.clone()))
+        .collect()
+}
+
+/// The chains of a whole render of `state`, sorted by name like the fake's.
+fn rendered_chains(state: &ProxyState, table: TableName) -> Vec<(String, Vec<String>)> {
+    let rules = ProxyRules::render(&RenderConfig::default(), state);
+    let mut chains: Vec<(String, Vec<String>)> = rules
+        .table(table)
+        .chains
+        .iter()
+        .map(|c| (c.name.clone(), c.rules.clone()))
+        .collect();
+    chains.sort();
+    chains
+}
+
+fn port(svc: &str) -> ServicePortName {
+    name("default", svc, "", Protocol::Tcp)
+}
+
+fn many_services(n: u8) -> ProxyState {
+    let mut state = ProxyState::default();
+    for i in 0..n {
+        add(
+            &mut state,
+            &format!("s{i}"),
+            Protocol::Tcp,
+            i,
+            &[1, 2, 3, 4, 5],
+        );
+    }
+    state
+}
+
+#[test]
+fn a_named_change_renders_and_writes_only_that_service_ports_chains() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    let mut state = many_services(250);
+    syncer.sync(&state, false).unwrap();
+    let restores = fake.state().restores.len();
+    add(&mut state, "s7", Protocol::Tcp, 7, &[1, 2, 3, 4, 9]);
+    // s8 changes too, but the caller names only s7: nothing else is looked at.
+    add(&mut state, "s8", Protocol::Tcp, 8, &[1, 2, 3, 4, 8]);
+    let report = syncer
+        .sync_changed(&state, &BTreeSet::from([port("s7")]))
+        .unwrap();
+    assert!(!report.full);
+    assert_eq!(report.rendered, 1);
+    assert_eq!(fake.state().restores.len(), restores + 1);
+    let input = fake.state().restores.last().unwrap().clone();
+    let s7 = ServiceChains::new(&port("s7")).cluster;
+    let declared: Vec<&str> = input.lines().filter(|l| l.starts_with(':')).collect();
+    let old_endpoint =
+        crate::chains::endpoint_chain(&port("s7"), &ready([10, 244, 0, 5], 8080, false));
+    let new_endpoint =
+        crate::chains::endpoint_chain(&port("s7"), &ready([10, 244, 0, 9], 8080, false));
+    assert_eq!(
+        declared,
+        [
+            format!(":{s7} - [0:0]"),
+            format!(":{new_endpoint} - [0:0]"),
+            format!(":{old_endpoint} - [0:0]"),
+        ],
+        "{input}"
+    );
+    assert!(input.contains(&format!("-X {old_endpoint}")), "{input}");
+    // The report's rule counts are the whole ruleset's, kept without a walk over it.
+    let whole = ProxyRules::render(&RenderConfig::default(), &state);
+    let mut s8_unchanged = state.clone();
+    add(&mut s8_unchanged, "s8", Protocol::Tcp, 8, &[1, 2, 3, 4, 5]);
+    let synced = ProxyRules::render(&RenderConfig::default(), &s8_unchanged);
+    assert_eq!(report.nat_rules, synced.nat.rule_count());
+    assert_eq!(report.filter_rules, synced.filter.rule_count());
+    // The next full resync picks up s8.
+    syncer.sync(&state, true).unwrap();
+    assert_eq!(kernel_chains(&fake, TableName::Nat), {
+        let mut c: Vec<_> = whole
+            .nat
+            .chains
+            .iter()
+            .map(|c| (c.name.clone(), c.rules.clone()))
+            .collect();
+        c.sort();
+        c
+    });
+}
+
+#[test]
+fn a_deleted_service_named_as_changed_loses_its_chains_and_its_top_level_rules() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    let mut state = many_services(20);
+    syncer.sync(&state, false).unwrap();
+    let s7 = ServiceChains::new(&port("s7")).cluster;
+    assert!(fake.chain(TableName::Nat, &s7).is_some());
+    state.services.remove(&port("s7"));
+    state.endpoints.remove(&port("s7"));
+    let report = syncer
+        .sync_changed(&state, &BTreeSet::from([port("s7")]))
+        .unwrap();
+    assert_eq!(report.chains_deleted, 6, "{report:?}");
+    assert!(fake.chain(TableName::Nat, &s7).is_none());
+    let services = fake.chain(TableName::Nat, "KUBE-SERVICES").unwrap();
+    assert!(!services.iter().any(|r| r.contains(&s7)), "{services:?}");
+    for table in TableName::ALL {
+        assert_eq!(kernel_chains(&fake, table), rendered_chains(&state, table));
+    }
+}
+
+#[test]
+fn a_full_resync_after_named_changes_leaves_what_a_fresh_full_sync_writes() {
+    let fake = FakeIptables::new();
+    let (mut syncer, ct) = syncer(&fake);
+    let mut state = many_services(30);
+    add(&mut state, "dns", Protocol::Udp, 200, &[20, 21]);
+    syncer.sync(&state, false).unwrap();
+    let dns = name("default", "dns", "", Protocol::Udp);
+    let steps: Vec<Step> = vec![
+        // Endpoints move.
+        (
+            Box::new(|s| add(s, "s1", Protocol::Tcp, 1, &[7, 8])),
+            vec![port("s1")],
+        ),
+        // A new service, and a service going away.
+        (
+            Box::new(|s| {
+                add(s, "new", Protocol::Tcp, 150, &[30]);
+                s.services.remove(&port("s2"));
+                s.endpoints.remove(&port("s2"));
+            }),
+            vec![port("new"), port("s2")],
+        ),
+        // A service loses every endpoint (REJECT in filter), a UDP endpoint goes.
+        (
+            Box::new(|s| {
+                add(s, "s3", Protocol::Tcp, 3, &[]);
+                add(s, "dns", Protocol::Udp, 200, &[21]);
+            }),
+            vec![port("s3"), name("default", "dns", "", Protocol::Udp)],
+        ),
+        // A service becomes a NodePort.
+        (
+            Box::new(|s| {
+                s.services.get_mut(&port("s4")).unwrap().node_port = Some(30004);
+            }),
+            vec![port("s4")],
+        ),
+    ];
+    for (change, names) in steps {
+        change(&mut state);
+        let report = syncer
+            .sync_changed(&state, &names.into_iter().collect())
+            .unwrap();
+        assert!(!report.full);
+        for table in TableName::ALL {
+            assert_eq!(kernel_chains(&fake, table), rendered_chains(&state, table));
+        }
+    }
+    assert_eq!(
+        *ct.0.lock().unwrap(),
+        ["-p udp --orig-dst 10.96.0.200 --orig-port-dst 80 --dst-nat 10.244.0.20"]
+    );
+    assert!(state.services.contains_key(&dns));
+
+    let fresh = FakeIptables::new();
+    let (mut other, _) = super::tests::syncer(&fresh);
+    other.sync(&state, true).unwrap();
+    syncer.sync(&state, true).unwrap();
+    for table in TableName::ALL {
+        assert_eq!(fake.save(table).unwrap(), fresh.save(table).unwrap());
+    }
+    // The resync wrote the very chains, in the same order, that the fresh sync wrote.
+    let chains_of = |input: &str| -> Vec<String> {
+        input
+            .lines()
+            .filter(|l| l.starts_with(':'))
+            .map(String::from)
+            .collect()
+    };
+    let ours = syncer.last_inputs().to_vec();
+    let theirs = other.last_inputs().to_vec();
+    assert_eq!(ours.len(), theirs.len());
+    for ((_, a), (_, b)) in ours.iter().zip(&theirs) {
+        assert_eq!(chains_of(a), chains_of(b));
     }
 }

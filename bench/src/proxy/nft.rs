@@ -3,16 +3,18 @@
 //! syncer sent, in a namespace of its own that holds the same table (the floor of the
 //! `nft` binary and the kernel), measured in the same run.
 
+use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use rkube_proxy::conntrack::SystemConntrack;
+use rkube_proxy::model::ServicePortName;
 use rkube_proxy::nft::syncer::NftSyncer;
 use rkube_proxy::nft::SystemNft;
 
 use super::netns::{load_average, run_bounded, BenchNetns};
-use super::sync::{bench_config, full_sync_rounds, synthetic};
+use super::sync::{bench_config, full_sync_rounds, service_name, synthetic};
 use super::{median, ms, percentile, ProxyBenchFlags};
 
 type BenchNftSyncer = NftSyncer<SystemNft, SystemConntrack>;
@@ -27,13 +29,17 @@ fn raw_or_fail(input: &str, timeout: Duration) -> anyhow::Result<f64> {
     }
 }
 
+/// A full sync, or (with `changed`) a partial one of those service ports.
 fn timed_sync(
     syncer: &mut BenchNftSyncer,
     state: &rkube_proxy::render::ProxyState,
-    full: bool,
+    changed: Option<&BTreeSet<ServicePortName>>,
 ) -> anyhow::Result<(f64, f64, usize, String)> {
     let start = Instant::now();
-    let report = syncer.sync(state, full)?;
+    let report = match changed {
+        Some(changed) => syncer.sync_changed(state, changed)?,
+        None => syncer.sync(state, true)?,
+    };
     let took = ms(start.elapsed());
     Ok((
         took,
@@ -51,7 +57,7 @@ pub fn full_sync_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()
         "nft",
         || NftSyncer::new(SystemNft, SystemConntrack, bench_config()),
         |syncer| {
-            let (took, rendered, _, input) = timed_sync(syncer, &state, true)?;
+            let (took, rendered, _, input) = timed_sync(syncer, &state, None)?;
             Ok((took, rendered, input))
         },
         |input| raw_or_fail(input, timeout),
@@ -83,13 +89,15 @@ pub fn change_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
     let load = load_average();
     let mut syncer = NftSyncer::new(SystemNft, SystemConntrack, bench_config());
     let (_, _, _, input) =
-        synced.run(|| timed_sync(&mut syncer, &synthetic(n, flags.endpoints, 0), true))?;
+        synced.run(|| timed_sync(&mut syncer, &synthetic(n, flags.endpoints, 0), None))?;
     raw.run(|| raw_or_fail(&input, timeout))?;
     let (mut sync, mut raw_ms, mut render, mut lines) = (vec![], vec![], vec![], vec![]);
+    // The proxier names the service ports its watch events touched.
+    let changed = BTreeSet::from([service_name(0)]);
     for generation in 1..=flags.changes.max(1) as u32 {
         let state = synthetic(n, flags.endpoints, generation);
         let (took, rendered, count, input) =
-            synced.run(|| timed_sync(&mut syncer, &state, false))?;
+            synced.run(|| timed_sync(&mut syncer, &state, Some(&changed)))?;
         if count != 1 {
             bail!("a one-service change rendered {count} service ports");
         }

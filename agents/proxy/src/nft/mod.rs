@@ -3,6 +3,8 @@
 //! table `ip kube-proxy`; a partial sync touches only the chains, map elements and sets
 //! of the service ports that changed.
 
+#[cfg(test)]
+pub mod fake;
 pub mod render;
 pub mod syncer;
 

@@ -107,6 +107,14 @@ impl crate::render_cache::Rendered for NftServiceRules {
     fn shared_differs(&self, _: &Self) -> bool {
         false
     }
+
+    /// The table `ip kube-proxy` is both filter and NAT: its rules count as `nat`.
+    fn rule_count(&self, table: crate::ruleset::TableName) -> usize {
+        match table {
+            crate::ruleset::TableName::Nat => self.chains.iter().map(|c| c.rules.len()).sum(),
+            crate::ruleset::TableName::Filter => 0,
+        }
+    }
 }
 
 /// Upstream's `hashAndTruncate`: 8 characters of hash, then the readable name.

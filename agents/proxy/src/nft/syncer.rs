@@ -2,22 +2,25 @@
 //! the table's fixed part and every map, and writes every service port; a partial sync
 //! writes only the chains, map elements and sets of the service ports whose inputs
 //! changed (the render cache says which), so a one-service change is a handful of lines.
+//! Given the service ports that changed ([`NftSyncer::sync_changed`]), a partial sync
+//! looks at no other: its work follows the change, not the number of services.
 //!
 //! What the table holds is known from our own successful transactions. At start-up and
 //! after a failure the first full sync replaces the table whole (`add table` + `delete
 //! table` in the same transaction), so nothing left by an earlier run survives.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 
 use super::render::{render_service, setup, NftServiceRules, Part, TABLE};
 use super::{Nft, NftError};
-use crate::conntrack::{Conntrack, UdpView};
+use crate::conntrack::{Conntrack, UdpCleanup};
+use crate::model::ServicePortName;
 use crate::render::{ProxyState, RenderConfig};
-use crate::render_cache::RenderCache;
-use crate::ruleset::Chain;
+use crate::render_cache::{RenderCache, Scope};
+use crate::ruleset::{Chain, TableName};
 use crate::syncer::{RuleSyncer, SyncReport};
 
 /// What our transactions left in the table.
@@ -92,7 +95,7 @@ pub struct NftSyncer<N, C> {
     need_full: bool,
     /// The table may hold things we did not write: the next full sync replaces it.
     need_fresh: bool,
-    udp: Option<UdpView>,
+    udp: UdpCleanup,
     last_input: String,
 }
 
@@ -106,7 +109,7 @@ impl<N: Nft, C: Conntrack> NftSyncer<N, C> {
             applied: Applied::default(),
             need_full: true,
             need_fresh: true,
-            udp: None,
+            udp: UdpCleanup::default(),
             last_input: String::new(),
         }
     }
@@ -120,13 +123,35 @@ impl<N: Nft, C: Conntrack> NftSyncer<N, C> {
         1u32 << self.config.masquerade_bit.min(31)
     }
 
+    /// Brings the table to `state`: everything when `force_full` (or after a failure),
+    /// otherwise what differs, comparing every service port with the last sync's.
     pub fn sync(&mut self, state: &ProxyState, force_full: bool) -> Result<SyncReport, NftError> {
-        let full = force_full || self.need_full;
+        let scope = if force_full {
+            Scope::All
+        } else {
+            Scope::Compare
+        };
+        self.sync_scope(state, scope)
+    }
+
+    /// Brings the table to `state`, in which only the service ports `changed` differ from
+    /// the last sync's state: no other is looked at.
+    pub fn sync_changed(
+        &mut self,
+        state: &ProxyState,
+        changed: &BTreeSet<ServicePortName>,
+    ) -> Result<SyncReport, NftError> {
+        self.sync_scope(state, Scope::Only(changed))
+    }
+
+    fn sync_scope(&mut self, state: &ProxyState, scope: Scope<'_>) -> Result<SyncReport, NftError> {
+        let full = matches!(scope, Scope::All) || self.need_full;
+        let scope = if full { Scope::All } else { scope };
         let started = std::time::Instant::now();
-        let config = self.config.clone();
+        let config = &self.config;
         let update = self
             .cache
-            .update_with(state, full, |svc, eps, _| render_service(&config, svc, eps));
+            .update_with(state, scope, |svc, eps, _| render_service(config, svc, eps));
         let mut tx = Tx::default();
         let mut next = Applied::default();
         let mut report = SyncReport {
@@ -236,12 +261,7 @@ impl<N: Nft, C: Conntrack> NftSyncer<N, C> {
                 }
             }
         }
-        report.nat_rules = self
-            .cache
-            .in_order(state)
-            .flat_map(|r| r.chains.iter())
-            .map(|c| c.rules.len())
-            .sum();
+        report.nat_rules = self.cache.rule_total(TableName::Nat);
         let input = tx.text();
         if !input.is_empty() {
             let t0 = std::time::Instant::now();
@@ -261,14 +281,7 @@ impl<N: Nft, C: Conntrack> NftSyncer<N, C> {
         self.need_fresh = false;
         report.render = started.elapsed().saturating_sub(report.iptables);
 
-        let udp = UdpView::of(state);
-        if let Some(old) = &self.udp {
-            for args in old.stale_entries(&udp) {
-                self.conntrack.delete(&args);
-                report.conntrack_deletes += 1;
-            }
-        }
-        self.udp = Some(udp);
+        report.conntrack_deletes = self.udp.after_sync(&self.conntrack, state, scope.only());
         Ok(report)
     }
 }
@@ -284,6 +297,14 @@ impl<N: Nft, C: Conntrack> RuleSyncer for NftSyncer<N, C> {
     type Error = NftError;
     fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, NftError> {
         NftSyncer::sync(self, state, full)
+    }
+
+    fn sync_changed(
+        &mut self,
+        state: &ProxyState,
+        changed: &BTreeSet<ServicePortName>,
+    ) -> Result<SyncReport, NftError> {
+        NftSyncer::sync_changed(self, state, changed)
     }
 }
 

@@ -1,8 +1,10 @@
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::fixtures::{name, put, ready, service, RecordingConntrack};
-use crate::model::Protocol;
+use crate::fixtures::{name, put, ready, service, RecordingConntrack, Step};
+use crate::model::{Protocol, ServicePortName};
+use crate::nft::fake::{FakeNft, Table};
 
 /// Records every transaction; `fail_next` makes the next one fail.
 #[derive(Clone, Default)]
@@ -149,4 +151,156 @@ fn a_failed_transaction_makes_the_next_sync_replace_the_table() {
     let resync = syncer.sync(&state, true).unwrap();
     assert!(resync.full);
     assert!(nft.last().starts_with("add table ip kube-proxy {"));
+}
+
+fn port(svc: &str) -> ServicePortName {
+    name("ns1", svc, "p80", Protocol::Tcp)
+}
+
+fn fake_syncer(nft: &FakeNft) -> NftSyncer<FakeNft, RecordingConntrack> {
+    NftSyncer::new(
+        nft.clone(),
+        RecordingConntrack::default(),
+        RenderConfig::default(),
+    )
+}
+
+/// What one full sync of `state` leaves in a table of its own.
+fn fresh_table(state: &ProxyState) -> Table {
+    let nft = FakeNft::default();
+    fake_syncer(&nft).sync(state, true).unwrap();
+    nft.table().unwrap()
+}
+
+#[test]
+fn a_named_change_sends_only_that_service_ports_lines() {
+    let mut state = ProxyState::default();
+    for i in 1..=100u8 {
+        add(
+            &mut state,
+            &format!("s{i}"),
+            i,
+            &[1, 2, 3],
+            Some(30000 + u16::from(i)),
+        );
+    }
+    let nft = FakeNft::default();
+    let mut syncer = fake_syncer(&nft);
+    syncer.sync(&state, false).unwrap();
+    add(&mut state, "s7", 7, &[1, 2, 9], Some(30007));
+    // s8 changes too, but only s7 is named: nothing else is looked at.
+    add(&mut state, "s8", 8, &[1, 2, 8], Some(30008));
+    let report = syncer
+        .sync_changed(&state, &BTreeSet::from([port("s7")]))
+        .unwrap();
+    assert_eq!(report.rendered, 1);
+    let text = syncer.last_input().to_string();
+    assert!(text.lines().all(|l| l.contains("/s7/")), "{text}");
+    // Service chain rewritten (add, flush, 3 rules), new endpoint chain (add, flush, 2
+    // rules), old endpoint chain flushed and deleted.
+    assert_eq!(text.lines().count(), 11, "{text}");
+    assert_eq!(report.nat_rules, {
+        let mut synced = state.clone();
+        add(&mut synced, "s8", 8, &[1, 2, 3], Some(30008));
+        rule_count(&fresh_table(&synced)) - rule_count(&fresh_table(&ProxyState::default()))
+    });
+    // The full resync picks up s8 too.
+    syncer.sync(&state, true).unwrap();
+    assert_eq!(nft.table().unwrap(), fresh_table(&state));
+}
+
+fn rule_count(table: &Table) -> usize {
+    table.chains.values().map(Vec::len).sum()
+}
+
+#[test]
+fn a_deleted_service_named_as_changed_loses_its_chains_and_elements() {
+    let mut state = ProxyState::default();
+    for i in 1..=20u8 {
+        add(
+            &mut state,
+            &format!("s{i}"),
+            i,
+            &[1, 2],
+            Some(30000 + u16::from(i)),
+        );
+    }
+    let nft = FakeNft::default();
+    let mut syncer = fake_syncer(&nft);
+    syncer.sync(&state, false).unwrap();
+    state.services.remove(&port("s7"));
+    state.endpoints.remove(&port("s7"));
+    let report = syncer
+        .sync_changed(&state, &BTreeSet::from([port("s7")]))
+        .unwrap();
+    // The service chain, the external chain and two endpoint chains.
+    assert_eq!(report.chains_deleted, 4, "{report:?}");
+    let table = nft.table().unwrap();
+    assert!(!table.chains.keys().any(|c| c.contains("/s7/")));
+    assert!(!format!("{:?}", table.elements).contains("/s7/"));
+    assert_eq!(table, fresh_table(&state));
+}
+
+#[test]
+fn a_full_resync_after_named_changes_leaves_what_a_fresh_full_sync_writes() {
+    let mut state = ProxyState::default();
+    for i in 1..=30u8 {
+        add(&mut state, &format!("s{i}"), i, &[1, 2, 3], None);
+    }
+    let nft = FakeNft::default();
+    let mut syncer = fake_syncer(&nft);
+    syncer.sync(&state, false).unwrap();
+    let steps: Vec<Step> = vec![
+        // Endpoints move.
+        (
+            Box::new(|s| add(s, "s1", 1, &[7, 8], None)),
+            vec![port("s1")],
+        ),
+        // A new service with a node port, and a service going away.
+        (
+            Box::new(|s| {
+                add(s, "new", 150, &[30], Some(30150));
+                s.services.remove(&port("s2"));
+                s.endpoints.remove(&port("s2"));
+            }),
+            vec![port("new"), port("s2")],
+        ),
+        // A service loses every endpoint: its map element moves to no-endpoint-services.
+        (Box::new(|s| add(s, "s3", 3, &[], None)), vec![port("s3")]),
+        // Session affinity: affinity sets appear.
+        (
+            Box::new(|s| {
+                s.services.get_mut(&port("s4")).unwrap().sticky_seconds = Some(60);
+            }),
+            vec![port("s4")],
+        ),
+        // ... and go again with the service.
+        (
+            Box::new(|s| {
+                s.services.remove(&port("s4"));
+                s.endpoints.remove(&port("s4"));
+            }),
+            vec![port("s4")],
+        ),
+    ];
+    for (change, names) in steps {
+        change(&mut state);
+        let report = syncer
+            .sync_changed(&state, &names.into_iter().collect())
+            .unwrap();
+        assert!(!report.full);
+        assert_eq!(nft.table().unwrap(), fresh_table(&state));
+    }
+    let resync = syncer.sync(&state, true).unwrap();
+    assert!(resync.full);
+    assert_eq!(nft.table().unwrap(), fresh_table(&state));
+    // The resync sent what a fresh full sync sends, but for replacing the table.
+    let fresh = FakeNft::default();
+    let mut other = fake_syncer(&fresh);
+    other.sync(&state, true).unwrap();
+    let without_replace = other
+        .last_input()
+        .strip_prefix("add table ip kube-proxy\ndelete table ip kube-proxy\n")
+        .unwrap();
+    assert_eq!(syncer.last_input(), without_replace);
 }
