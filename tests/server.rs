@@ -208,13 +208,50 @@ fn a_bad_component_argument_stops_the_server_with_a_message() {
 #[test]
 fn a_deployment_exposed_with_kubectl_answers_on_its_cluster_ip() {
     let netns = Netns::new("server-e2e");
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = exposed_deployment_answers(&netns, server_dir.path(), &[]);
+    assert!(iptables(&netns, "nat").contains("KUBE-SVC-"));
+    drop(server);
+}
+
+/// The same through kube-proxy's nftables mode, chosen with `--kube-proxy-arg`: the
+/// answer comes through the table `ip kube-proxy`, and no iptables rule was written.
+#[test]
+fn a_deployment_answers_on_its_cluster_ip_through_the_nftables_mode() {
+    let netns = Netns::new("server-nft");
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = exposed_deployment_answers(
+        &netns,
+        server_dir.path(),
+        &["--kube-proxy-arg", "proxy-mode=nftables"],
+    );
+    let table = netns.sh("nft list table ip kube-proxy");
+    let (ok, cluster_ip) =
+        server.kubectl(&["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"]);
+    assert!(ok, "{cluster_ip}");
+    assert!(
+        table.contains(&format!("{cluster_ip} . tcp . 80 : goto service-"))
+            && table.contains("chain endpoint-"),
+        "{table}"
+    );
+    for t in ["nat", "filter"] {
+        let rules = iptables(&netns, t);
+        assert!(!rules.contains("KUBE-"), "{rules}");
+    }
+    drop(server);
+}
+
+/// In `netns`, a `rkube server` (with `extra` flags) on a data dir in `dir`; `kubectl
+/// create deployment` (2 replicas of busybox httpd answering its hostname) and `kubectl
+/// expose`; then the ClusterIP, from the node, answers with the name of one of the
+/// Deployment's Running pods. Returns the server, still running.
+fn exposed_deployment_answers<'a>(netns: &'a Netns, dir: &Path, extra: &[&str]) -> Server<'a> {
+    let data = dir.join("data");
     // The image is on the node already (no registry here): imported into the store of
     // the kubelet that `rkube server` will run.
-    common::oci_image::import_busybox(dir.path(), &data.join("kubelet"), "busybox:e2e", "-");
+    common::oci_image::import_busybox(dir, &data.join("kubelet"), "busybox:e2e", "-");
 
-    let server = Server::start(&netns, &data, &[]);
+    let server = Server::start(netns, &data, extra);
     let serve = "mkdir -p /tmp/www && hostname > /tmp/www/index.html && \
                  exec /bin/busybox httpd -f -p 8080 -h /tmp/www";
     let (ok, out) = server.kubectl(&[
@@ -257,9 +294,9 @@ fn a_deployment_exposed_with_kubectl_answers_on_its_cluster_ip() {
         }
         if std::time::Instant::now() > deadline {
             let (_, state) = server.kubectl(&["get", "all,endpointslices,events", "-o", "wide"]);
+            let rules = netns.sh("iptables-save -t nat; nft list ruleset");
             panic!(
-                "no answer from the web Service's ClusterIP {cluster_ip} in 90 s\n{state}\n{}",
-                iptables(&netns, "nat")
+                "no answer from the web Service's ClusterIP {cluster_ip} in 90 s\n{state}\n{rules}"
             );
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -279,5 +316,5 @@ fn a_deployment_exposed_with_kubectl_answers_on_its_cluster_ip() {
             .any(|l| l == format!("{answer} {NODE} Running")),
         "{answer} is not a Running pod of the Deployment on {NODE}: {pods}"
     );
-    drop(server);
+    server
 }
