@@ -4,6 +4,7 @@
 pub mod conversion;
 pub mod crd;
 pub mod defaults;
+pub mod object_meta;
 pub mod quota;
 pub mod resources;
 pub mod selector;
@@ -11,5 +12,6 @@ pub mod status;
 pub mod table;
 pub mod validation;
 
+pub use object_meta::OBJECT_META_FIELDS;
 pub use resources::{GroupVersion, Resource, Subresource, RESOURCES};
 pub use status::{ApiError, Cause, Qualified};

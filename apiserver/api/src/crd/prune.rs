@@ -5,25 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::schema::Schema;
-
-/// The fields of ObjectMeta; anything else under `metadata` is pruned.
-const OBJECT_META_FIELDS: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
+use crate::OBJECT_META_FIELDS;
 
 /// Drop what `schema` does not declare from a whole custom resource; returns the
 /// dropped fields' paths (`spec.foo`), in document order, for field validation.

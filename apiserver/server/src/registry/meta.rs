@@ -1,25 +1,7 @@
 //! Object metadata rules shared by every resource: what create sets, what update keeps.
 
+use rkube_api::OBJECT_META_FIELDS;
 use serde_json::{json, Map, Value};
-
-/// Upstream's field order of ObjectMeta, so stored objects read like upstream's.
-const META_ORDER: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
 
 pub fn meta(obj: &Value) -> Option<&Map<String, Value>> {
     obj.get("metadata")?.as_object()
@@ -52,7 +34,8 @@ pub fn canonicalize(obj: Value) -> Value {
     }
     if let Some(Value::Object(mut m)) = top.remove("metadata") {
         let mut ordered = Map::new();
-        for k in META_ORDER {
+        // Upstream's field order, so stored objects read like upstream's.
+        for k in OBJECT_META_FIELDS {
             if let Some(v) = m.remove(*k) {
                 if !is_empty(&v) {
                     ordered.insert(k.to_string(), v);
