@@ -182,15 +182,29 @@ fn refused(server: &Apiserver, args: &[&str]) -> String {
     err
 }
 
-fn apply(server: &Apiserver, dir: &Path, name: &str, yaml: &str) {
-    let path = dir.join(name);
-    std::fs::write(&path, yaml).unwrap();
-    ok(server, &["apply", "-f", path.to_str().unwrap()]);
+/// Writes webhook configurations of one webhook each, `{name}.rkube.test`, with
+/// `kubectl apply -f {name}.yaml`.
+#[derive(Clone, Copy)]
+struct Configurations<'a> {
+    server: &'a Apiserver,
+    dir: &'a Path,
+    /// The caBundle the webhooks are called with.
+    ca: &'a str,
 }
 
-fn hook_yaml(kind: &str, name: &str, url: &str, ca: &str, rules: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: admissionregistration.k8s.io/v1
+impl Configurations<'_> {
+    fn validating(&self, name: &str, url: &str, rules: &str, extra: &str) {
+        self.apply("ValidatingWebhookConfiguration", name, url, rules, extra);
+    }
+
+    fn mutating(&self, name: &str, url: &str, rules: &str, extra: &str) {
+        self.apply("MutatingWebhookConfiguration", name, url, rules, extra);
+    }
+
+    fn apply(&self, kind: &str, name: &str, url: &str, rules: &str, extra: &str) {
+        let ca = self.ca;
+        let yaml = format!(
+            "apiVersion: admissionregistration.k8s.io/v1
 kind: {kind}
 metadata: {{name: {name}}}
 webhooks:
@@ -200,7 +214,11 @@ webhooks:
   sideEffects: None
   admissionReviewVersions: [v1]
 {extra}"
-    )
+        );
+        let path = self.dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        ok(self.server, &["apply", "-f", path.to_str().unwrap()]);
+    }
 }
 
 #[test]
@@ -208,25 +226,21 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     let dir = tempfile::tempdir().unwrap();
     let hooks = start_webhook_server(dir.path());
     let server = Apiserver::start();
-    let ca = hooks.ca_bundle.as_str();
+    let configs = Configurations {
+        server: &server,
+        dir: dir.path(),
+        ca: &hooks.ca_bundle,
+    };
 
     let configmaps = "{operations: [CREATE, UPDATE, DELETE], apiGroups: [\"\"], apiVersions: [v1], resources: [configmaps]}";
-    apply(&server, dir.path(), "deny.yaml", &hook_yaml("ValidatingWebhookConfiguration", "deny", &hooks.url("/deny"), ca, configmaps,
-        "  namespaceSelector: {matchExpressions: [{key: webhook-skip, operator: DoesNotExist}]}\n"));
-    let pods = "{operations: [CREATE], apiGroups: [\"\"], apiVersions: [v1], resources: [pods]}";
-    apply(
-        &server,
-        dir.path(),
-        "mutate.yaml",
-        &hook_yaml(
-            "MutatingWebhookConfiguration",
-            "mutate",
-            &hooks.url("/mutate"),
-            ca,
-            pods,
-            "",
-        ),
+    configs.validating(
+        "deny",
+        &hooks.url("/deny"),
+        configmaps,
+        "  namespaceSelector: {matchExpressions: [{key: webhook-skip, operator: DoesNotExist}]}\n",
     );
+    let pods = "{operations: [CREATE], apiGroups: [\"\"], apiVersions: [v1], resources: [pods]}";
+    configs.mutating("mutate", &hooks.url("/mutate"), pods, "");
 
     // The configurations read back with upstream's defaults and columns.
     let (table, _) = ok(&server, &["get", "validatingwebhookconfigurations"]);
@@ -314,18 +328,11 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     // The mutating webhooks label and annotate new pods; the patched pod is defaulted and
     // stored. "annotate" runs first (configuration-name order) and, with
     // reinvocationPolicy IfNeeded, again after "mutate" changed the pod.
-    apply(
-        &server,
-        dir.path(),
-        "annotate.yaml",
-        &hook_yaml(
-            "MutatingWebhookConfiguration",
-            "annotate",
-            &hooks.url("/annotate"),
-            ca,
-            pods,
-            "  reinvocationPolicy: IfNeeded\n",
-        ),
+    configs.mutating(
+        "annotate",
+        &hooks.url("/annotate"),
+        pods,
+        "  reinvocationPolicy: IfNeeded\n",
     );
     ok(&server, &["run", "p", "--image=registry.k8s.io/pause:3.10"]);
     let (annotations, _) = ok(
@@ -363,18 +370,11 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     // A mutating webhook sees deletes too (the object as oldObject) and may refuse them.
     let pod_deletes =
         "{operations: [DELETE], apiGroups: [\"\"], apiVersions: [v1], resources: [pods]}";
-    apply(
-        &server,
-        dir.path(),
-        "keep.yaml",
-        &hook_yaml(
-            "MutatingWebhookConfiguration",
-            "keep",
-            &hooks.url("/refuse"),
-            ca,
-            pod_deletes,
-            "  objectSelector: {matchLabels: {webhook-mutated: \"yes\"}}\n",
-        ),
+    configs.mutating(
+        "keep",
+        &hooks.url("/refuse"),
+        pod_deletes,
+        "  objectSelector: {matchLabels: {webhook-mutated: \"yes\"}}\n",
     );
     let err = refused(&server, &["delete", "pod", "p", "--wait=false"]);
     assert!(
@@ -386,19 +386,7 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
 
     // CONNECTs are admitted too, with their options object.
     let connect = "{operations: [CONNECT], apiGroups: [\"\"], apiVersions: [v1], resources: [pods/exec, pods/attach]}";
-    apply(
-        &server,
-        dir.path(),
-        "connect.yaml",
-        &hook_yaml(
-            "ValidatingWebhookConfiguration",
-            "connect",
-            &hooks.url("/refuse"),
-            ca,
-            connect,
-            "",
-        ),
-    );
+    configs.validating("connect", &hooks.url("/refuse"), connect, "");
     let (code, status) = server.json(
         "POST",
         "/api/v1/namespaces/default/pods/p/exec?command=ls&command=-l&stdout=true",
@@ -455,19 +443,7 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     let secrets =
         "{operations: [CREATE], apiGroups: [\"\"], apiVersions: [v1], resources: [secrets]}";
     let url = format!("https://127.0.0.1:{closed}/");
-    apply(
-        &server,
-        dir.path(),
-        "closed.yaml",
-        &hook_yaml(
-            "ValidatingWebhookConfiguration",
-            "closed",
-            &url,
-            ca,
-            secrets,
-            "  failurePolicy: Fail\n",
-        ),
-    );
+    configs.validating("closed", &url, secrets, "  failurePolicy: Fail\n");
     let err = refused(
         &server,
         &["create", "secret", "generic", "s1", "--from-literal=a=b"],
@@ -477,19 +453,7 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
             && err.contains("/?timeout=10s\""),
         "{err}"
     );
-    apply(
-        &server,
-        dir.path(),
-        "closed.yaml",
-        &hook_yaml(
-            "ValidatingWebhookConfiguration",
-            "closed",
-            &url,
-            ca,
-            secrets,
-            "  failurePolicy: Ignore\n",
-        ),
-    );
+    configs.validating("closed", &url, secrets, "  failurePolicy: Ignore\n");
     ok(
         &server,
         &["create", "secret", "generic", "s2", "--from-literal=a=b"],
@@ -497,18 +461,11 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
 
     let services =
         "{operations: [CREATE], apiGroups: [\"\"], apiVersions: [v1], resources: [services]}";
-    apply(
-        &server,
-        dir.path(),
-        "slow.yaml",
-        &hook_yaml(
-            "ValidatingWebhookConfiguration",
-            "slow",
-            &hooks.url("/slow"),
-            ca,
-            services,
-            "  timeoutSeconds: 1\n",
-        ),
+    configs.validating(
+        "slow",
+        &hooks.url("/slow"),
+        services,
+        "  timeoutSeconds: 1\n",
     );
     let err = refused(
         &server,
@@ -524,19 +481,11 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     let other_ca = String::from_utf8(run(dir.path(), "base64", &["-w0", "other.pem"])).unwrap();
     let events =
         "{operations: [CREATE], apiGroups: [\"\"], apiVersions: [v1], resources: [events]}";
-    apply(
-        &server,
-        dir.path(),
-        "untrusted.yaml",
-        &hook_yaml(
-            "ValidatingWebhookConfiguration",
-            "untrusted",
-            &hooks.url("/deny"),
-            &other_ca,
-            events,
-            "",
-        ),
-    );
+    let untrusted = Configurations {
+        ca: &other_ca,
+        ..configs
+    };
+    untrusted.validating("untrusted", &hooks.url("/deny"), events, "");
     let (code, status) = server.json(
         "POST",
         "/api/v1/namespaces/default/events",
