@@ -525,6 +525,52 @@ fn webhooks_deny_mutate_and_fail_per_policy() {
     ok(&server, &["create", "-f", path.to_str().unwrap()]);
 }
 
+/// A configuration's create, update and delete hold from the very next request (the
+/// write is acknowledged once admission reads it). Its webhook cannot be reached, so
+/// whether a ConfigMap create fails tells whether the configuration is in effect.
+#[test]
+fn a_written_configuration_holds_from_the_next_request() {
+    let server = Apiserver::start();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let configs = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+    let config = format!("{configs}/closed");
+    let set_policy = |config: &mut Value, policy: &str| {
+        config["webhooks"][0]["failurePolicy"] = json!(policy);
+    };
+    let mut desired = json!({"metadata": {"name": "closed"}, "webhooks": [{"name": "closed.rkube.test",
+        "clientConfig": {"url": format!("https://127.0.0.1:{closed}/")},
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"]}],
+        "sideEffects": "None", "admissionReviewVersions": ["v1"]}]});
+    let mut created = 0;
+    let mut create_configmap = || {
+        created += 1;
+        let cm = json!({"metadata": {"name": format!("cm-{created}")}});
+        server
+            .json("POST", "/api/v1/namespaces/default/configmaps", &cm)
+            .0
+    };
+    for round in 0..20 {
+        set_policy(&mut desired, "Fail");
+        let (code, mut stored) = server.json("POST", configs, &desired);
+        assert_eq!(code, 201, "{stored}");
+        assert_eq!(create_configmap(), 500, "round {round}: created");
+        set_policy(&mut stored, "Ignore");
+        let (code, mut stored) = server.json("PUT", &config, &stored);
+        assert_eq!(code, 200, "{stored}");
+        assert_eq!(create_configmap(), 201, "round {round}: updated to Ignore");
+        set_policy(&mut stored, "Fail");
+        let (code, stored) = server.json("PUT", &config, &stored);
+        assert_eq!(code, 200, "{stored}");
+        assert_eq!(create_configmap(), 500, "round {round}: updated to Fail");
+        let (code, status) = server.json("DELETE", &config, &Value::Null);
+        assert_eq!(code, 200, "{status}");
+        assert_eq!(create_configmap(), 201, "round {round}: deleted");
+    }
+}
+
 #[test]
 fn invalid_webhook_configurations_are_refused() {
     let server = Apiserver::start();

@@ -8,6 +8,7 @@ pub mod crd;
 pub mod discovery;
 mod fieldvalidation;
 pub mod flags;
+mod follow;
 mod handler;
 mod patch;
 mod podlog;
@@ -157,6 +158,10 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
         .await
         .map_err(|e| anyhow::anyhow!("loading customresourcedefinitions: {}", e.message))?;
     crd::spawn(server.registry.clone());
+    webhooks::load(&server.registry)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading admission webhook configurations: {}", e.message))?;
+    webhooks::spawn(server.registry.clone());
     keep_kubernetes_endpoints(server.clone(), address);
     apiservices::keep_in_step(server.clone());
     Ok(server)

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rkube_api::{ApiError, Resource};
-use rkube_storage::Storage as _;
 use serde_json::{json, Value};
 
 use crate::registry::{DeleteOptions, ListOptions, Registry, WriteOptions};
@@ -68,26 +67,13 @@ pub async fn load(registry: &Registry) -> Result<(), ApiError> {
 
 /// Run the controller for as long as the process lives.
 pub fn spawn(registry: Arc<Registry>) {
-    tokio::spawn(async move {
-        let prefix = registry.list_prefix(crds_resource(), None);
-        loop {
-            let rev = registry.store.current_revision();
-            let pending = match reconcile(&registry).await {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!("customresourcedefinitions: {}", e.message);
-                    true
-                }
-            };
-            let wait = if pending { RETRY } else { RESYNC };
-            match registry.store.watch(&prefix, rev) {
-                Ok(mut w) => {
-                    tokio::select! {
-                        _ = w.events.recv() => {}
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-                Err(_) => tokio::time::sleep(RETRY).await,
+    crate::follow::spawn(registry, crds_resource(), |registry| async move {
+        match reconcile(&registry).await {
+            Ok(false) => RESYNC,
+            Ok(true) => RETRY,
+            Err(e) => {
+                tracing::warn!("customresourcedefinitions: {}", e.message);
+                RETRY
             }
         }
     });

@@ -140,6 +140,7 @@ impl Registry {
             .delete(&key, Some(expected), Box::new(tombstone))
             .await
             .map_err(|e| storage_error(r, name, e))?;
+        self.webhooks.include_write(r, kv.mod_revision).await;
         let kv = rkube_storage::KeyValue {
             value: super::convert::bytes_from_storage(r, &kv.value),
             ..kv
@@ -316,7 +317,10 @@ impl Registry {
             )
             .await
         {
-            Ok(kv) => Ok(super::convert::bytes_from_storage(r, &kv.value)),
+            Ok(kv) => {
+                self.webhooks.include_write(r, kv.mod_revision).await;
+                Ok(super::convert::bytes_from_storage(r, &kv.value))
+            }
             Err(StorageError::Conflict { .. }) => Err(ApiError::stale(qualified(r), name)),
             Err(e) => Err(storage_error(r, name, e)),
         }

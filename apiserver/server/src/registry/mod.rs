@@ -27,6 +27,8 @@ pub struct Registry {
     pub admission: crate::admission::Admission,
     /// What the established CustomResourceDefinitions serve.
     pub crds: crate::crd::CustomResources,
+    /// The admission webhook configurations.
+    pub(crate) webhooks: crate::webhooks::Configurations,
 }
 
 pub fn qualified(r: &Resource) -> Qualified<'static> {
@@ -104,6 +106,7 @@ impl Registry {
             services,
             admission,
             crds: crate::crd::CustomResources::default(),
+            webhooks: crate::webhooks::Configurations::default(),
         }
     }
 

@@ -240,6 +240,7 @@ impl Registry {
         {
             Ok(kv) => {
                 release.keep();
+                self.webhooks.include_write(r, kv.mod_revision).await;
                 Ok(Written {
                     body: convert::bytes_from_storage(r, &kv.value),
                     created: true,
@@ -430,10 +431,11 @@ impl Registry {
                 .await
             {
                 Ok(kv) => {
+                    self.webhooks.include_write(r, kv.mod_revision).await;
                     return Ok(Written {
                         body: convert::bytes_from_storage(r, &kv.value),
                         created: false,
-                    })
+                    });
                 }
                 Err(StorageError::Conflict { .. }) => {
                     self.refund_quotas(charge).await;

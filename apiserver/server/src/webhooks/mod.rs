@@ -9,16 +9,21 @@
 //! them is called as if they all held.
 
 mod client;
+mod configurations;
 mod matching;
 mod review;
 mod target;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rkube_api::{resources, ApiError, Resource};
 use serde_json::{Map, Value};
 
-use crate::registry::{ListOptions, Registry};
+pub use configurations::{load, spawn, Configurations};
+use configurations::{MUTATING, VALIDATING};
+
+use crate::registry::Registry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -69,14 +74,15 @@ fn exempt(r: &Resource) -> bool {
     r.group == "admissionregistration.k8s.io"
 }
 
-fn configurations(plural: &str) -> &'static Resource {
+fn configuration_resource(plural: &str) -> &'static Resource {
     resources::find("admissionregistration.k8s.io", "v1", plural)
         .expect("webhook configurations are served")
 }
 
 /// One webhook of a configuration.
+#[derive(Clone)]
 struct Hook {
-    webhook: Value,
+    webhook: Arc<Value>,
 }
 
 impl Hook {
@@ -116,30 +122,6 @@ impl Hook {
 }
 
 impl Registry {
-    /// The webhooks of every configuration of `plural`, in configuration-name order.
-    async fn hooks(&self, plural: &str) -> Result<Vec<Hook>, ApiError> {
-        let listed = self
-            .list(configurations(plural), None, &ListOptions::default())
-            .await?;
-        let mut out = Vec::new();
-        for bytes in &listed.items {
-            let Ok(config) = serde_json::from_slice::<Value>(bytes) else {
-                continue;
-            };
-            for webhook in config
-                .get("webhooks")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                out.push(Hook {
-                    webhook: webhook.clone(),
-                });
-            }
-        }
-        Ok(out)
-    }
-
     /// The labels the namespaceSelector is matched against, and whether it applies.
     async fn namespace_labels(
         &self,
@@ -167,27 +149,29 @@ impl Registry {
         (labels, true)
     }
 
+    /// The webhooks of `plural`'s configurations that the request goes to.
     async fn matching(
         &self,
         plural: &str,
         a: &Attributes<'_>,
         obj: Option<&Value>,
         old: Option<&Value>,
-    ) -> Result<Vec<Hook>, ApiError> {
+    ) -> Vec<Hook> {
         if exempt(a.resource) {
-            return Ok(Vec::new());
+            return Vec::new();
         }
-        let hooks = self.hooks(plural).await?;
+        let hooks = self.webhooks.hooks(plural);
         if hooks.is_empty() {
-            return Ok(hooks);
+            return Vec::new();
         }
         let (ns_labels, ns_applies) = self.namespace_labels(a, obj.or(old)).await;
-        Ok(hooks
-            .into_iter()
+        hooks
+            .iter()
             .filter(|h| matching::rules_match(&h.webhook, a))
             .filter(|h| matching::namespace_selected(&h.webhook, ns_labels.as_ref(), ns_applies))
             .filter(|h| matching::object_selected(&h.webhook, obj, old))
-            .collect())
+            .cloned()
+            .collect()
     }
 
     /// Send one review; `Ok(None)` when the call failed and the webhook fails open.
@@ -273,9 +257,7 @@ impl Registry {
         if !self.admission.mutating_webhooks {
             return Ok(false);
         }
-        let hooks = self
-            .matching("mutatingwebhookconfigurations", a, Some(obj), old)
-            .await?;
+        let hooks = self.matching(MUTATING, a, Some(obj), old).await;
         // Upstream's reinvocation: a webhook with `reinvocationPolicy: IfNeeded` is called
         // once more when a later one changed the object after it ran.
         let mut changed = false;
@@ -327,10 +309,7 @@ impl Registry {
         old: &Value,
     ) -> Result<(), ApiError> {
         if self.admission.mutating_webhooks {
-            for hook in &self
-                .matching("mutatingwebhookconfigurations", a, None, Some(old))
-                .await?
-            {
+            for hook in &self.matching(MUTATING, a, None, Some(old)).await {
                 let Some(verdict) = self.call(hook, a, None, Some(old)).await? else {
                     continue;
                 };
@@ -353,9 +332,7 @@ impl Registry {
         if !self.admission.validating_webhooks {
             return Ok(());
         }
-        let hooks = self
-            .matching("validatingwebhookconfigurations", a, obj, old)
-            .await?;
+        let hooks = self.matching(VALIDATING, a, obj, old).await;
         for hook in &hooks {
             let Some(verdict) = self.call(hook, a, obj, old).await? else {
                 continue;
