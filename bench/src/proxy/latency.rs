@@ -1,9 +1,11 @@
-//! Network programming latency: `rkube apiserver` and `rkube proxy` (default flags) in a
-//! namespace with N services × M endpoints; one EndpointSlice is rewritten at a fixed
-//! rate, and each change is timed from the write's response to its rule being active:
-//! the service's `KUBE-SVC-` chain jumping to the new endpoint's `KUBE-SEP-` chain,
-//! checked with `iptables -t nat -S <that chain>` (milliseconds, where a save of the
-//! whole table takes about a second). The proxy's own
+//! Network programming latency, for each `--modes` proxy mode: `rkube apiserver` and
+//! `rkube proxy` (default flags but `--proxy-mode`) in a namespace with N services × M
+//! endpoints; one EndpointSlice is rewritten at a fixed rate, and each change is timed
+//! from the write's response to its rule being active: the service's chain sending
+//! traffic to the new endpoint's chain — in iptables mode `KUBE-SVC-` jumping to
+//! `KUBE-SEP-`, checked with `iptables -t nat -S <that chain>` (milliseconds, where a
+//! save of the whole table takes about a second); in nftables mode `service-…` going to
+//! `endpoint-…`, checked with `nft list chain`. The proxy's own
 //! `kubeproxy_network_programming_duration_seconds` (from each slice's
 //! `last-change-trigger-time`, written just before the PUT) is read at the end beside it.
 
@@ -19,6 +21,7 @@ use anyhow::bail;
 use rkube_proxy::chains::{endpoint_chain, ServiceChains};
 use rkube_proxy::iptables::Backend;
 use rkube_proxy::model::{Endpoint, Protocol, ServicePortName};
+use rkube_proxy::nft::render::{endpoint_base, service_base, TABLE};
 
 use super::netns::{iptables_program, load_average, BenchNetns, KillOnDrop};
 use super::{median, ms, percentile, ProxyBenchFlags};
@@ -95,15 +98,43 @@ fn now_rfc3339() -> String {
     )
 }
 
-/// A written change: the service's chain, the new endpoint's chain, the write's time.
-struct Change {
-    service_chain: String,
-    endpoint_chain: String,
-    written: Instant,
+/// The proxy mode a latency run measures, and how it tells that a rule is active.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// iptables mode on this backend (the one the proxy picks in the namespace).
+    Iptables(Backend),
+    Nftables,
 }
 
-impl Change {
-    fn new(i: usize, fresh: Ipv4Addr, written: Instant) -> Change {
+impl Mode {
+    fn flag(self) -> &'static str {
+        match self {
+            Mode::Iptables(_) => "iptables",
+            Mode::Nftables => "nftables",
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Mode::Iptables(backend) => format!("iptables mode, backend {}", backend.name()),
+            Mode::Nftables => "nftables mode".into(),
+        }
+    }
+
+    /// How many service ports have their dispatch rule in place.
+    fn programmed(self) -> anyhow::Result<usize> {
+        Ok(match self {
+            Mode::Iptables(backend) => list_chain(backend, "KUBE-SERVICES")?
+                .matches("-j KUBE-SVC-")
+                .count(),
+            Mode::Nftables => list_nft(&["map", "ip", TABLE, "service-ips"])?
+                .matches("goto service-")
+                .count(),
+        })
+    }
+
+    /// What to list and what it shows once `fresh` is an endpoint of service `i`.
+    fn change(self, i: usize, fresh: Ipv4Addr, written: Instant) -> Change {
         let name = ServicePortName {
             namespace: "default".into(),
             name: format!("svc-{i}"),
@@ -118,12 +149,39 @@ impl Change {
             terminating: false,
             local: false,
         };
+        let (chain, needle) = match self {
+            Mode::Iptables(_) => (
+                ServiceChains::new(&name).cluster,
+                format!("-j {}", endpoint_chain(&name, &endpoint)),
+            ),
+            Mode::Nftables => (
+                format!("service-{}", service_base(&name)),
+                format!("goto endpoint-{}", endpoint_base(&name, &endpoint)),
+            ),
+        };
         Change {
-            service_chain: ServiceChains::new(&name).cluster,
-            endpoint_chain: endpoint_chain(&name, &endpoint),
+            chain,
+            needle,
             written,
         }
     }
+
+    /// Whether `change`'s rule is active.
+    fn active(self, change: &Change) -> anyhow::Result<bool> {
+        let listed = match self {
+            Mode::Iptables(backend) => list_chain(backend, &change.chain)?,
+            Mode::Nftables => list_nft(&["chain", "ip", TABLE, &change.chain])?,
+        };
+        Ok(listed.contains(&change.needle))
+    }
+}
+
+/// A written change: the service's chain, what it shows once the change is active, the
+/// write's time.
+struct Change {
+    chain: String,
+    needle: String,
+    written: Instant,
 }
 
 /// `iptables -t nat -S <chain>` (empty when the chain does not exist yet).
@@ -135,11 +193,32 @@ fn list_chain(backend: Backend, chain: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `nft list <what>` (empty when it does not exist yet).
+fn list_nft(what: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new("nft")
+        .arg("list")
+        .args(what)
+        .stderr(Stdio::null())
+        .output()?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 pub fn latency_figures(flags: &ProxyBenchFlags) -> anyhow::Result<()> {
+    for mode in &flags.modes {
+        let ns = BenchNetns::new(&format!("latency-{mode}"))?;
+        let mode = match mode.as_str() {
+            // The backend the proxy will choose in this namespace.
+            "iptables" => Mode::Iptables(ns.run(|| Ok(Backend::detect()))?),
+            "nftables" => Mode::Nftables,
+            other => bail!("--modes {other:?}: iptables or nftables"),
+        };
+        latency_of(&ns, mode, flags)?;
+    }
+    Ok(())
+}
+
+fn latency_of(ns: &BenchNetns, mode: Mode, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
     let n = flags.latency_services;
-    let ns = BenchNetns::new("latency")?;
-    // The backend the proxy will choose in this namespace.
-    let backend = ns.run(|| Ok(Backend::detect()))?;
     let exe = std::env::current_exe()?;
     let exe = exe.to_str().unwrap_or("rkube");
     let data = tempfile::tempdir()?;
@@ -159,6 +238,7 @@ pub fn latency_figures(flags: &ProxyBenchFlags) -> anyhow::Result<()> {
     let proxy = ns
         .cmd(exe)
         .args(["proxy", "--master", "http://127.0.0.1:8080"])
+        .args(["--proxy-mode", mode.flag()])
         .args(["--hostname-override", "bench"])
         .args(["--metrics-bind-address", PROXY_METRICS])
         .args(["--healthz-bind-address", ""])
@@ -171,24 +251,24 @@ pub fn latency_figures(flags: &ProxyBenchFlags) -> anyhow::Result<()> {
     let load = load_average();
     let (latencies, polls, metric) = ns.run(|| {
         let deadline = Instant::now() + Duration::from_secs(flags.timeout);
-        while list_chain(backend, "KUBE-SERVICES")?
-            .matches("-j KUBE-SVC-")
-            .count()
-            < n
-        {
+        while mode.programmed()? < n {
             if Instant::now() > deadline {
                 bail!("rkube proxy did not program {n} services");
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        let (latencies, polls) = measure_programming(backend, n, eps, rate, seconds)?;
+        let (latencies, polls) = measure_programming(mode, n, eps, rate, seconds)?;
         let (_, metrics) = request(PROXY_METRICS, "GET", "/metrics", "text/plain", "")?;
         Ok((latencies, polls, ProgrammingMetric::parse(&metrics)))
     })?;
+    let check = match mode {
+        Mode::Iptables(_) => "iptables -S of the service chain",
+        Mode::Nftables => "nft list chain of the service chain",
+    };
     println!(
-        "network programming latency, {n} services, {rate} EndpointSlice writes/s for {seconds} s ({} changes), backend {}: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (check: iptables -S of the service chain, {:.1} ms median, every 5 ms) | load {load} → {}",
+        "network programming latency, {n} services, {rate} EndpointSlice writes/s for {seconds} s ({} changes), {}: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (check: {check}, {:.1} ms median, every 5 ms) | load {load} → {}",
         latencies.len(),
-        backend.name(),
+        mode.label(),
         median(latencies.clone()),
         percentile(latencies.clone(), 0.99),
         latencies.iter().copied().fold(0.0, f64::max),
@@ -237,7 +317,7 @@ fn create_services(n: usize, eps: usize) -> anyhow::Result<()> {
 /// the next one is checked at once); returns each change's latency and each check's
 /// time (ms).
 fn measure_programming(
-    backend: Backend,
+    mode: Mode,
     n: usize,
     eps: usize,
     rate: f64,
@@ -251,7 +331,7 @@ fn measure_programming(
         let pending = pending.clone();
         let done = done.clone();
         std::thread::spawn(move || -> anyhow::Result<usize> {
-            let result = write_changes(&pending, n, eps, rate, seconds);
+            let result = write_changes(mode, &pending, n, eps, rate, seconds);
             done.store(true, Ordering::Relaxed);
             result
         })
@@ -263,8 +343,12 @@ fn measure_programming(
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
             .front()
-            .map(|c| (c.service_chain.clone(), c.endpoint_chain.clone(), c.written));
-        let Some((service_chain, endpoint_chain, written)) = front else {
+            .map(|c| Change {
+                chain: c.chain.clone(),
+                needle: c.needle.clone(),
+                written: c.written,
+            });
+        let Some(change) = front else {
             if done.load(Ordering::Relaxed) {
                 break;
             }
@@ -272,11 +356,11 @@ fn measure_programming(
             continue;
         };
         let start = Instant::now();
-        let active = list_chain(backend, &service_chain)?.contains(&format!("-j {endpoint_chain}"));
+        let active = mode.active(&change)?;
         let now = Instant::now();
         polls.push(ms(now - start));
         if active {
-            latencies.push(ms(now.saturating_duration_since(written)));
+            latencies.push(ms(now.saturating_duration_since(change.written)));
             pending
                 .lock()
                 .map_err(|_| anyhow::anyhow!("poisoned"))?
@@ -302,6 +386,7 @@ fn measure_programming(
 }
 
 fn write_changes(
+    mode: Mode,
     pending: &Mutex<VecDeque<Change>>,
     n: usize,
     eps: usize,
@@ -326,7 +411,7 @@ fn write_changes(
         if code != 200 {
             bail!("updating slice {i}: {out}");
         }
-        let change = Change::new(i, fresh, Instant::now());
+        let change = mode.change(i, fresh, Instant::now());
         pending
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?

@@ -9,7 +9,8 @@
 //!    the same partial input.
 //! 3. The same two for `--proxy-mode nftables`, beside `nft -f` alone on the same
 //!    transaction (`nft.rs`).
-//! 4. Network programming latency through a real apiserver and proxy (`latency.rs`).
+//! 4. Network programming latency through a real apiserver and proxy, in each mode of
+//!    `--modes` (`latency.rs`).
 //!
 //! Every step is bounded by `--timeout`, so the benchmark ends by itself.
 
@@ -46,7 +47,7 @@ pub struct ProxyBenchFlags {
     /// Length of the latency run, in seconds.
     #[arg(long, default_value_t = 30)]
     pub latency_seconds: u64,
-    /// Proxy modes whose sync figures are measured: iptables, nftables.
+    /// Proxy modes whose sync and latency figures are measured: iptables, nftables.
     #[arg(long, value_delimiter = ',', default_value = "iptables,nftables")]
     pub modes: Vec<String>,
     /// iptables backend for the sync figures: auto (upstream's detection), nft or legacy.
