@@ -28,14 +28,9 @@ fn create_pod(cluster: &NodeCluster, metadata: Value, mut spec: Value) -> Value 
 
 /// The variables a container printed from /proc/1/environ, up to the line `--`.
 fn printed_env(cluster: &NodeCluster, pod: &Value) -> HashMap<String, String> {
-    let log = eventually(15, "the container's env", || {
-        let log = cluster.log(pod, "main", 0);
-        log.contains(" stdout F --\n").then_some(log)
-    });
-    log.lines()
-        .filter_map(|l| l.split_once(" stdout F "))
-        .map(|(_, text)| text)
-        .take_while(|text| *text != "--")
+    cluster
+        .printed(pod)
+        .iter()
         .filter_map(|text| text.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
@@ -228,14 +223,9 @@ fn a_missing_required_key_is_a_config_error_until_it_appears() {
     );
     assert_eq!(cluster.pod("strict").unwrap()["status"]["phase"], "Pending");
     let event = eventually(10, "the kubelet's event", || {
-        let (_, list) =
-            cluster
-                .apiserver
-                .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
-        list["items"]
-            .as_array()?
-            .iter()
-            .find(|e| e["involvedObject"]["name"] == "strict")
+        cluster
+            .events(|e| e["involvedObject"]["name"] == "strict")
+            .first()
             .cloned()
     });
     assert_eq!(

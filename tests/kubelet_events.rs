@@ -8,30 +8,6 @@ use common::eventually;
 use common::kubelet::{NodeCluster, BUSYBOX};
 use serde_json::{json, Value};
 
-/// The pod's events (optionally one reason's), as the API lists them.
-fn events(cluster: &NodeCluster, pod: &str, reason: &str) -> Vec<Value> {
-    let (_, list) =
-        cluster
-            .apiserver
-            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
-    list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["involvedObject"]["name"] == pod && e["reason"] == reason)
-        .cloned()
-        .collect()
-}
-
-/// Waits for the pod's event with this reason whose message satisfies `matches`.
-fn event(cluster: &NodeCluster, pod: &str, reason: &str, matches: impl Fn(&str) -> bool) -> Value {
-    eventually(60, &format!("a {reason} event about {pod}"), || {
-        events(cluster, pod, reason)
-            .into_iter()
-            .find(|e| matches(e["message"].as_str().unwrap_or("")))
-    })
-}
-
 fn kubectl(cluster: &NodeCluster, args: &[&str]) -> String {
     let (ok, out, err) = cluster.apiserver.kubectl("kubectl", args);
     assert!(ok, "kubectl {args:?}: {err}");
@@ -74,7 +50,7 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
     );
 
     // An image pulled from the registry: Pulling, then Pulled with the time and size.
-    let pulling = event(&cluster, "pulled", "Pulling", |_| true);
+    let pulling = cluster.wait_event("pulled", "Pulling", |_| true);
     assert_eq!(
         pulling["message"],
         format!("Pulling image \"{pulled_image}\"")
@@ -85,7 +61,7 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
         pulling["involvedObject"]["fieldPath"],
         "spec.containers{main}"
     );
-    let pulled = event(&cluster, "pulled", "Pulled", |_| true);
+    let pulled = cluster.wait_event("pulled", "Pulled", |_| true);
     let message = pulled["message"].as_str().unwrap();
     let prefix = format!("Successfully pulled image \"{pulled_image}\" in ");
     assert!(message.starts_with(&prefix), "{message}");
@@ -97,36 +73,32 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
     assert!(size.is_some_and(|s| s > 0), "{message}");
     assert!(message.contains(" including waiting). "), "{message}");
     // An image already on the node.
-    let present = event(&cluster, "present", "Pulled", |_| true);
+    let present = cluster.wait_event("present", "Pulled", |_| true);
     assert_eq!(
         present["message"],
         format!("Container image \"{BUSYBOX}\" already present on machine")
     );
     for pod in ["pulled", "present"] {
-        let created = event(&cluster, pod, "Created", |_| true);
+        let created = cluster.wait_event(pod, "Created", |_| true);
         assert_eq!(created["message"], "Created container: main");
-        let started = event(&cluster, pod, "Started", |_| true);
+        let started = cluster.wait_event(pod, "Started", |_| true);
         assert_eq!(started["message"], "Started container main");
     }
 
     // A pull that fails, then backs off.
-    let failed = event(&cluster, "missing", "Failed", |m| {
+    let failed = cluster.wait_event("missing", "Failed", |m| {
         m.starts_with("Failed to pull image \"127.0.0.1:5000/test/nothing:1\": ")
     });
     assert_eq!(failed["type"], "Warning");
-    event(&cluster, "missing", "Failed", |m| {
-        m == "Error: ErrImagePull"
-    });
-    event(&cluster, "missing", "BackOff", |m| {
+    cluster.wait_event("missing", "Failed", |m| m == "Error: ErrImagePull");
+    cluster.wait_event("missing", "BackOff", |m| {
         m == "Back-off pulling image \"127.0.0.1:5000/test/nothing:1\""
     });
-    event(&cluster, "missing", "Failed", |m| {
-        m == "Error: ImagePullBackOff"
-    });
+    cluster.wait_event("missing", "Failed", |m| m == "Error: ImagePullBackOff");
 
     // Failing probes: Unhealthy, Killing, then the crash-loop back-off.
     let uid = probed["metadata"]["uid"].as_str().unwrap();
-    let unhealthy = event(&cluster, "probed", "Unhealthy", |m| {
+    let unhealthy = cluster.wait_event("probed", "Unhealthy", |m| {
         m.starts_with("Liveness probe failed: ")
     });
     assert_eq!(
@@ -134,20 +106,20 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
         "Liveness probe failed: probe says no\n"
     );
     assert_eq!(unhealthy["type"], "Warning");
-    event(&cluster, "probed", "Unhealthy", |m| {
+    cluster.wait_event("probed", "Unhealthy", |m| {
         m == "Readiness probe failed: not ready\n"
     });
-    event(&cluster, "probed", "Killing", |m| {
+    cluster.wait_event("probed", "Killing", |m| {
         m == "Container main failed liveness probe, will be restarted"
     });
-    event(&cluster, "probed", "BackOff", |m| {
+    cluster.wait_event("probed", "BackOff", |m| {
         m == format!("Back-off restarting failed container main in pod probed_default({uid})")
     });
     // Repeats are one event with a count, not one event each. The first two failures can
     // fall in one second (the first restart is immediate and the probe runs at once); the
     // third comes after the 10 s back-off, so first and last timestamps then differ.
     let repeated = eventually(90, "the Unhealthy event counted", || {
-        let all = events(&cluster, "probed", "Unhealthy");
+        let all = cluster.events_about("probed", "Unhealthy");
         let liveness: Vec<&Value> = all
             .iter()
             .filter(|e| e["message"] == "Liveness probe failed: probe says no\n")
@@ -156,7 +128,7 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
         (liveness[0]["count"].as_i64()? >= 3).then(|| liveness[0].clone())
     });
     assert_ne!(repeated["firstTimestamp"], repeated["lastTimestamp"]);
-    let started = events(&cluster, "probed", "Started");
+    let started = cluster.events_about("probed", "Started");
     assert_eq!(started.len(), 1, "{started:?}");
     assert!(started[0]["count"].as_i64().unwrap() >= 2, "{started:?}");
     let described = kubectl(&cluster, &["describe", "pod", "probed"]);
@@ -178,7 +150,5 @@ fn pulls_starts_probes_and_kills_are_recorded_as_upstream_words_them() {
 
     // Deleting a pod stops its containers.
     kubectl(&cluster, &["delete", "pod", "present", "--grace-period=1"]);
-    event(&cluster, "present", "Killing", |m| {
-        m == "Stopping container main"
-    });
+    cluster.wait_event("present", "Killing", |m| m == "Stopping container main");
 }

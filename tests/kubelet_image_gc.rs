@@ -84,18 +84,9 @@ fn usage_percent(cluster: &NodeCluster) -> u64 {
         .unwrap()
 }
 
+/// The events about the node with this reason.
 fn node_events(cluster: &NodeCluster, reason: &str) -> Vec<Value> {
-    let (_, list) =
-        cluster
-            .apiserver
-            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
-    list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["involvedObject"]["kind"] == "Node" && e["reason"] == reason)
-        .cloned()
-        .collect()
+    cluster.events(|e| e["involvedObject"]["kind"] == "Node" && e["reason"] == reason)
 }
 
 #[test]

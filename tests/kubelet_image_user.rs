@@ -61,19 +61,6 @@ fn import_image_with_user(cluster: &NodeCluster, work: &Path, reference: &str, u
     );
 }
 
-/// The lines a container printed, up to the line `--`.
-fn printed(cluster: &NodeCluster, pod: &Value) -> Vec<String> {
-    let log = eventually(20, "the container's output", || {
-        let log = cluster.log(pod, "main", 0);
-        log.contains(" stdout F --\n").then_some(log)
-    });
-    log.lines()
-        .filter_map(|l| l.split_once(" stdout F "))
-        .map(|(_, text)| text.to_string())
-        .take_while(|text| text != "--")
-        .collect()
-}
-
 fn run(
     cluster: &NodeCluster,
     name: &str,
@@ -88,7 +75,7 @@ fn run(
                                "command": ["sh", "-c", format!("{script}; echo --; sleep 3600")]}]}),
     );
     let pod = cluster.wait_phase(name, "Running", 60);
-    printed(cluster, &pod)
+    cluster.printed(&pod)
 }
 
 #[test]
@@ -206,7 +193,7 @@ fn supplemental_groups_and_fs_group_are_the_processes_groups_and_own_the_volumes
     );
     let pod = cluster.wait_phase("grouped", "Running", 60);
     assert_eq!(
-        printed(&cluster, &pod),
+        cluster.printed(&pod),
         [
             "1000",
             "3000",
@@ -228,5 +215,5 @@ fn supplemental_groups_and_fs_group_are_the_processes_groups_and_own_the_volumes
     );
     let pod = cluster.wait_phase("plain", "Running", 60);
     // (busybox has no /etc/passwd: HOME is /, as runc sets it)
-    assert_eq!(printed(&cluster, &pod), ["0", "0 drwxrwxrwx", "HOME=/"]);
+    assert_eq!(cluster.printed(&pod), ["0", "0 drwxrwxrwx", "HOME=/"]);
 }

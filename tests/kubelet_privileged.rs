@@ -5,7 +5,6 @@
 
 mod common;
 
-use common::eventually;
 use common::kubelet::{NodeCluster, BUSYBOX};
 use serde_json::{json, Value};
 
@@ -22,19 +21,6 @@ const CHECKS: &str = "\
     m=$(cat /sys/fs/cgroup/pids/pids.max); \
     (echo $m > /sys/fs/cgroup/pids/pids.max) 2>/dev/null && echo cgroup-write=yes || echo cgroup-write=no";
 
-/// The lines a container printed, up to the line `--`.
-fn printed(cluster: &NodeCluster, pod: &Value) -> Vec<String> {
-    let log = eventually(20, "the container's output", || {
-        let log = cluster.log(pod, "main", 0);
-        log.contains(" stdout F --\n").then_some(log)
-    });
-    log.lines()
-        .filter_map(|l| l.split_once(" stdout F "))
-        .map(|(_, text)| text.to_string())
-        .take_while(|text| text != "--")
-        .collect()
-}
-
 fn checks(cluster: &NodeCluster, name: &str, security: Value) -> Vec<String> {
     cluster.create_pod(
         name,
@@ -45,7 +31,7 @@ fn checks(cluster: &NodeCluster, name: &str, security: Value) -> Vec<String> {
         }]}),
     );
     let pod = cluster.wait_phase(name, "Running", 60);
-    printed(cluster, &pod)
+    cluster.printed(&pod)
 }
 
 #[test]

@@ -8,19 +8,6 @@ use common::eventually;
 use common::kubelet::{NodeCluster, BUSYBOX};
 use serde_json::{json, Value};
 
-/// The lines a container printed, up to the line `--`.
-fn printed(cluster: &NodeCluster, pod: &Value) -> Vec<String> {
-    let log = eventually(20, "the container's output", || {
-        let log = cluster.log(pod, "main", 0);
-        log.contains(" stdout F --\n").then_some(log)
-    });
-    log.lines()
-        .filter_map(|l| l.split_once(" stdout F "))
-        .map(|(_, text)| text.to_string())
-        .take_while(|text| text != "--")
-        .collect()
-}
-
 fn run(cluster: &NodeCluster, name: &str, script: &str, security: Value) -> Value {
     cluster.create_pod(
         name,
@@ -75,7 +62,7 @@ fn run_as_non_root_refuses_root_and_admits_a_numeric_user() {
                                "command": ["sh", "-c", "id -u; echo --; sleep 3600"]}]}),
     );
     let pod = cluster.wait_phase("nonroot", "Running", 60);
-    assert_eq!(printed(&cluster, &pod), ["1234"], "{pod}");
+    assert_eq!(cluster.printed(&pod), ["1234"], "{pod}");
 }
 
 #[test]
@@ -94,13 +81,13 @@ fn a_read_only_root_filesystem_keeps_volumes_writable() {
     );
     let pod = cluster.wait_phase("readonly", "Running", 60);
     assert_eq!(
-        printed(&cluster, &pod),
+        cluster.printed(&pod),
         ["root=refused", "volume=written", "tmp=refused"]
     );
     // Without the flag the root filesystem is writable (no /data volume here).
     let pod = run(&cluster, "writable", script, json!({}));
     assert_eq!(
-        printed(&cluster, &pod),
+        cluster.printed(&pod),
         ["root=written", "volume=refused", "tmp=written"]
     );
 }
@@ -115,9 +102,9 @@ fn allow_privilege_escalation_false_sets_no_new_privs() {
         script,
         json!({"allowPrivilegeEscalation": false}),
     );
-    assert_eq!(printed(&cluster, &pod), ["NoNewPrivs:\t1"]);
+    assert_eq!(cluster.printed(&pod), ["NoNewPrivs:\t1"]);
     let pod = run(&cluster, "default", script, json!({}));
-    assert_eq!(printed(&cluster, &pod), ["NoNewPrivs:\t0"]);
+    assert_eq!(cluster.printed(&pod), ["NoNewPrivs:\t0"]);
 }
 
 #[test]
@@ -131,7 +118,7 @@ fn pod_max_pids_caps_the_pod_cgroup() {
         "(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 3600 & done) 2>/dev/null; echo started",
         json!({}),
     );
-    assert_eq!(printed(&cluster, &pod), ["started"]);
+    assert_eq!(cluster.printed(&pod), ["started"]);
     let uid = pod["metadata"]["uid"].as_str().unwrap();
     let dir = cluster.pod_cgroup("pids", "BestEffort", uid);
     let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
@@ -164,7 +151,7 @@ fn pod_max_pids_caps_the_pod_cgroup() {
 fn without_pod_max_pids_the_pod_cgroup_is_unlimited() {
     let cluster = NodeCluster::start();
     let pod = run(&cluster, "free", "echo up", json!({}));
-    assert_eq!(printed(&cluster, &pod), ["up"]);
+    assert_eq!(cluster.printed(&pod), ["up"]);
     let uid = pod["metadata"]["uid"].as_str().unwrap();
     let dir = cluster.pod_cgroup("pids", "BestEffort", uid);
     assert_eq!(
@@ -189,7 +176,7 @@ fn capabilities_are_the_default_set_tweaked_by_add_and_drop_or_all_when_privileg
     let cluster = NodeCluster::start();
     let caps = |name: &str, script: &str, security: Value| {
         let pod = run(&cluster, name, script, security);
-        printed(&cluster, &pod)
+        cluster.printed(&pod)
     };
     // containerd's default set for a root container.
     assert_eq!(
@@ -235,20 +222,6 @@ fn capabilities_are_the_default_set_tweaked_by_add_and_drop_or_all_when_privileg
     );
 }
 
-fn events_for(cluster: &NodeCluster, pod: &str, reason: &str) -> Vec<Value> {
-    let (_, list) =
-        cluster
-            .apiserver
-            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
-    list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["involvedObject"]["name"] == pod && e["reason"] == reason)
-        .cloned()
-        .collect()
-}
-
 #[test]
 fn post_start_hooks_run_in_the_container_and_a_failing_one_kills_it() {
     let cluster = NodeCluster::start();
@@ -261,8 +234,10 @@ fn post_start_hooks_run_in_the_container_and_a_failing_one_kills_it() {
             "lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "echo hook ran > /hook"]}}}}]}),
     );
     let pod = cluster.wait_phase("hooked", "Running", 60);
-    assert_eq!(printed(&cluster, &pod), ["hook ran"]);
-    assert!(events_for(&cluster, "hooked", "FailedPostStartHook").is_empty());
+    assert_eq!(cluster.printed(&pod), ["hook ran"]);
+    assert!(cluster
+        .events_about("hooked", "FailedPostStartHook")
+        .is_empty());
     assert_eq!(pod["status"]["containerStatuses"][0]["restartCount"], 0);
 
     let created = cluster.create_pod(
@@ -273,7 +248,8 @@ fn post_start_hooks_run_in_the_container_and_a_failing_one_kills_it() {
     );
     let uid = created["metadata"]["uid"].as_str().unwrap();
     let event = eventually(30, "the FailedPostStartHook event", || {
-        events_for(&cluster, "failing", "FailedPostStartHook")
+        cluster
+            .events_about("failing", "FailedPostStartHook")
             .first()
             .cloned()
     });
@@ -307,7 +283,8 @@ fn post_start_hooks_run_in_the_container_and_a_failing_one_kills_it() {
             "lifecycle": {"postStart": {"httpGet": {"path": "/hook", "port": 8080}}}}]}),
     );
     let event = eventually(30, "the httpGet hook's event", || {
-        events_for(&cluster, "http-failing", "FailedPostStartHook")
+        cluster
+            .events_about("http-failing", "FailedPostStartHook")
             .first()
             .cloned()
     });

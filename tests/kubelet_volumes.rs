@@ -268,17 +268,7 @@ fn volumes_of_every_kind_are_mounted_updated_and_removed_with_the_pod() {
 
 /// The kubelet's Warning events about a pod.
 fn warnings(cluster: &NodeCluster, name: &str) -> Vec<Value> {
-    let (_, list) =
-        cluster
-            .apiserver
-            .json("GET", "/api/v1/namespaces/default/events", &Value::Null);
-    list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["involvedObject"]["name"] == name && e["source"]["component"] == "kubelet")
-        .cloned()
-        .collect()
+    cluster.events(|e| e["involvedObject"]["name"] == name && e["source"]["component"] == "kubelet")
 }
 
 /// The one FailedMount event about a pod (a retried failure is recorded once), once the

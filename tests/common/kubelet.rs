@@ -315,6 +315,56 @@ impl NodeCluster {
         std::fs::read_to_string(path).unwrap_or_default()
     }
 
+    /// The lines container `main` of a pod printed in its first run, up to the line `--`
+    /// (waiting until it printed that line).
+    pub fn printed(&self, pod: &serde_json::Value) -> Vec<String> {
+        let log = super::eventually(20, "the container's output", || {
+            let log = self.log(pod, "main", 0);
+            log.contains(" stdout F --\n").then_some(log)
+        });
+        log.lines()
+            .filter_map(|l| l.split_once(" stdout F "))
+            .map(|(_, text)| text.to_string())
+            .take_while(|text| text != "--")
+            .collect()
+    }
+
+    /// The events in namespace default that `keep` keeps, as the API lists them.
+    pub fn events(&self, keep: impl Fn(&serde_json::Value) -> bool) -> Vec<serde_json::Value> {
+        let (_, list) = self.apiserver.json(
+            "GET",
+            "/api/v1/namespaces/default/events",
+            &serde_json::Value::Null,
+        );
+        list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect()
+    }
+
+    /// The events about the object named `name` (a pod) with this reason.
+    pub fn events_about(&self, name: &str, reason: &str) -> Vec<serde_json::Value> {
+        self.events(|e| e["involvedObject"]["name"] == name && e["reason"] == reason)
+    }
+
+    /// Waits (up to 60 s) for the event about `name` with this reason whose message
+    /// satisfies `matches`.
+    pub fn wait_event(
+        &self,
+        name: &str,
+        reason: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> serde_json::Value {
+        super::eventually(60, &format!("a {reason} event about {name}"), || {
+            self.events_about(name, reason)
+                .into_iter()
+                .find(|e| matches(e["message"].as_str().unwrap_or("")))
+        })
+    }
+
     /// What the kubelet holds on the node, to compare before and after pods come and go:
     /// pod cgroups, veths, IP allocations, processes below the kubelet, mounts in its mount
     /// namespace, pod directories.
