@@ -27,6 +27,9 @@ pub struct ApiserverFlags {
 
     /// The IP address on which to advertise the apiserver to members of the cluster
     /// (the `kubernetes` Service's endpoint and discovery's serverAddressByClientCIDRs).
+    /// If blank or unspecified, the address served on is used (--insecure-bind-address
+    /// while the secure port is off); if that is unspecified too, the address of the
+    /// host's default-route interface, and the server does not start without one.
     #[arg(long, value_name = "ip")]
     pub advertise_address: Option<IpAddr>,
 

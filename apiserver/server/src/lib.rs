@@ -10,6 +10,7 @@ mod fieldvalidation;
 pub mod flags;
 mod follow;
 mod handler;
+mod host_address;
 mod patch;
 mod podlog;
 mod proxy;
@@ -106,6 +107,7 @@ fn install_openapi() {
 /// Open the store and build the server state, creating what a fresh cluster has.
 pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
     flags.check().map_err(anyhow::Error::msg)?;
+    let address = host_address::advertised(flags.advertise_address, flags.insecure_bind_address)?;
     install_openapi();
     std::fs::create_dir_all(&flags.data_dir)
         .with_context(|| format!("creating {}", flags.data_dir.display()))?;
@@ -146,9 +148,6 @@ pub async fn build(flags: &ApiserverFlags) -> anyhow::Result<Arc<ApiServer>> {
     } else {
         flags.insecure_port
     };
-    let address = flags
-        .advertise_address
-        .unwrap_or(flags.insecure_bind_address);
     let server = Arc::new(ApiServer {
         registry,
         server_address: format!("{address}:{port}"),
