@@ -205,15 +205,7 @@ impl WatchStream {
                 }
                 Some(ev) => {
                     self.push_event(ev, &mut batch);
-                    while !self.done && batch.len() < BATCH_BYTES {
-                        let Some(watch) = self.watch.as_mut() else {
-                            break;
-                        };
-                        match watch.events.try_recv() {
-                            Ok(ev) => self.push_event(Some(ev), &mut batch),
-                            Err(_) => break,
-                        }
-                    }
+                    self.drain_queue(&mut batch);
                 }
             }
             if !batch.is_empty() {
@@ -222,9 +214,31 @@ impl WatchStream {
         }
     }
 
+    /// Frames the events already queued into `batch` (up to `BATCH_BYTES`), sized for
+    /// all of them once the first one's size is known.
+    fn drain_queue(&mut self, batch: &mut BytesMut) {
+        let mut sized = false;
+        while !self.done && batch.len() < BATCH_BYTES {
+            let Some(watch) = self.watch.as_mut() else {
+                break;
+            };
+            let Ok(ev) = watch.events.try_recv() else {
+                break;
+            };
+            let before = batch.len();
+            self.push_event(Some(ev), batch);
+            if !sized {
+                sized = true;
+                let queued = self.watch.as_ref().map_or(0, |w| w.events.len());
+                let line = batch.len() - before;
+                batch.reserve(line.saturating_mul(queued).min(BATCH_BYTES));
+            }
+        }
+    }
+
     /// Frames one item of the store's watch into `batch`; the stream ends after an
     /// ERROR or when the store ends the watch.
-    fn push_event(&mut self, ev: Option<Result<Event, WatchEnd>>, batch: &mut BytesMut) {
+    fn push_event(&mut self, ev: Option<Result<Arc<Event>, WatchEnd>>, batch: &mut BytesMut) {
         let r = self.resource;
         match ev {
             Some(Ok(ev)) => {
@@ -236,7 +250,7 @@ impl WatchStream {
                     (true, Some(prev)) => serde_json::from_slice::<Value>(prev)
                         .map(|v| crate::registry::encode_with_rv(v, ev.revision))
                         .unwrap_or_else(|_| ev.value.clone()),
-                    _ => ev.value,
+                    _ => ev.value.clone(),
                 };
                 let object = crate::registry::convert::bytes_from_storage(r, &stored);
                 self.framer.frame_into(kind, &object, batch);

@@ -7,6 +7,7 @@
 //! function: the store calls it with the revision the write will get.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -108,9 +109,11 @@ pub enum WatchEnd {
 }
 
 /// A live watch: committed events with a revision greater than the start revision, for
-/// keys under the watched prefix, in revision order, each exactly once.
+/// keys under the watched prefix, in revision order, each exactly once. Every watcher
+/// of an event gets the same shared `Event` (one reference count, not a copy of its key
+/// and values per watcher: a write fans out to thousands of watchers).
 pub struct Watch {
-    pub events: tokio::sync::mpsc::Receiver<std::result::Result<Event, WatchEnd>>,
+    pub events: tokio::sync::mpsc::Receiver<std::result::Result<Arc<Event>, WatchEnd>>,
 }
 
 /// The operations the apiserver needs from a store. Implemented by the embedded store

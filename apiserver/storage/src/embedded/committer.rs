@@ -1,6 +1,6 @@
 //! The committer thread: the only writer. It batches concurrent requests into one WAL
-//! frame and one `fdatasync` (group commit), then publishes the batch to readers and
-//! watchers, then answers the requests.
+//! frame and one `fdatasync` (group commit), then publishes the batch to readers,
+//! answers the requests, and hands the batch's events to the watchers.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -12,11 +12,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
+use parking_lot::MutexGuard;
 use tokio::sync::oneshot;
 
 use super::codec::{FrameBuf, Kind};
 use super::disk;
-use super::state::{Change, Entry};
+use super::state::{Change, Entry, Watchers};
 use super::Shared;
 use crate::{Event, EventKind, KeyValue, Render, RenderTombstone, Result, Revision, StorageError};
 
@@ -59,6 +60,13 @@ pub(crate) struct Committer {
 struct Done {
     reply: oneshot::Sender<Result<KeyValue>>,
     result: Result<KeyValue>,
+}
+
+/// Answers the requests of a batch.
+fn answer(done: Vec<Done>) {
+    for d in done {
+        let _ = d.reply.send(d.result);
+    }
 }
 
 /// Runs a render closure; a panic fails the request instead of killing the committer.
@@ -123,7 +131,7 @@ impl Committer {
         let mut overlay: HashMap<String, Option<Entry>> = HashMap::new();
         let mut done: Vec<Done> = Vec::new();
         let mut changes: Vec<(Revision, String, Change)> = Vec::new();
-        let mut events: Vec<Event> = Vec::new();
+        let mut events: Vec<Arc<Event>> = Vec::new();
         self.frame.clear();
         self.frame.begin_frame();
         let mut taken = 0;
@@ -222,13 +230,13 @@ impl Committer {
             };
             self.frame
                 .record(record_kind, rev, 0, key.as_bytes(), &new.value);
-            events.push(Event {
+            events.push(Arc::new(Event {
                 kind,
                 key: key.clone(),
                 value: new.value.clone(),
                 prev_value: prev.map(|p| p.value),
                 revision: rev,
-            });
+            }));
             let change = if kind == EventKind::Deleted {
                 overlay.insert(key.clone(), None);
                 Change::Delete(new.value.clone())
@@ -257,12 +265,17 @@ impl Committer {
                     }
                 }
             } else {
-                self.publish(changes, &events);
+                // Readers see the batch before its writers are answered; watchers get it
+                // right after. Answering first matters under a large fan-out: a writer's
+                // task is woken ahead of the thousands of watcher tasks this batch wakes,
+                // instead of queued behind them.
+                let watchers = self.publish(changes);
+                answer(done);
+                self.deliver(watchers, &events);
+                return;
             }
         }
-        for d in done {
-            let _ = d.reply.send(d.result);
-        }
+        answer(done);
     }
 
     /// Appends the batch frame and makes it durable.
@@ -279,8 +292,11 @@ impl Committer {
         Ok(())
     }
 
-    /// Makes a durable batch visible: map, history, revision, then watchers.
-    fn publish(&mut self, changes: Vec<(Revision, String, Change)>, events: &[Event]) {
+    /// Makes a durable batch visible to readers: map, history, revision. Returns the
+    /// watcher lock, taken before the state lock was released: a concurrent `watch`
+    /// (state read lock, then watcher lock) either sees this batch in the history and
+    /// registers after its delivery, or registered before and gets it delivered.
+    fn publish(&self, changes: Vec<(Revision, String, Change)>) -> MutexGuard<'_, Watchers> {
         let shared = &*self.shared;
         let n = changes.len() as u64;
         let mut st = shared.state.write();
@@ -289,16 +305,18 @@ impl Committer {
         }
         shared.revision.store(st.revision, Ordering::Release);
         shared.compacted.store(st.compacted, Ordering::Release);
-        // Take the watcher lock before releasing the state lock: a concurrent `watch`
-        // (state read lock, then watcher lock) either sees this batch in the history
-        // and registers after its delivery, or registers before and gets it delivered.
-        let mut watchers = shared.watchers.lock();
+        let watchers = shared.watchers.lock();
         drop(st);
-        let too_slow = watchers.deliver(events);
-        drop(watchers);
         shared.stats.writes.fetch_add(n, Ordering::Relaxed);
         shared.stats.batches.fetch_add(1, Ordering::Relaxed);
-        shared
+        watchers
+    }
+
+    /// Hands a published batch to the watchers (in revision order, without blocking).
+    fn deliver(&self, mut watchers: MutexGuard<'_, Watchers>, events: &[Arc<Event>]) {
+        let too_slow = watchers.deliver(events);
+        drop(watchers);
+        self.shared
             .stats
             .slow_watchers
             .fetch_add(too_slow, Ordering::Relaxed);

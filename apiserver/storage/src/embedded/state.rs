@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -238,17 +239,17 @@ impl State {
     }
 
     /// Events under `prefix` with revision > `after`, oldest first.
-    pub fn events_after(&self, prefix: &str, after: Revision) -> Vec<Event> {
+    pub fn events_after(&self, prefix: &str, after: Revision) -> Vec<Arc<Event>> {
         let start = self.history_start(after);
         self.history
             .range(start..)
             .filter(|e| e.key.starts_with(prefix))
-            .map(HistEntry::to_event)
+            .map(|e| Arc::new(e.to_event()))
             .collect()
     }
 }
 
-pub(crate) type WatchSender = mpsc::Sender<Result<Event, WatchEnd>>;
+pub(crate) type WatchSender = mpsc::Sender<Result<Arc<Event>, WatchEnd>>;
 
 pub(crate) struct Watcher {
     pub prefix: String,
@@ -266,7 +267,7 @@ impl Watchers {
     /// Hands `events` (in revision order) to every interested watcher without blocking.
     /// A watcher whose queue is full gets `TooSlow` and is dropped; one whose receiver is
     /// gone is dropped. Returns how many watchers were dropped for being too slow.
-    pub fn deliver(&mut self, events: &[Event]) -> u64 {
+    pub fn deliver(&mut self, events: &[Arc<Event>]) -> u64 {
         let mut too_slow = 0;
         self.list.retain(|w| {
             if w.tx.is_closed() {
@@ -282,7 +283,7 @@ impl Watchers {
                     too_slow += 1;
                     return false;
                 }
-                if w.tx.try_send(Ok(ev.clone())).is_err() {
+                if w.tx.try_send(Ok(Arc::clone(ev))).is_err() {
                     return false;
                 }
             }

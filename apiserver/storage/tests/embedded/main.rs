@@ -7,6 +7,7 @@ mod watch;
 mod writes;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -68,7 +69,7 @@ async fn dump(store: &EmbeddedStore, rev: Option<Revision>) -> Vec<Row> {
     rows(&store.list("", rev).await.unwrap().items)
 }
 
-async fn next_event(w: &mut rkube_storage::Watch) -> Result<Event, WatchEnd> {
+async fn next_event(w: &mut rkube_storage::Watch) -> Result<Arc<Event>, WatchEnd> {
     tokio::time::timeout(Duration::from_secs(10), w.events.recv())
         .await
         .expect("timed out waiting for an event")

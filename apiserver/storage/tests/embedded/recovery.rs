@@ -48,7 +48,7 @@ async fn reopen_keeps_every_acknowledged_write_and_continues_revisions() {
         (e.kind, e.key.as_str(), e.revision),
         (EventKind::Deleted, "/k/001", rev - 1)
     );
-    assert_eq!(s(&e.prev_value.unwrap()), "v1@2");
+    assert_eq!(s(e.prev_value.as_ref().unwrap()), "v1@2");
     let kv = st.create("/k/new", render("n")).await.unwrap();
     assert_eq!(kv.mod_revision, rev + 1);
     assert_eq!(next_event(&mut w).await.unwrap().revision, rev);
