@@ -7,8 +7,7 @@
 //!   (up to [`EmbeddedOptions::max_batch`]), validates each against the committed state
 //!   and the batch's earlier requests, renders the values with their revisions, writes
 //!   the whole batch as one WAL frame with one `write` and one `fdatasync` (group commit),
-//!   and only then publishes it to readers, answers the requests, and hands its events to
-//!   the watchers (an acknowledged write is readable at once; its watch event follows).
+//!   and only then publishes it to readers and watchers and answers the requests.
 //! * The WAL is a sequence of segments; when it has grown well beyond the live data,
 //!   the committer starts a new segment and writes a snapshot of the state in the
 //!   background, after which the old segments are deleted. At open, the snapshot is
