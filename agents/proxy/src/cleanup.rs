@@ -64,7 +64,7 @@ mod tests {
     use super::*;
     use crate::conntrack::Conntrack;
     use crate::fake::FakeIptables;
-    use crate::syncer::Syncer;
+    use crate::syncer::{RuleSyncer, Syncer};
 
     struct NoConntrack;
     impl Conntrack for NoConntrack {

@@ -5,8 +5,8 @@
 //! Rendering is incremental ([`RenderCache`]): a partial sync renders only the service
 //! ports whose Service or endpoints changed, and compares only their chains and the
 //! top-level chains with what the kernel holds. Given the service ports that changed
-//! ([`Syncer::sync_changed`]), it looks at no other, so its cost follows the change, not
-//! the cluster — except when a service port comes, goes or changes its rules in the
+//! ([`RuleSyncer::sync_changed`]), it looks at no other, so its cost follows the change,
+//! not the cluster — except when a service port comes, goes or changes its rules in the
 //! top-level chains (`KUBE-SERVICES` holds one per service port and is written whole).
 //! A full sync (start-up, after a failure, every `--iptables-sync-period`) renders and
 //! writes everything.
@@ -24,7 +24,8 @@ use crate::conntrack::{Conntrack, UdpCleanup};
 use crate::iptables::{IptablesError, IptablesRestore};
 use crate::model::ServicePortName;
 use crate::render::{ProxyRules, ProxyState, RenderConfig};
-use crate::render_cache::{RenderCache, Scope};
+use crate::render_cache::RenderCache;
+pub use crate::render_cache::Scope;
 use crate::restore::{Applied, Saved};
 use crate::ruleset::{Jump, Ruleset, TableName};
 use crate::transactions::restore_transactions;
@@ -53,29 +54,30 @@ pub struct SyncReport {
 /// A sync engine: iptables ([`Syncer`]) or nftables (`nft::syncer::NftSyncer`).
 pub trait RuleSyncer: Send {
     type Error: std::fmt::Display;
-    /// Brings the kernel to `state`; `full` rewrites everything.
-    fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, Self::Error>;
-    /// Brings the kernel to `state`, in which only the service ports `changed` differ
-    /// from the state of the last sync (a full sync when one is due after a failure).
-    fn sync_changed(
+
+    /// Brings the kernel to `state`, looking at the service ports of `scope` (a full sync
+    /// whatever the scope when one is due after a failure).
+    fn sync_scope(
         &mut self,
         state: &ProxyState,
-        changed: &BTreeSet<ServicePortName>,
+        scope: Scope<'_>,
     ) -> Result<SyncReport, Self::Error>;
-}
 
-impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
-    type Error = IptablesError;
-    fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, IptablesError> {
-        Syncer::sync(self, state, full)
+    /// Brings the kernel to `state`: everything when `full` (or after a failure),
+    /// otherwise what differs, comparing every service port with the last sync's.
+    fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, Self::Error> {
+        let scope = if full { Scope::All } else { Scope::Compare };
+        self.sync_scope(state, scope)
     }
 
+    /// Brings the kernel to `state`, in which only the service ports `changed` differ
+    /// from the last sync's state: no other is looked at.
     fn sync_changed(
         &mut self,
         state: &ProxyState,
         changed: &BTreeSet<ServicePortName>,
-    ) -> Result<SyncReport, IptablesError> {
-        Syncer::sync_changed(self, state, changed)
+    ) -> Result<SyncReport, Self::Error> {
+        self.sync_scope(state, Scope::Only(changed))
     }
 }
 
@@ -124,31 +126,10 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
     pub fn needs_full(&self) -> bool {
         self.need_full
     }
+}
 
-    /// Brings the kernel to `state`: everything when `force_full` (or after a failure),
-    /// otherwise what differs, comparing every service port with the last sync's.
-    pub fn sync(
-        &mut self,
-        state: &ProxyState,
-        force_full: bool,
-    ) -> Result<SyncReport, IptablesError> {
-        let scope = if force_full {
-            Scope::All
-        } else {
-            Scope::Compare
-        };
-        self.sync_scope(state, scope)
-    }
-
-    /// Brings the kernel to `state`, in which only the service ports `changed` differ
-    /// from the last sync's state: no other is looked at.
-    pub fn sync_changed(
-        &mut self,
-        state: &ProxyState,
-        changed: &BTreeSet<ServicePortName>,
-    ) -> Result<SyncReport, IptablesError> {
-        self.sync_scope(state, Scope::Only(changed))
-    }
+impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
+    type Error = IptablesError;
 
     fn sync_scope(
         &mut self,
@@ -249,7 +230,9 @@ impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
         report.conntrack_deletes = self.udp.after_sync(&self.conntrack, state, scope.only());
         Ok(report)
     }
+}
 
+impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
     /// What a full sync needs to know of the kernel's `table`: stale service chains of
     /// ours that we did not write (only looked for when `need_save`), and the rules of
     /// the built-in chains our jumps start from.

@@ -12,6 +12,7 @@ use rkube_proxy::conntrack::SystemConntrack;
 use rkube_proxy::model::ServicePortName;
 use rkube_proxy::nft::syncer::NftSyncer;
 use rkube_proxy::nft::SystemNft;
+use rkube_proxy::syncer::RuleSyncer;
 
 use super::netns::{load_average, run_bounded, BenchNetns};
 use super::sync::{bench_config, full_sync_rounds, service_name, synthetic};

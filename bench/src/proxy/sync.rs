@@ -13,7 +13,7 @@ use rkube_proxy::model::{Endpoint, Protocol, ServicePort, ServicePortName};
 use rkube_proxy::render::{ProxyRules, ProxyState, RenderConfig};
 use rkube_proxy::restore::{restore_input, Applied};
 use rkube_proxy::ruleset::TableName;
-use rkube_proxy::syncer::Syncer;
+use rkube_proxy::syncer::{RuleSyncer, Syncer};
 
 use super::netns::{load_average, raw_restore, BenchNetns};
 use super::{median, ms, percentile, ProxyBenchFlags};

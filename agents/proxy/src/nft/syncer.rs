@@ -2,7 +2,7 @@
 //! the table's fixed part and every map, and writes every service port; a partial sync
 //! writes only the chains, map elements and sets of the service ports whose inputs
 //! changed (the render cache says which), so a one-service change is a handful of lines.
-//! Given the service ports that changed ([`NftSyncer::sync_changed`]), a partial sync
+//! Given the service ports that changed ([`RuleSyncer::sync_changed`]), a partial sync
 //! looks at no other: its work follows the change, not the number of services.
 //!
 //! What the table holds is known from our own successful transactions. At start-up and
@@ -10,14 +10,13 @@
 //! table` in the same transaction), so nothing left by an earlier run survives.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 
 use super::render::{render_service, setup, NftServiceRules, Part, TABLE};
 use super::{Nft, NftError};
 use crate::conntrack::{Conntrack, UdpCleanup};
-use crate::model::ServicePortName;
 use crate::render::{ProxyState, RenderConfig};
 use crate::render_cache::{RenderCache, Scope};
 use crate::ruleset::{Chain, TableName};
@@ -122,27 +121,10 @@ impl<N: Nft, C: Conntrack> NftSyncer<N, C> {
     fn mark(&self) -> u32 {
         1u32 << self.config.masquerade_bit.min(31)
     }
+}
 
-    /// Brings the table to `state`: everything when `force_full` (or after a failure),
-    /// otherwise what differs, comparing every service port with the last sync's.
-    pub fn sync(&mut self, state: &ProxyState, force_full: bool) -> Result<SyncReport, NftError> {
-        let scope = if force_full {
-            Scope::All
-        } else {
-            Scope::Compare
-        };
-        self.sync_scope(state, scope)
-    }
-
-    /// Brings the table to `state`, in which only the service ports `changed` differ from
-    /// the last sync's state: no other is looked at.
-    pub fn sync_changed(
-        &mut self,
-        state: &ProxyState,
-        changed: &BTreeSet<ServicePortName>,
-    ) -> Result<SyncReport, NftError> {
-        self.sync_scope(state, Scope::Only(changed))
-    }
+impl<N: Nft, C: Conntrack> RuleSyncer for NftSyncer<N, C> {
+    type Error = NftError;
 
     fn sync_scope(&mut self, state: &ProxyState, scope: Scope<'_>) -> Result<SyncReport, NftError> {
         let full = matches!(scope, Scope::All) || self.need_full;
@@ -291,21 +273,6 @@ fn add_set(tx: &mut Tx, name: &str, timeout: u32) {
         tx.add_sets,
         "add set ip {TABLE} {name} {{ type ipv4_addr ; flags dynamic,timeout ; timeout {timeout}s ; }}"
     );
-}
-
-impl<N: Nft, C: Conntrack> RuleSyncer for NftSyncer<N, C> {
-    type Error = NftError;
-    fn sync(&mut self, state: &ProxyState, full: bool) -> Result<SyncReport, NftError> {
-        NftSyncer::sync(self, state, full)
-    }
-
-    fn sync_changed(
-        &mut self,
-        state: &ProxyState,
-        changed: &BTreeSet<ServicePortName>,
-    ) -> Result<SyncReport, NftError> {
-        NftSyncer::sync_changed(self, state, changed)
-    }
 }
 
 #[cfg(test)]
