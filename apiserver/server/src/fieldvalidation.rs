@@ -156,6 +156,24 @@ fn add_strict_warnings(problems: &[String]) {
     }
 }
 
+/// A JSON create or update body decoded once, by the strict decoder alone (what
+/// [`decoded`] gives for it, without serde_json's parse before). `None` when the
+/// general path must decide: malformed JSON (serde_json words the error), no
+/// schema for the type, a body naming another type, or not an object.
+pub fn decode_json(
+    body: &[u8],
+    r: &Resource,
+    opts: &WriteOptions,
+) -> Option<Result<Value, ApiError>> {
+    let sub = opts.subresource.as_deref();
+    let target = Target::of(r, sub)?;
+    let (obj, problems) = json::decode(body, target.kind)?;
+    if !obj.is_object() || !target.names(&obj, r, sub) {
+        return None;
+    }
+    Some(report(obj, problems.into_messages(), &target, r, opts))
+}
+
 /// A create or update body (POST, PUT, also of `status`, `scale`, `binding`,
 /// `finalize`) after decoding: unknown fields dropped; for Warn and Strict the
 /// unknown and duplicate fields are reported. JSON is decoded again from the
@@ -203,6 +221,19 @@ pub fn decoded(
         }
         _ => return Ok(obj),
     };
+    report(obj, problems, &target, r, opts)
+}
+
+/// What the decoding of a body found, as `fieldValidation` asks it reported.
+fn report(
+    obj: Value,
+    problems: Vec<String>,
+    target: &Target,
+    r: &Resource,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
+    let sub = opts.subresource.as_deref();
+    let directive = opts.field_validation;
     if problems.is_empty() || directive == FieldValidation::Ignore {
         return Ok(obj);
     }

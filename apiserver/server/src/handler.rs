@@ -591,6 +591,12 @@ fn decode(
         let obj = codec::decode_object(body, kind)?;
         return crate::crd::serve::field_validation(r, obj, opts, false);
     }
+    if kind == BodyType::Json {
+        // One parse for the common body; anything unusual takes the general path.
+        if let Some(decoded) = crate::fieldvalidation::decode_json(body, r, opts) {
+            return decoded;
+        }
+    }
     let obj = codec::decode_object(body, kind)?;
     crate::fieldvalidation::decoded(body, kind, obj, r, opts)
 }

@@ -116,14 +116,14 @@ pub fn validate_pod_metadata_and_spec(pod: &Value) -> Vec<Cause> {
 /// `ValidatePodCreate`.
 pub fn validate_pod_create(pod: &Value) -> Vec<Cause> {
     let mut out = validate_pod_metadata_and_spec(pod);
-    let spec = pod.get("spec").cloned().unwrap_or(Value::Null);
-    if !arr(&spec, "ephemeralContainers").is_empty() {
+    let spec = pod.get("spec").unwrap_or(&Value::Null);
+    if !arr(spec, "ephemeralContainers").is_empty() {
         out.push(forbidden(
             &Path::new("spec").child("ephemeralContainers"),
             "cannot be set on create",
         ));
     }
-    if !s(&spec, "nodeName").is_empty() && !arr(&spec, "schedulingGates").is_empty() {
+    if !s(spec, "nodeName").is_empty() && !arr(spec, "schedulingGates").is_empty() {
         out.push(forbidden(
             &Path::new("spec").child("nodeName"),
             "cannot be set until all schedulingGates have been cleared",

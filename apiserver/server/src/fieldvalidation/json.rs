@@ -3,16 +3,19 @@
 //! order it reports it, and builds the value a Go struct would hold: unknown
 //! fields dropped, a repeated struct field decoded into what the first one left.
 //!
-//! It runs on bodies serde_json has already accepted; on anything else it gives
-//! up (`None`) rather than guess. Nesting is bounded; nothing here panics.
+//! It refuses (`None`) whatever serde_json refuses (control characters in
+//! strings, lone surrogates, nesting past serde_json's recursion limit, bad
+//! escapes and numbers), so a body it accepts needs no other parse; on anything
+//! it refuses serde_json gives the error. Nothing here panics.
 
 use serde_json::{Map, Number, Value};
 
 use super::schema::{Kind, Shape};
 use super::Problems;
 
-/// Deeper than serde_json's own recursion limit (128): never reached on its input.
-const MAX_DEPTH: usize = 256;
+/// serde_json refuses a 128th nested array or object: the deepest container
+/// accepted here is at depth 126 (the top-level value is at depth 0).
+const MAX_CONTAINER_DEPTH: usize = 126;
 
 /// Decode `body` as the type `kind`.
 pub(crate) fn decode(body: &[u8], kind: Kind) -> Option<(Value, Problems)> {
@@ -50,11 +53,9 @@ impl Decoder<'_> {
     }
 
     fn value(&mut self, kind: Kind, depth: usize) -> Option<Value> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
         self.ws();
         match self.peek()? {
+            b'{' | b'[' if depth > MAX_CONTAINER_DEPTH => None,
             b'{' => self.object(kind, depth),
             b'[' => self.array(kind, depth),
             b'"' => self.string().map(Value::String),
@@ -86,8 +87,12 @@ impl Decoder<'_> {
     }
 
     fn hex4(&mut self) -> Option<u32> {
-        let digits = std::str::from_utf8(self.b.get(self.i..self.i + 4)?).ok()?;
-        let n = u32::from_str_radix(digits, 16).ok()?;
+        let digits = self.b.get(self.i..self.i + 4)?;
+        // `from_str_radix` would also take a sign.
+        if !digits.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let n = u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()?;
         self.i += 4;
         Some(n)
     }
@@ -97,11 +102,11 @@ impl Decoder<'_> {
         self.i += 1;
         let mut out: Vec<u8> = Vec::new();
         loop {
-            // Copy the run up to the next quote or escape at once.
+            // Copy the run up to the next quote, escape or control character at once.
             let rest = self.b.get(self.i..)?;
             let run = rest
                 .iter()
-                .position(|c| *c == b'"' || *c == b'\\')
+                .position(|c| *c == b'"' || *c == b'\\' || *c < 0x20)
                 .unwrap_or(rest.len());
             out.extend_from_slice(&rest[..run]);
             self.i += run;
@@ -109,6 +114,10 @@ impl Decoder<'_> {
             self.i += 1;
             if c == b'"' {
                 break;
+            }
+            if c != b'\\' {
+                // A control character: serde_json (and Go) refuse it unescaped.
+                return None;
             }
             let e = self.peek()?;
             self.i += 1;
@@ -130,27 +139,26 @@ impl Decoder<'_> {
         String::from_utf8(out).ok()
     }
 
-    /// After `\u`: one code point, a surrogate pair as one character.
+    /// After `\u`: one code point, a surrogate pair as one character; a lone
+    /// surrogate is refused, as serde_json refuses it.
     fn unicode_escape(&mut self) -> Option<char> {
         let hi = self.hex4()?;
-        let cp = if (0xD800..0xDC00).contains(&hi) {
-            if self.b.get(self.i..self.i + 2) == Some(b"\\u") {
-                let save = self.i;
+        let cp = match hi {
+            0xD800..=0xDBFF => {
+                if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
+                    return None;
+                }
                 self.i += 2;
                 let lo = self.hex4()?;
-                if (0xDC00..0xE000).contains(&lo) {
-                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                } else {
-                    self.i = save;
-                    0xFFFD
+                if !(0xDC00..=0xDFFF).contains(&lo) {
+                    return None;
                 }
-            } else {
-                0xFFFD
+                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
             }
-        } else {
-            hi
+            0xDC00..=0xDFFF => return None,
+            _ => hi,
         };
-        Some(char::from_u32(cp).unwrap_or('\u{FFFD}'))
+        char::from_u32(cp)
     }
 
     /// Ends a member or element: `,` (more follow) or `close` (done).
@@ -170,7 +178,6 @@ impl Decoder<'_> {
         let shape = kind.shape();
         let checked = shape.checks_objects();
         let mut out = Map::new();
-        let mut seen = std::collections::HashSet::new();
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
@@ -193,7 +200,8 @@ impl Decoder<'_> {
                     self.value(Kind::Opaque, depth + 1)?;
                 }
                 Some(field) => {
-                    if checked && !seen.insert(key.clone()) {
+                    // Every known key is in `out` once decoded: being there is having been seen.
+                    if checked && out.contains_key(&key) {
                         self.problems.duplicate(&self.path, &key);
                     }
                     let len = self.path.len();

@@ -233,6 +233,42 @@ fn the_decoder_reads_what_serde_json_reads() {
     }
 }
 
+/// A body the decoder accepts is not parsed by serde_json as well (`decode_json`):
+/// it must refuse all that serde_json refuses.
+#[test]
+fn the_decoder_refuses_what_serde_json_refuses() {
+    let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let refused = [
+        "\"a\u{1}b\"".to_string(),
+        "{\"k\tey\": 1}".to_string(),
+        "\"line\nbreak\"".to_string(),
+        r#""\ud800""#.to_string(),
+        r#""\ud800x""#.to_string(),
+        r#""\udc00""#.to_string(),
+        r#""\ud800\u0041""#.to_string(),
+        r#""\u+041""#.to_string(),
+        r#""\u-041""#.to_string(),
+        r#"{"a": 1,}"#.to_string(),
+        "[1,]".to_string(),
+        "01".to_string(),
+        "1.".to_string(),
+        nested(128),
+        format!("{{\"a\": {}}}", nested(127)),
+    ];
+    for text in &refused {
+        assert!(serde_json::from_str::<Value>(text).is_err(), "{text:?}");
+        for kind in [Kind::Untyped, Kind::Opaque] {
+            assert!(json::decode(text.as_bytes(), kind).is_none(), "{text:?}");
+        }
+    }
+    // The deepest nesting serde_json reads is read here too.
+    for text in [nested(127), format!("{{\"a\": {}}}", nested(126))] {
+        let expected: Value = serde_json::from_str(&text).unwrap();
+        let (v, _) = json::decode(text.as_bytes(), Kind::Untyped).expect("decodes");
+        assert_eq!(v, expected);
+    }
+}
+
 /// Any bytes: no panic; what the decoder accepts serde_json accepts too.
 #[test]
 fn arbitrary_input_does_not_panic() {
@@ -240,7 +276,7 @@ fn arbitrary_input_does_not_panic() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let kind = kind_of(deployments());
     let base = DEPLOYMENT.as_bytes();
-    let alphabet = br#"{}[]":,\ u0123456789abcdef-+.eEtrunlsx"#;
+    let alphabet = b"{}[]\":,\\ u0123456789abcdef-+.eEtrunlsxD\n\t\x01\x1f";
     for round in 0..3000 {
         let mut b: Vec<u8> = match round % 3 {
             0 => base[..rng.gen_range(0..base.len())].to_vec(),
