@@ -7,8 +7,9 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use common::time::now_micros;
 use common::{eventually, json, Apiserver, ControllerManager};
 use serde_json::{json, Value};
 
@@ -24,30 +25,6 @@ fn send(port: u16, method: &str, path: &str, body: Value) -> Value {
     let (code, out) = json(port, method, path, &body);
     assert!((200..300).contains(&code), "{method} {path}: {code} {out}");
     out
-}
-
-/// RFC 3339 UTC with microseconds, as MicroTime and Time accept.
-fn now() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let secs = d.as_secs();
-    let (days, rem) = (secs / 86400, secs % 86400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
 }
 
 /// What a kubelet does at registration: the Node, Ready, and its Lease.
@@ -69,12 +46,12 @@ fn register(port: u16, name: &str, pod_cidr: Option<&str>) {
         "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
         json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                "metadata": {"name": name},
-               "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": now()}}),
+               "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": now_micros()}}),
     );
 }
 
 fn post_ready(port: u16, name: &str) {
-    let t = now();
+    let t = now_micros();
     send(
         port,
         "PATCH",
@@ -92,7 +69,7 @@ fn renew(port: u16, name: &str) {
         port,
         "PATCH",
         &format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"),
-        json!({"spec": {"renewTime": now()}}),
+        json!({"spec": {"renewTime": now_micros()}}),
     );
 }
 
@@ -133,7 +110,7 @@ fn create_pod(port: u16, name: &str, node: &str, tolerations: Value) {
         "PATCH",
         &format!("/api/v1/namespaces/default/pods/{name}/status"),
         json!({"status": {"phase": "Running", "podIP": "10.244.9.9",
-            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now()}]}}),
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now_micros()}]}}),
     );
 }
 
@@ -303,7 +280,7 @@ fn a_no_execute_taint_evicts_untolerating_pods_at_once() {
         "PATCH",
         "/api/v1/nodes/n1",
         json!({"spec": {"taints": [{"key": "example.com/maintenance", "value": "now",
-            "effect": "NoExecute", "timeAdded": now()}]}}),
+            "effect": "NoExecute", "timeAdded": now_micros()}]}}),
     );
     let tainted_at = Instant::now();
     eventually(

@@ -256,7 +256,7 @@ fn parse_cpu_seconds(stat: &str) -> f64 {
 }
 
 /// The civil date (year, month, day) of a day counted from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -11,6 +11,7 @@ pub mod oci_image;
 pub mod proxy;
 pub mod registry;
 pub mod scheduler;
+pub mod time;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
+use crate::common::time::rfc3339;
 use crate::common::{eventually, Apiserver, ControllerManager};
-use crate::fake_kubelet::rfc3339;
 use crate::{active_pods, controlled_by, get, kubectl, name, namespace, send, SECS};
 
 #[test]
