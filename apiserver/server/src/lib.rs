@@ -75,31 +75,12 @@ pub fn component_statuses() -> Value {
 fn install_openapi() {
     let subresources: Vec<Vec<rkube_openapi::SubresourceSpec<'static>>> = rkube_api::RESOURCES
         .iter()
-        .map(|r| {
-            r.subresources
-                .iter()
-                .map(|s| rkube_openapi::SubresourceSpec {
-                    name: s.name,
-                    group: s.group,
-                    version: s.version,
-                    kind: s.kind,
-                    verbs: s.verbs,
-                })
-                .collect()
-        })
+        .map(crd::openapi::subresources)
         .collect();
     let specs: Vec<rkube_openapi::ResourceSpec<'_>> = rkube_api::RESOURCES
         .iter()
         .zip(&subresources)
-        .map(|(r, subs)| rkube_openapi::ResourceSpec {
-            group: r.group,
-            version: r.version,
-            kind: r.kind,
-            plural: r.plural,
-            namespaced: r.namespaced,
-            verbs: r.verbs,
-            subresources: subs,
-        })
+        .map(|(r, subs)| crd::openapi::spec(r, subs))
         .collect();
     rkube_openapi::install(&specs);
 }

@@ -257,6 +257,18 @@ fn build(crd: &Value, accepted: &Value, version: &Value, storage: &str) -> Resou
     }
 }
 
+/// The strings of a JSON array (other items skipped); empty when it is not an array.
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

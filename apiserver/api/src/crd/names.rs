@@ -9,15 +9,7 @@ fn s<'a>(v: &'a Value, path: &str) -> &'a str {
 }
 
 fn strings(v: &Value, path: &str) -> Vec<String> {
-    v.pointer(path)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    super::string_list(v.pointer(path))
 }
 
 /// What the other CRDs of the group use: their accepted plural, singular, short names,

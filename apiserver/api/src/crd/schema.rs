@@ -95,17 +95,7 @@ impl Schema {
                 .map(|a| a.iter().map(child).collect())
                 .unwrap_or_default()
         };
-        let strings = |k: &str| -> Vec<String> {
-            m.get(k)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let strings = |k: &str| super::string_list(m.get(k));
         let mut s = Schema {
             kind: text(m, "type"),
             format: text(m, "format"),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use rkube_api::Resource;
 use rkube_openapi::{CustomResourceSpec, OpenApi, ResourceSpec, SubresourceSpec};
 
-fn subresources(r: &Resource) -> Vec<SubresourceSpec<'static>> {
+/// A resource's subresources as the OpenAPI documents describe them.
+pub(crate) fn subresources(r: &Resource) -> Vec<SubresourceSpec<'static>> {
     r.subresources
         .iter()
         .map(|s| SubresourceSpec {
@@ -19,7 +20,11 @@ fn subresources(r: &Resource) -> Vec<SubresourceSpec<'static>> {
         .collect()
 }
 
-fn spec<'a>(r: &'static Resource, subs: &'a [SubresourceSpec<'static>]) -> ResourceSpec<'a> {
+/// A resource as the OpenAPI documents describe it.
+pub(crate) fn spec<'a>(
+    r: &'static Resource,
+    subs: &'a [SubresourceSpec<'static>],
+) -> ResourceSpec<'a> {
     ResourceSpec {
         group: r.group,
         version: r.version,
