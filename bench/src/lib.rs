@@ -44,7 +44,8 @@ pub enum BenchTarget {
     /// 10,000 pending pods, against the raw rate of binding calls.
     Scheduler(SchedulerBenchFlags),
     /// Benchmark `rkube proxy`: full and one-service syncs at 1,000 and 10,000 services
-    /// beside `iptables-restore` alone, and network programming latency, in a netns.
+    /// beside `iptables-restore` alone and the kernel's floor (one rule over netlink),
+    /// and network programming latency, in a netns.
     Proxy(ProxyBenchFlags),
     /// Benchmark `rkube controller-manager` with `rkube scheduler`: a Deployment scaled
     /// from 0 to 1,000 replicas on 100 hollow Nodes until every pod is bound, against the

@@ -6,15 +6,19 @@
 //!    input in a fresh namespace (the kernel's floor); on the nft backend also the same
 //!    rules as one transaction per table, as upstream sends them (`sync.rs`).
 //! 2. A one-service change at the largest N (a partial sync), beside the raw restore of
-//!    the same partial input.
-//! 3. The same two for `--proxy-mode nftables`, beside `nft -f` alone on the same
+//!    the same partial input and, in the same namespace, the kernel's floor: one new rule
+//!    sent through our own netlink client, no tool in the way (`kernel_floor.rs`,
+//!    `netlink.rs`), or on iptables-legacy one `iptables-legacy -A`.
+//! 3. The same for `--proxy-mode nftables`, beside `nft -f` alone on the same
 //!    transaction (`nft.rs`).
 //! 4. Network programming latency through a real apiserver and proxy, in each mode of
 //!    `--modes` (`latency.rs`).
 //!
 //! Every step is bounded by `--timeout`, so the benchmark ends by itself.
 
+mod kernel_floor;
 mod latency;
+pub(crate) mod netlink;
 pub(crate) mod netns;
 mod nft;
 mod sync;

@@ -14,6 +14,7 @@ use rkube_proxy::nft::syncer::NftSyncer;
 use rkube_proxy::nft::SystemNft;
 use rkube_proxy::syncer::RuleSyncer;
 
+use super::kernel_floor;
 use super::netns::{load_average, run_bounded, BenchNetns};
 use super::sync::{bench_config, full_sync_rounds, service_name, synthetic};
 use super::{median, ms, percentile, ProxyBenchFlags};
@@ -114,6 +115,11 @@ pub fn change_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
     for _ in 0..5 {
         one_element.push(raw.run(|| raw_or_fail(element, timeout))?);
     }
+    // The same table, the same N services: what the kernel alone costs for one rule.
+    let floor_load = load_average();
+    let floors = synced.run(|| {
+        kernel_floor::nf_tables_floor("kube-proxy", "mark-for-masquerade", flags.changes)
+    })?;
     println!(
         "nftables one-service change at {n} services ({:.0} lines): rkube-proxy p50 {:6.1} ms p99 {:6.1} ms (render p50 {:.2} ms) | nft -f alone, same input p50 {:6.1} ms | nft -f of one map element p50 {:6.1} ms | load {load} → {}",
         median(lines),
@@ -122,7 +128,14 @@ pub fn change_figures(n: usize, flags: &ProxyBenchFlags) -> anyhow::Result<()> {
         median(render),
         median(raw_ms),
         median(one_element),
-        load_average()
+        floor_load
     );
+    for floor in floors {
+        println!(
+            "nftables kernel floor at {n} services, netlink batch into table ip kube-proxy: {} | load {floor_load} → {}",
+            floor.summary(),
+            load_average()
+        );
+    }
     Ok(())
 }

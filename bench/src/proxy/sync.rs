@@ -15,6 +15,7 @@ use rkube_proxy::restore::{restore_input, Applied};
 use rkube_proxy::ruleset::TableName;
 use rkube_proxy::syncer::{RuleSyncer, Syncer};
 
+use super::kernel_floor;
 use super::netns::{load_average, raw_restore, BenchNetns};
 use super::{median, ms, percentile, ProxyBenchFlags};
 
@@ -270,6 +271,12 @@ pub fn change_figures(backend: Backend, n: usize, flags: &ProxyBenchFlags) -> an
         }
         Ok((sync, raw, render, lines))
     })?;
+    // The same namespace, the same N services: what the kernel alone costs for one rule.
+    let floor_load = load_average();
+    let floors = ns.run(|| match backend {
+        Backend::Nft => kernel_floor::nf_tables_floor("nat", "KUBE-MARK-MASQ", flags.changes),
+        Backend::Legacy => Ok(vec![kernel_floor::legacy_floor(flags.changes, timeout)?]),
+    })?;
     println!(
         "one-service change at {n} services ({:.0} lines): rkube-proxy p50 {:6.1} ms p99 {:6.1} ms (render+diff p50 {:.1} ms) | iptables-restore alone p50 {:6.1} ms | load {load} → {}",
         median(lines),
@@ -277,7 +284,18 @@ pub fn change_figures(backend: Backend, n: usize, flags: &ProxyBenchFlags) -> an
         percentile(sync, 0.99),
         median(render),
         median(raw),
-        load_average()
+        floor_load
     );
+    let through = match backend {
+        Backend::Nft => "netlink batch into table ip nat",
+        Backend::Legacy => "iptables-legacy",
+    };
+    for floor in floors {
+        println!(
+            "kernel floor at {n} services, {through}: {} | load {floor_load} → {}",
+            floor.summary(),
+            load_average()
+        );
+    }
     Ok(())
 }
