@@ -2,7 +2,8 @@
 //! system's roots when it has none), a POST of the review with upstream's `?timeout=`
 //! query, bounded by the webhook's `timeoutSeconds`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -86,6 +87,31 @@ pub fn with_timeout(path: &str, timeout: Duration) -> String {
     format!("{path}{sep}timeout={}s", timeout.as_secs())
 }
 
+/// At most this many distinct trust configurations are kept; past it the cache starts over.
+const MAX_CACHED_CONFIGS: usize = 64;
+
+/// The TLS configuration for a `caBundle` (`None`: the system's roots), built once per
+/// distinct bundle and shared by every call: parsing the bundle (or loading the system's
+/// roots) is not redone per request, and the shared configuration's session store lets
+/// later handshakes with the same webhook resume.
+fn shared_tls_config(ca_bundle: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, CallError> {
+    type Configs = Mutex<HashMap<Option<Vec<u8>>, Arc<rustls::ClientConfig>>>;
+    static CONFIGS: OnceLock<Configs> = OnceLock::new();
+    let key = ca_bundle.filter(|b| !b.is_empty()).map(<[u8]>::to_vec);
+    let configs = CONFIGS.get_or_init(Configs::default);
+    if let Some(config) = configs.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(config);
+    }
+    let config = Arc::new(tls_config(key.as_deref())?);
+    if let Ok(mut cached) = configs.lock() {
+        if cached.len() >= MAX_CACHED_CONFIGS {
+            cached.clear();
+        }
+        cached.insert(key, config.clone());
+    }
+    Ok(config)
+}
+
 fn tls_config(ca_bundle: Option<&[u8]>) -> Result<rustls::ClientConfig, CallError> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_bundle.filter(|b| !b.is_empty()) {
@@ -136,13 +162,13 @@ async fn exchange(
         url: target.url.clone(),
         detail,
     };
-    let config = tls_config(ca_bundle)?;
+    let config = shared_tls_config(ca_bundle)?;
     let server_name = ServerName::try_from(target.server_name.clone())
         .map_err(|e| CallError::Config(format!("server name {:?}: {e}", target.server_name)))?;
     let tcp = tokio::net::TcpStream::connect(&target.dial)
         .await
         .map_err(|e| transport(format!("dial tcp {}: {e}", target.dial)))?;
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+    let tls = tokio_rustls::TlsConnector::from(config)
         .connect(server_name, tcp)
         .await
         .map_err(|e| transport(format!("tls: {e}")))?;
@@ -195,5 +221,49 @@ mod tests {
         assert_eq!(t.dial, "[::1]:9443");
         assert_eq!(t.server_name, "::1");
         assert!(url_target("http://x/", Duration::from_secs(1)).is_err());
+    }
+
+    /// A self-signed CA certificate made by the openssl CLI, as PEM.
+    fn self_signed_pem(dir: &std::path::Path, name: &str) -> Vec<u8> {
+        let out = dir.join(format!("{name}.pem"));
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .args(["-nodes", "-days", "1", "-subj", &format!("/CN={name}")])
+            .arg("-keyout")
+            .arg(dir.join(format!("{name}.key")))
+            .arg("-out")
+            .arg(&out)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(status.success(), "openssl req -x509 failed");
+        std::fs::read(out).unwrap()
+    }
+
+    #[test]
+    fn one_tls_configuration_is_shared_per_ca_bundle() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = self_signed_pem(dir.path(), "hook-ca");
+        let other = self_signed_pem(dir.path(), "other-ca");
+        let first = shared_tls_config(Some(&ca)).unwrap();
+        let again = shared_tls_config(Some(&ca)).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the same bundle is parsed once"
+        );
+        let different = shared_tls_config(Some(&other)).unwrap();
+        assert!(
+            !Arc::ptr_eq(&first, &different),
+            "another bundle trusts others"
+        );
+        let broken = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+        assert!(shared_tls_config(Some(broken)).is_err());
     }
 }
