@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{eventually, json, Apiserver, ControllerManager};
+use common::{eventually, json, raw, Apiserver, ControllerManager};
 use serde_json::{json, Value};
 
 const SECS: u64 = 20;
@@ -247,6 +247,75 @@ fn deleting_a_namespace_deletes_its_content_then_the_namespace() {
         let left = items(port, &format!("{base}/{resource}"));
         assert!(left.is_empty(), "{resource} left: {left:?}");
     }
+}
+
+/// Namespaces are cleaned up in the order they were deleted, like upstream's FIFO
+/// workqueue: with one worker and a backlog (twelve namespaces deleted before the
+/// controller-manager starts), the apiserver removes them in that order. A queue that
+/// hands out waiting namespaces in any other order can leave one waiting indefinitely
+/// behind namespaces deleted after it.
+#[test]
+fn namespaces_are_cleaned_up_in_the_order_they_were_deleted() {
+    let api = Apiserver::start();
+    let port = api.port;
+    let names: Vec<String> = (0..12).map(|i| format!("queued-{i:02}")).collect();
+    for name in &names {
+        create_namespace(port, name);
+        create(
+            port,
+            &format!("/api/v1/namespaces/{name}/configmaps"),
+            json!({"metadata": {"name": "cm"}, "data": {"a": "b"}}),
+        );
+    }
+    for name in &names {
+        let (code, out) = json(
+            port,
+            "DELETE",
+            &format!("/api/v1/namespaces/{name}"),
+            &Value::Null,
+        );
+        assert_eq!(code, 200, "{out}");
+    }
+    let (code, list) = json(port, "GET", "/api/v1/namespaces", &Value::Null);
+    assert_eq!(code, 200, "{list}");
+    let before = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let _cm = ControllerManager::start_with(
+        &api,
+        &["--controllers=namespace", "--concurrent-namespace-syncs=1"],
+    );
+    for name in &names {
+        eventually(120, &format!("namespace {name} gone"), || {
+            let (code, _) = json(
+                port,
+                "GET",
+                &format!("/api/v1/namespaces/{name}"),
+                &Value::Null,
+            );
+            (code == 404).then_some(())
+        });
+    }
+    let (code, body) = raw(
+        port,
+        "GET",
+        &format!("/api/v1/namespaces?watch=true&resourceVersion={before}&timeoutSeconds=1"),
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(code, 200);
+    let removed: Vec<String> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice::<Value>(l).unwrap())
+        .filter(|ev| ev["type"] == "DELETED")
+        .map(|ev| name(&ev["object"]))
+        .filter(|n| n.starts_with("queued-"))
+        .collect();
+    assert_eq!(removed, names, "the order the namespaces were removed in");
 }
 
 #[test]

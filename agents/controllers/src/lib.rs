@@ -2,8 +2,10 @@
 //!
 //! Every controller is an API client: reflectors keep local caches, kube-runtime's
 //! applier is the work queue (one reconcile per object at a time, retries with
-//! per-object exponential backoff), and each reconcile is level-triggered: it reads the
-//! caches and converges, so a restart at any moment loses nothing.
+//! per-object exponential backoff; the namespace controller and the garbage collector
+//! use [`workqueue`], first in, first out like client-go's), and each reconcile is
+//! level-triggered: it reads the caches and converges, so a restart at any moment loses
+//! nothing.
 
 mod cache_lag;
 mod deployment;
@@ -26,6 +28,7 @@ mod service_pods;
 mod serviceaccount;
 mod taint_eviction;
 mod trigger_time;
+mod workqueue;
 
 use futures_util::future::{BoxFuture, FutureExt};
 

@@ -8,7 +8,6 @@
 mod actions;
 mod graph;
 mod resources;
-mod workqueue;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,9 +20,9 @@ use kube::runtime::watcher::{self, watcher, Event};
 use kube::runtime::WatchStreamExt;
 use tokio::sync::mpsc;
 
+use crate::workqueue::WorkQueue;
 use graph::{Graph, Identity, Observed, Work};
 use resources::{Kind, Resources};
-use workqueue::WorkQueue;
 
 /// How long workers wait for the first full listing of every kind before acting on a
 /// partial graph (upstream waits for its monitors to sync too).

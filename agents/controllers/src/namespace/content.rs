@@ -1,5 +1,6 @@
 //! Deleting everything in a namespace: discover the namespaced resources that can be
-//! listed and deleted, delete each collection, then count what is left.
+//! listed and deleted, delete each collection that holds something, then count what is
+//! left.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,18 @@ pub async fn delete_all(client: &kube::Client, namespace: &str) -> Cleanup {
     for (resource, caps) in &resources {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, resource);
         let name = format!("{}.{}", resource.plural, resource.group);
+        // Most resources hold nothing in the namespace: one look at a single item spares
+        // them the deletecollection and the count (a pass costs half the requests, which
+        // counts when many namespaces go at once on a busy apiserver).
+        match api.list(&ListParams::default().limit(1)).await {
+            Ok(list) if list.items.is_empty() => continue,
+            Ok(_) => {}
+            Err(e) if api_code(&e) == Some(404) => continue,
+            Err(e) => {
+                cleanup.deletion_failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        }
         if let Err(e) = delete_collection(&api, caps).await {
             cleanup.deletion_failures.push(format!("{name}: {e}"));
         }

@@ -7,63 +7,107 @@ mod conditions;
 mod content;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use futures_util::{FutureExt, TryStreamExt};
+use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams};
-use kube::runtime::controller::{applier, Action, Config};
-use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::ResourceExt;
 
-use crate::queue::{self, api_code, Retries, SyncError};
+use crate::queue::{api_code, SyncError};
+use crate::workqueue::WorkQueue;
 
 const FINALIZER: &str = "kubernetes";
+
+/// Upstream's nsControllerRateLimiter: a namespace whose deletion fails is retried at
+/// least every minute, never later.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 struct Context {
     client: kube::Client,
     namespaces: Api<Namespace>,
-    retries: Retries,
+    queue: Arc<WorkQueue>,
 }
 
+/// Watch namespaces and queue every one being deleted; `concurrency` workers take them
+/// in the order they were queued (upstream's FIFO workqueue, so under a backlog none
+/// waits behind namespaces deleted after it).
 pub async fn run(client: kube::Client, concurrency: u16) {
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let (store, writer) = reflector::store();
-    let triggers = reflector::reflector(writer, watcher(namespaces.clone(), Default::default()))
-        .default_backoff()
-        .applied_objects()
-        .map_ok(|ns| ObjectRef::from(&ns));
+    let queue = Arc::new(WorkQueue::with_max_delay(MAX_RETRY_DELAY));
     let context = Arc::new(Context {
         client,
-        namespaces,
-        retries: Retries::default(),
+        namespaces: namespaces.clone(),
+        queue: queue.clone(),
     });
-    let results = applier(
-        |ns, ctx| reconcile(ns, ctx).boxed(),
-        |ns, _, ctx| ctx.retries.failed(queue::key_of(ns.as_ref())),
-        context,
-        store,
-        triggers,
-        Config::default().concurrency(concurrency),
-    );
-    queue::drive("namespace-controller", results).await;
-}
-
-async fn reconcile(ns: Arc<Namespace>, ctx: Arc<Context>) -> Result<Action, SyncError> {
-    let action = sync(&ns, &ctx).await?;
-    ctx.retries.forget(&queue::key_of(ns.as_ref()));
-    Ok(action)
-}
-
-async fn sync(ns: &Namespace, ctx: &Context) -> Result<Action, SyncError> {
-    if ns.metadata.deletion_timestamp.is_none() || !has_finalizer(ns) {
-        return Ok(Action::await_change());
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        workers.spawn(work(context.clone()));
     }
-    let name = ns.name_any();
-    let cleanup = content::delete_all(&ctx.client, &name).await;
-    let Some(ns) = write_status(ctx, ns, &cleanup).await? else {
-        return Ok(Action::await_change());
+    watcher(namespaces, Default::default())
+        .default_backoff()
+        .applied_objects()
+        .for_each(|event| {
+            match event {
+                // Upstream queues only namespaces being deleted.
+                Ok(ns) if ns.metadata.deletion_timestamp.is_some() => {
+                    tracing::debug!(namespace = %ns.name_any(), "queued");
+                    queue.add(&ns.name_any());
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(controller = "namespace-controller", "watch: {e}"),
+            }
+            std::future::ready(())
+        })
+        .await;
+}
+
+async fn work(ctx: Arc<Context>) {
+    loop {
+        let name = ctx.queue.next().await;
+        match sync(&ctx, &name).await {
+            Ok(requeue) => {
+                ctx.queue.forget(&name);
+                if let Some(after) = requeue {
+                    ctx.queue.add_after(&name, after);
+                }
+            }
+            // A write from a namespace that changed since it was read: read it again.
+            Err(SyncError::Api(e)) if api_code(&e) == Some(409) => {
+                tracing::debug!(namespace = %name, "conflict, retrying: {e}");
+                ctx.queue.retry(&name);
+            }
+            Err(e) => {
+                tracing::warn!(namespace = %name, "deleting the namespace's content: {e}");
+                ctx.queue.retry(&name);
+            }
+        }
+        ctx.queue.done(&name);
+    }
+}
+
+/// One pass over a namespace being deleted; Some(wait) when content is still going away.
+async fn sync(ctx: &Context, name: &str) -> Result<Option<Duration>, SyncError> {
+    // The namespace as stored now (upstream reads it too): the watch may lag behind, and a
+    // namespace finalized since it was queued needs no pass over its content.
+    let Some(ns) = ctx.namespaces.get_opt(name).await? else {
+        return Ok(None);
+    };
+    if ns.metadata.deletion_timestamp.is_none() || !has_finalizer(&ns) {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let cleanup = content::delete_all(&ctx.client, name).await;
+    tracing::debug!(
+        namespace = %name,
+        elapsed = ?started.elapsed(),
+        remaining = ?cleanup.remaining,
+        failures = cleanup.deletion_failures.len(),
+        "content pass"
+    );
+    let Some(ns) = write_status(ctx, &ns, &cleanup).await? else {
+        return Ok(None);
     };
     if let Some(e) = &cleanup.discovery_failure {
         return Err(SyncError::Other(format!("discovery: {e}")));
@@ -75,10 +119,10 @@ async fn sync(ns: &Namespace, ctx: &Context) -> Result<Action, SyncError> {
         // Content goes away without touching the namespace: look again after the
         // longest grace period still running, or soon.
         let wait = Duration::from_secs(cleanup.grace_seconds.clamp(1, 30) as u64);
-        return Ok(Action::requeue(wait));
+        return Ok(Some(wait));
     }
     finalize(ctx, ns).await?;
-    Ok(Action::await_change())
+    Ok(None)
 }
 
 fn has_finalizer(ns: &Namespace) -> bool {
