@@ -71,8 +71,7 @@ pub(crate) fn nf_tables_floor(
     let mut socket = NftSocket::open()?;
     let mut floors = vec![];
     for (i, (expr, shape)) in shapes(mark_chain).into_iter().enumerate() {
-        let chain = format!("bench-floor-{i}");
-        let (table, chain) = (table.to_string(), chain.clone());
+        let (table, chain) = (table.to_string(), format!("bench-floor-{i}"));
         socket.commit(&[Op::NewChain {
             table: table.clone(),
             chain: chain.clone(),
