@@ -30,6 +30,9 @@ static CLUSTERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize
 struct Cluster {
     child: Child,
     cgroup_root: String,
+    /// The server's log (warnings, and what the controllers did), kept after the test
+    /// for whoever investigates a failure.
+    log: std::path::PathBuf,
     _data: tempfile::TempDir,
     // Dropped last: removing the netns kills whatever the pods left running in it.
     netns: Netns,
@@ -62,6 +65,7 @@ impl Cluster {
             "ip link add node type veth peer name node-peer && ip addr add {NODE_IP}/24 dev node \
              && ip link set node-peer up && ip link set node up"
         ));
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{tag}.log"));
         let child = netns
             .cmd(env!("CARGO_BIN_EXE_rkube"))
             // Bound on every address of the netns, so the `kubernetes` Service's endpoint
@@ -77,14 +81,16 @@ impl Cluster {
             .arg(data.path())
             .args(["--kubelet-arg", &format!("cgroup-root={cgroup_root}")])
             .args(["--kubelet-arg", &format!("node-ip={NODE_IP}")])
-            .env("RUST_LOG", "error")
+            .env("RUST_LOG", "warn,rkube_controllers=info")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).expect("create the server's log"))
             .spawn()
             .expect("spawn rkube server");
         let cluster = Cluster {
             child,
             cgroup_root,
+            log,
             _data: data,
             netns,
         };
@@ -176,7 +182,8 @@ fn the_harness_passes_against_rkube_but_for_known_differences() {
     assert!(
         unexpected.is_empty(),
         "failures (a snapshot that differs on purpose is re-recorded with \
-         RKUBE_CONFORMANCE_RECORD=1 cargo test --test conformance):\n{}",
+         RKUBE_CONFORMANCE_RECORD=1 cargo test --test conformance; the server's log is {}):\n{}",
+        cluster.log.display(),
         unexpected.join("\n")
     );
     assert!(
@@ -303,10 +310,17 @@ fn recorded_snapshots_are_stable_and_match_the_stored_set() {
     let cluster = Cluster::start("conf-snap");
     let stored = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/snapshots");
     let mut recordings = Vec::new();
-    for _ in 0..2 {
+    // A test that fails in one run takes fewer snapshots there: its failure explains the
+    // difference.
+    let mut failures = Vec::new();
+    for run in 1..=2 {
         let out = tempfile::tempdir().unwrap();
-        run_harness(&cluster, out.path(), &["--record", "snaps"]);
+        let (_, stdout) = run_harness(&cluster, out.path(), &["--record", "snaps"]);
         recordings.push(read_dir(&out.path().join("snaps")));
+        if let Some((_, failed)) = stdout.split_once("\nfailed:\n") {
+            let failed = failed.split("\n\n").next().unwrap_or("");
+            failures.push(format!("run {run} failed:\n{failed}"));
+        }
     }
     let unstable: Vec<&String> = recordings[0]
         .keys()
@@ -315,7 +329,9 @@ fn recorded_snapshots_are_stable_and_match_the_stored_set() {
         .collect();
     assert!(
         unstable.is_empty(),
-        "two runs recorded different snapshots: {unstable:?}"
+        "two runs recorded different snapshots: {unstable:?}\n{}\nthe server's log is {}",
+        failures.join("\n"),
+        cluster.log.display()
     );
     if std::env::var_os("RKUBE_CONFORMANCE_RECORD").is_some() {
         for entry in std::fs::read_dir(&stored).unwrap() {
