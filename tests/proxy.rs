@@ -250,6 +250,68 @@ fn network_programming_latency_is_measured_from_the_slice_trigger_time() {
     });
 }
 
+/// On iptables-legacy (chosen because the node's rules live there, as upstream's
+/// iptables-wrapper does) the periodic full resync checks the jumps from the built-in
+/// chains inside its restore: a jump deleted behind its back is back after the next
+/// resync, once, and foreign rules stay where they were.
+#[test]
+fn a_legacy_resync_puts_back_deleted_jumps_once_and_keeps_foreign_rules() {
+    let mut c = ProxyCluster::new(1);
+    c.node(0)
+        .sh(&FOREIGN_RULES.replace("iptables ", "iptables-legacy "));
+    c.service(
+        "web",
+        json!({"clusterIP": "10.0.0.60", "ports": [{"name": "http", "port": 80}]}),
+    );
+    raw_slice(
+        &c,
+        "web",
+        json!([{"name": "http", "port": 8080, "protocol": "TCP"}]),
+        &[("10.244.0.5", "node0", true, true, false)],
+    );
+    c.start_proxy(0, &["--iptables-sync-period", "2s"]);
+    let legacy = || c.node(0).sh("iptables-legacy-save");
+    let web = chain_of("web", "http", Protocol::Tcp);
+    common::eventually(30, "web's chain in iptables-legacy", || {
+        legacy().contains(&web).then_some(())
+    });
+    assert!(!c.iptables_save(0).contains("KUBE-"), "nft holds nothing");
+    let portals =
+        "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n";
+    let forward =
+        "-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD\n";
+    let before = legacy();
+    assert_eq!(before.matches(portals).count(), 1, "{before}");
+    assert_eq!(before.matches(forward).count(), 1, "{before}");
+
+    c.node(0).sh(
+        "iptables-legacy -t nat -D PREROUTING -m comment --comment 'kubernetes service portals' \
+           -j KUBE-SERVICES && \
+         iptables-legacy -D FORWARD -m comment --comment 'kubernetes forwarding rules' \
+           -j KUBE-FORWARD",
+    );
+    assert!(!legacy().contains(portals));
+    common::eventually(15, "the deleted jumps back", || {
+        let now = legacy();
+        (now.contains(portals) && now.contains(forward)).then_some(())
+    });
+    // Two more resyncs: each jump once, foreign rules in place, KUBE-SERVICES still
+    // sends web's traffic to its chain.
+    std::thread::sleep(Duration::from_secs(5));
+    let after = legacy();
+    assert_eq!(after.matches(portals).count(), 1, "{after}");
+    assert_eq!(after.matches(forward).count(), 1, "{after}");
+    for rule in [
+        "-A PREROUTING -j FOREIGN\n",
+        "-A POSTROUTING -s 192.168.50.0/24 -j MASQUERADE\n",
+        "-A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT\n",
+        "-A FORWARD -s 192.168.50.0/24 -j DROP\n",
+    ] {
+        assert!(after.contains(rule), "foreign rule {rule:?} lost: {after}");
+    }
+    assert!(after.contains(&format!("-j {web}")), "{after}");
+}
+
 #[test]
 fn a_failing_sync_is_an_event_on_the_node_and_fails_healthz() {
     let mut c = ProxyCluster::new(1);

@@ -1,6 +1,6 @@
 //! In-memory iptables for unit tests: applies `iptables-restore --noflush` input the way
-//! the kernel tools do (a chain line flushes or creates, `-A`/`-I`/`-D` edit, `-X`
-//! deletes; a failing line fails the whole input) and prints `iptables-save` output.
+//! the kernel tools do (a chain line flushes or creates, `-A`/`-I`/`-D` edit, `-C` checks,
+//! `-X` deletes; a failing line fails the whole input) and prints `iptables-save` output.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +22,8 @@ pub struct FakeState {
     pub lists: usize,
     /// What `max_chains_per_transaction` answers (the nft backend's splitting).
     pub max_chains: Option<usize>,
+    /// What `checks_jumps_in_restore` answers (the legacy backend's way).
+    pub checks_in_restore: bool,
 }
 
 /// Shared so a test can look inside while the syncer owns its copy.
@@ -111,6 +113,10 @@ impl IptablesRestore for FakeIptables {
         self.state().max_chains
     }
 
+    fn checks_jumps_in_restore(&self) -> bool {
+        self.state().checks_in_restore
+    }
+
     /// Each `*table … COMMIT` block is one transaction, applied in order.
     fn restore(&self, table: TableName, input: &str) -> Result<(), IptablesError> {
         let mut s = self.state();
@@ -148,6 +154,13 @@ fn apply(s: &mut FakeState, table: TableName, input: &str) -> Result<(), Iptable
             "-I" => {
                 let rule = rest.strip_prefix("1 ").unwrap_or(&rest).to_string();
                 rules.insert(0, rule);
+            }
+            "-C" => {
+                if !rules.contains(&rest) {
+                    return Err(failed(format!(
+                        "{line}: Bad rule (does a matching rule exist in that chain?)"
+                    )));
+                }
             }
             "-D" => {
                 let Some(i) = rules.iter().position(|r| *r == rest) else {

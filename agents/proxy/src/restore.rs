@@ -27,11 +27,18 @@ pub struct TableChanges<'a> {
     pub delete: Vec<String>,
     /// Jumps from built-in chains inserted at the top.
     pub insert: Vec<&'a Jump>,
+    /// Jumps from built-in chains that must already be there: `-C` lines at the start of
+    /// the transaction, which fail the whole restore (before it changes anything) when
+    /// one is missing.
+    pub check: Vec<&'a Jump>,
 }
 
 impl TableChanges<'_> {
     pub fn is_empty(&self) -> bool {
-        self.write.is_empty() && self.delete.is_empty() && self.insert.is_empty()
+        self.write.is_empty()
+            && self.delete.is_empty()
+            && self.insert.is_empty()
+            && self.check.is_empty()
     }
 }
 
@@ -60,7 +67,7 @@ impl Applied {
         TableChanges {
             write: table.chains.iter().collect(),
             delete,
-            insert: Vec::new(),
+            ..TableChanges::default()
         }
     }
 
@@ -77,7 +84,7 @@ impl Applied {
         TableChanges {
             write,
             delete,
-            insert: Vec::new(),
+            ..TableChanges::default()
         }
     }
 
@@ -107,7 +114,7 @@ impl Applied {
         TableChanges {
             write,
             delete,
-            insert: Vec::new(),
+            ..TableChanges::default()
         }
     }
 
@@ -132,7 +139,7 @@ impl Applied {
         TableChanges {
             write,
             delete,
-            insert: Vec::new(),
+            ..TableChanges::default()
         }
     }
 
@@ -174,6 +181,9 @@ pub fn restore_input(name: TableName, changes: &TableChanges<'_>) -> String {
     let rules: usize = changes.write.iter().map(|c| c.rules.len()).sum();
     let mut out = String::with_capacity(64 + rules * 120);
     let _ = writeln!(out, "*{}", name.as_str());
+    for j in &changes.check {
+        let _ = writeln!(out, "-C {} {}", j.from, j.rule);
+    }
     for c in &changes.write {
         let _ = writeln!(out, ":{} - [0:0]", c.name);
     }

@@ -14,9 +14,12 @@
 //! Which chains of ours the kernel holds is known from our own successful restores;
 //! `iptables-save` (seconds for a big table) runs only at start-up and after a failed
 //! restore, to find chains left by an earlier run. A full sync checks the jumps from the
-//! built-in chains with `iptables -S <chain>` of those few chains (on legacy, where any
-//! command reads the whole table, one save of the table), as upstream's `EnsureRule`
-//! does with `iptables -C`.
+//! built-in chains, as upstream's `EnsureRule` does with `iptables -C`: on nft with
+//! `iptables -S <chain>` of those few chains before the restore; on legacy, where any
+//! command copies the whole table from the kernel, with `-C` lines in the restore itself
+//! (which reads the table anyway). A missing jump fails that restore before it changes
+//! anything; then the chains are listed (one save of the table) and the restore runs
+//! again, inserting what is missing.
 
 use std::collections::BTreeSet;
 
@@ -166,12 +169,19 @@ impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
         self.last_inputs.clear();
         for table in TableName::ALL {
             let top_chains = top.table(table).chains.iter().filter(|_| top_changed);
-            let changes = if full {
-                let t = std::time::Instant::now();
-                let looked = self.look(table, &jumps);
-                report.iptables += t.elapsed();
-                let (stale, present) = looked?;
-                report.saves += usize::from(self.need_save);
+            let mut changes = if full {
+                // Over the rules we put in place (no save due), the restore itself can
+                // check that the jumps are still there.
+                let check_in_restore = !self.need_save && self.ipt.checks_jumps_in_restore();
+                let (stale, missing) = if check_in_restore {
+                    (Vec::new(), Vec::new())
+                } else {
+                    let t = std::time::Instant::now();
+                    let looked = self.look(table, &jumps);
+                    report.iptables += t.elapsed();
+                    report.saves += usize::from(self.need_save);
+                    looked?
+                };
                 let write = top_chains
                     .chain(
                         self.cache
@@ -180,10 +190,10 @@ impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
                     )
                     .collect();
                 let mut changes = self.applied.full_of(table, write, stale);
-                changes.insert = jumps
-                    .iter()
-                    .filter(|j| j.table == table && !present.has_jump(j))
-                    .collect();
+                changes.insert = missing;
+                if check_in_restore {
+                    changes.check = jumps.iter().filter(|j| j.table == table).collect();
+                }
                 changes
             } else {
                 let cache = &self.cache;
@@ -204,11 +214,27 @@ impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
             if changes.is_empty() {
                 continue;
             }
-            let input =
+            let mut input =
                 restore_transactions(table, &changes, self.ipt.max_chains_per_transaction());
             let t = std::time::Instant::now();
-            let restored = self.ipt.restore(table, &input);
+            let mut restored = self.ipt.restore(table, &input);
             report.iptables += t.elapsed();
+            if restored.is_err() && !changes.check.is_empty() {
+                // A jump is missing (or the restore fails for another reason, which the
+                // second try shows): look at the built-in chains, insert what is missing.
+                let t = std::time::Instant::now();
+                restored = self.look(table, &jumps).and_then(|(_, missing)| {
+                    changes.check.clear();
+                    changes.insert = missing;
+                    input = restore_transactions(
+                        table,
+                        &changes,
+                        self.ipt.max_chains_per_transaction(),
+                    );
+                    self.ipt.restore(table, &input)
+                });
+                report.iptables += t.elapsed();
+            }
             if let Err(e) = restored {
                 // What the kernel holds is unknown now: start over with a full sync.
                 self.need_full = true;
@@ -234,28 +260,28 @@ impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
 
 impl<I: IptablesRestore, C: Conntrack> Syncer<I, C> {
     /// What a full sync needs to know of the kernel's `table`: stale service chains of
-    /// ours that we did not write (only looked for when `need_save`), and the rules of
-    /// the built-in chains our jumps start from.
-    fn look(
+    /// ours that we did not write (only looked for when `need_save`), and which of our
+    /// jumps from the built-in chains are missing there.
+    fn look<'j>(
         &self,
         table: TableName,
-        jumps: &[Jump],
-    ) -> Result<(Vec<String>, Saved), IptablesError> {
-        if self.need_save {
+        jumps: &'j [Jump],
+    ) -> Result<(Vec<String>, Vec<&'j Jump>), IptablesError> {
+        let ours = jumps.iter().filter(move |j| j.table == table);
+        let (stale, present) = if self.need_save {
             let saved = Saved::parse(&self.ipt.save(table)?);
-            return Ok((saved.service_chains().collect(), saved));
-        }
-        let mut from: Vec<&str> = jumps
-            .iter()
-            .filter(|j| j.table == table)
-            .map(|j| j.from)
-            .collect();
-        from.sort_unstable();
-        from.dedup();
-        Ok((
-            Vec::new(),
-            Saved::parse(&self.ipt.list_chains(table, &from)?),
-        ))
+            (saved.service_chains().collect(), saved)
+        } else {
+            let mut from: Vec<&str> = ours.clone().map(|j| j.from).collect();
+            from.sort_unstable();
+            from.dedup();
+            (
+                Vec::new(),
+                Saved::parse(&self.ipt.list_chains(table, &from)?),
+            )
+        };
+        let missing = ours.filter(|j| !present.has_jump(j)).collect();
+        Ok((stale, missing))
     }
 }
 

@@ -240,6 +240,109 @@ fn a_full_resync_puts_back_a_deleted_jump_once() {
     assert_eq!(fake.chain(TableName::Nat, "PREROUTING").unwrap(), expected);
 }
 
+/// The legacy backend's way: a full resync over the rules in place runs no listing or
+/// save; `-C` lines in its restores check the jumps from the built-in chains.
+#[test]
+fn a_resync_checking_jumps_in_its_restore_puts_back_a_deleted_jump_and_removes_stale_chains() {
+    let fake = FakeIptables::new();
+    fake.state().checks_in_restore = true;
+    fake.add_rule(TableName::Nat, "PREROUTING", "-j FOREIGN-ACCEPT");
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    let counts = |f: &FakeIptables| {
+        let s = f.state();
+        (s.saves, s.lists, s.restores.len())
+    };
+    // Start-up: one save and one restore per table.
+    assert_eq!(counts(&fake), (2, 0, 2));
+    let prerouting = fake.chain(TableName::Nat, "PREROUTING").unwrap();
+
+    // Jumps in place: one restore per table and nothing else; each restore checks its
+    // table's jumps first, inserts none.
+    let report = syncer.sync(&two_services(), true).unwrap();
+    assert!(report.full);
+    assert_eq!(counts(&fake), (2, 0, 4));
+    let nat = fake.state().restores[3].clone();
+    assert!(
+        nat.starts_with(
+            "*nat\n-C OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"
+        ),
+        "{nat}"
+    );
+    assert_eq!(nat.matches("\n-C ").count(), 3, "{nat}");
+    assert!(!nat.contains("\n-I "), "{nat}");
+    assert_eq!(
+        fake.chain(TableName::Nat, "PREROUTING").unwrap(),
+        prerouting
+    );
+
+    // A jump deleted behind our back and a service gone: the nat restore fails on the
+    // check, the built-in chains are listed, the restore runs again and inserts the one
+    // missing jump; filter's restore alone suffices.
+    fake.state()
+        .tables
+        .get_mut("nat")
+        .unwrap()
+        .insert("PREROUTING".into(), vec!["-j FOREIGN-ACCEPT".into()]);
+    let mut fewer = ProxyState::default();
+    add(&mut fewer, "b", Protocol::Tcp, 2, &[3]);
+    let report = syncer.sync(&fewer, true).unwrap();
+    assert_eq!(report.restores, 2);
+    // The filter restore, the failed nat one, the listing of the nat table's three
+    // built-in chains, the nat restore again.
+    assert_eq!(counts(&fake), (2, 3, 7));
+    assert!(fake.state().restores[6].contains("\n-I PREROUTING 1 "));
+    assert_eq!(
+        fake.chain(TableName::Nat, "PREROUTING").unwrap(),
+        prerouting
+    );
+    let a = ServiceChains::new(&name("default", "a", "", Protocol::Tcp));
+    assert!(fake.chain(TableName::Nat, &a.cluster).is_none());
+    for table in TableName::ALL {
+        assert_eq!(kernel_chains(&fake, table), rendered_chains(&fewer, table));
+    }
+
+    // Back to one restore per table, and no jump twice.
+    syncer.sync(&fewer, true).unwrap();
+    assert_eq!(counts(&fake), (2, 3, 9));
+    assert_eq!(
+        fake.chain(TableName::Nat, "PREROUTING").unwrap(),
+        prerouting
+    );
+    assert_eq!(fake.chain(TableName::Filter, "FORWARD").unwrap().len(), 4);
+}
+
+/// A restore that fails for another reason than a missing jump still fails the sync
+/// (after the second try), and the next sync is full with a save.
+#[test]
+fn a_resync_whose_restore_fails_for_another_reason_reports_it() {
+    let fake = FakeIptables::new();
+    fake.state().checks_in_restore = true;
+    let (mut syncer, _) = syncer(&fake);
+    syncer.sync(&two_services(), false).unwrap();
+    // Something else jumps to service a's chain: deleting it is refused, every time.
+    let a = ServiceChains::new(&name("default", "a", "", Protocol::Tcp));
+    fake.add_rule(TableName::Nat, "INPUT", &format!("-j {}", a.cluster));
+    let mut fewer = ProxyState::default();
+    add(&mut fewer, "b", Protocol::Tcp, 2, &[3]);
+    assert!(syncer.sync(&fewer, true).is_err());
+    assert!(syncer.needs_full());
+    assert_eq!(
+        fake.state().lists,
+        3,
+        "the nat table's built-in chains, once"
+    );
+    fake.state()
+        .tables
+        .get_mut("nat")
+        .unwrap()
+        .insert("INPUT".into(), Vec::new());
+    let report = syncer.sync(&fewer, false).unwrap();
+    assert!(report.full);
+    assert_eq!(report.saves, 2);
+    assert!(fake.chain(TableName::Nat, &a.cluster).is_none());
+}
+
 #[test]
 fn syncs_split_into_small_transactions_end_where_one_transaction_would() {
     let whole = FakeIptables::new();

@@ -9,10 +9,10 @@
 //!
 //! Each transaction is consistent on its own: chains are written after the chains they
 //! jump to (a service's endpoint chains before its service chain, service chains before
-//! `KUBE-SERVICES`), the jumps from built-in chains come with the last writes, and
-//! deleted chains go last, those that jump before those they jump to. Between two
-//! transactions some services have their new rules and others their old ones, as
-//! between two partial syncs.
+//! `KUBE-SERVICES`), the jumps from built-in chains come with the last writes (the
+//! checks that they are there with the first), and deleted chains go last, those that
+//! jump before those they jump to. Between two transactions some services have their
+//! new rules and others their old ones, as between two partial syncs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -101,6 +101,12 @@ pub fn restore_transactions(
             } else {
                 Vec::new()
             },
+            // Checked before anything is committed.
+            check: if i == 0 {
+                changes.check.clone()
+            } else {
+                Vec::new()
+            },
         };
         if !part.is_empty() {
             out.push_str(&restore_input(name, &part));
@@ -110,9 +116,8 @@ pub fn restore_transactions(
     delete.sort_by_key(|c| delete_rank(c));
     for chunk in delete.chunks(max) {
         let part = TableChanges {
-            write: Vec::new(),
             delete: chunk.to_vec(),
-            insert: Vec::new(),
+            ..TableChanges::default()
         };
         out.push_str(&restore_input(name, &part));
     }
@@ -155,6 +160,23 @@ mod tests {
             one,
             restore_transactions(TableName::Nat, &changes, Some(1000))
         );
+    }
+
+    #[test]
+    fn jump_checks_lead_the_first_transaction_only() {
+        let config = RenderConfig::default();
+        let rules = ProxyRules::render(&config, &crate::render_tests::fixed_state());
+        let jumps = ProxyRules::jumps(&config);
+        let mut changes = Applied::default().full(TableName::Nat, &rules.nat, Vec::new());
+        changes.check = jumps.iter().filter(|j| j.table == TableName::Nat).collect();
+        for max in [None, Some(2)] {
+            let input = restore_transactions(TableName::Nat, &changes, max);
+            let blocks: Vec<&str> = input.split_inclusive("COMMIT\n").collect();
+            let checks = |b: &str| b.lines().filter(|l| l.starts_with("-C ")).count();
+            assert_eq!(checks(blocks[0]), 3, "{input}");
+            assert!(blocks[0].lines().nth(1).unwrap().starts_with("-C "));
+            assert_eq!(checks(&input), 3, "{input}");
+        }
     }
 
     /// Every transaction must apply on its own, in order, and the end result must be
