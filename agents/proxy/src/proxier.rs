@@ -3,8 +3,8 @@
 //! Services that changed: only those are converted again from the caches (their slices
 //! found through a [`SliceIndex`]), and the syncer is told which service ports they are,
 //! so it looks at no other — a one-service change costs the same at 10 services as at
-//! 10,000. A full sync converts and renders everything, so a missed event cannot outlive
-//! one `--iptables-sync-period`. Two syncs may run back to back, then they are
+//! 10,000. A full sync converts everything and compares every service port with the
+//! syncer's cache, so a missed event cannot outlive one `--iptables-sync-period`. Two syncs may run back to back, then they are
 //! `--iptables-min-sync-period` apart ([`SyncLimiter`]), so an isolated change is applied
 //! at once and a stream of changes is batched; every `--iptables-sync-period` the sync
 //! is full.

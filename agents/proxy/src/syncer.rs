@@ -8,8 +8,10 @@
 //! ([`RuleSyncer::sync_changed`]), it looks at no other, so its cost follows the change,
 //! not the cluster — except when a service port comes, goes or changes its rules in the
 //! top-level chains (`KUBE-SERVICES` holds one per service port and is written whole).
-//! A full sync (start-up, after a failure, every `--iptables-sync-period`) renders and
-//! writes everything.
+//! A full sync (start-up, after a failure, every `--iptables-sync-period`) writes
+//! everything; the periodic one renders again only the service ports whose inputs differ
+//! from the cache's (at 10,000 services rendering all of them is most of the syncer's
+//! own time), the others render everything.
 //!
 //! Which chains of ours the kernel holds is known from our own successful restores;
 //! `iptables-save` (seconds for a big table) runs only at start-up and after a failed
@@ -140,10 +142,18 @@ impl<I: IptablesRestore, C: Conntrack> RuleSyncer for Syncer<I, C> {
         scope: Scope<'_>,
     ) -> Result<SyncReport, IptablesError> {
         let full = matches!(scope, Scope::All) || self.need_full;
+        // A service port's rules are a function of its inputs: at start-up and after a
+        // failure every one is rendered; a periodic resync compares every one's inputs
+        // with the cache's and renders those that differ (it still writes everything);
+        // otherwise only the changed ones are looked at.
+        let render_scope = match (self.need_full, full) {
+            (true, _) => Scope::All,
+            (false, true) => Scope::Compare,
+            (false, false) => scope,
+        };
         let scope = if full { Scope::All } else { scope };
         let started = std::time::Instant::now();
-        // A full sync renders every service again; otherwise only those that changed.
-        let update = self.cache.update(&self.config, state, scope);
+        let update = self.cache.update(&self.config, state, render_scope);
         // The top-level chains hold a rule per service port: they are put together again
         // only when a service port came, went or changed its rules there.
         if update.shared_changed || self.top.is_none() {

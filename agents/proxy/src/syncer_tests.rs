@@ -115,15 +115,44 @@ fn a_one_service_change_in_a_large_cluster_renders_and_sends_only_that_service()
     // *nat, two chain lines, one for the deleted chain, five -A of the service chain,
     // two of the new endpoint chain, one -X, COMMIT.
     assert_eq!(last.lines().count(), 13, "{last}");
-    // A full resync renders everything again and leaves the same rules.
+    // A full resync renders nothing again (no input changed), writes every chain and
+    // leaves the same rules.
     let before = fake.save(TableName::Nat).unwrap();
     let resync = syncer.sync(&state, true).unwrap();
-    assert_eq!(resync.rendered, 250);
+    assert_eq!(resync.rendered, 0);
+    assert_eq!(resync.chains_written, first.chains_written);
     assert_eq!(fake.save(TableName::Nat).unwrap(), before);
     let fresh = FakeIptables::new();
     let (mut other, _) = super::tests::syncer(&fresh);
     other.sync(&state, false).unwrap();
     assert_eq!(before, fresh.save(TableName::Nat).unwrap());
+}
+
+/// A periodic resync renders again the service ports whose inputs changed, also when
+/// no caller named them, and writes every chain; after a failure everything is rendered.
+#[test]
+fn a_resync_renders_what_changed_unnamed_and_writes_everything() {
+    let fake = FakeIptables::new();
+    let (mut syncer, _) = syncer(&fake);
+    let mut state = many_services(20);
+    let first = syncer.sync(&state, false).unwrap();
+    assert_eq!(first.rendered, 20);
+    add(&mut state, "s5", Protocol::Tcp, 5, &[40, 41]);
+    let resync = syncer.sync(&state, true).unwrap();
+    assert!(resync.full);
+    assert_eq!(resync.rendered, 1);
+    // s5 has two endpoint chains now, not five.
+    assert_eq!(resync.chains_written, first.chains_written - 3);
+    for table in TableName::ALL {
+        assert_eq!(kernel_chains(&fake, table), rendered_chains(&state, table));
+    }
+    fake.state().fail_next = true;
+    add(&mut state, "s6", Protocol::Tcp, 6, &[42]);
+    assert!(syncer.sync(&state, false).is_err());
+    assert_eq!(syncer.sync(&state, false).unwrap().rendered, 20);
+    for table in TableName::ALL {
+        assert_eq!(kernel_chains(&fake, table), rendered_chains(&state, table));
+    }
 }
 
 #[test]
