@@ -7,6 +7,7 @@
 
 mod cluster;
 mod core_v1;
+mod core_v1_volumes;
 mod kinds;
 mod meta_v1;
 mod workloads;
@@ -161,16 +162,19 @@ struct Index {
     kinds: HashMap<(&'static str, &'static str), &'static str>,
 }
 
+/// Every table of type entries, one per group of API types.
+const TABLES: [&[TypeEntry]; 5] = [
+    meta_v1::TYPES,
+    core_v1::TYPES,
+    core_v1_volumes::TYPES,
+    workloads::TYPES,
+    cluster::TYPES,
+];
+
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let tables = [
-            meta_v1::TYPES,
-            core_v1::TYPES,
-            workloads::TYPES,
-            cluster::TYPES,
-        ];
-        let types = tables
+        let types = TABLES
             .iter()
             .flat_map(|t| t.iter())
             .map(|e| (e.0, e))
@@ -356,13 +360,7 @@ pub fn is_atomic_struct(type_name: &str) -> bool {
 
 /// Every definition name in the table, for the OpenAPI generator.
 pub fn type_names() -> impl Iterator<Item = &'static str> {
-    let tables = [
-        meta_v1::TYPES,
-        core_v1::TYPES,
-        workloads::TYPES,
-        cluster::TYPES,
-    ];
-    tables.into_iter().flat_map(|t| t.iter()).map(|e| e.0)
+    TABLES.iter().flat_map(|t| t.iter()).map(|e| e.0)
 }
 
 /// Every top-level kind: (apiVersion, kind, definition name).

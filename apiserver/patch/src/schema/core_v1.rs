@@ -6,7 +6,6 @@ use super::{atomic_map, atomic_obj, list, map, obj, TypeEntry};
 
 #[rustfmt::skip]
 pub(super) static TYPES: &[TypeEntry] = &[
-    ("io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.Affinity", false, &[
         ("nodeAffinity", obj("io.k8s.api.core.v1.NodeAffinity").omitted()),
         ("podAffinity", obj("io.k8s.api.core.v1.PodAffinity").omitted()),
@@ -14,47 +13,15 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.core.v1.AppArmorProfile", false, &[]),
     ("io.k8s.api.core.v1.AttachedVolume", false, &[]),
-    ("io.k8s.api.core.v1.AzureDiskVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.AzureFilePersistentVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.AzureFileVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.Binding", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
         ("target", atomic_obj("io.k8s.api.core.v1.ObjectReference")),
-    ]),
-    ("io.k8s.api.core.v1.CSIPersistentVolumeSource", false, &[
-        ("volumeAttributes", map(None)),
-        ("controllerPublishSecretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-        ("nodeStageSecretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-        ("nodePublishSecretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-        ("controllerExpandSecretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-        ("nodeExpandSecretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.CSIVolumeSource", false, &[
-        ("volumeAttributes", map(None)),
-        ("nodePublishSecretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
     ]),
     ("io.k8s.api.core.v1.Capabilities", false, &[
         ("add", list(None, None, None, "atomic", &[])),
         ("drop", list(None, None, None, "atomic", &[])),
     ]),
-    ("io.k8s.api.core.v1.CephFSPersistentVolumeSource", false, &[
-        ("monitors", list(None, None, None, "atomic", &[]).null()),
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.CephFSVolumeSource", false, &[
-        ("monitors", list(None, None, None, "atomic", &[]).null()),
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.CinderPersistentVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.CinderVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
-    ]),
     ("io.k8s.api.core.v1.ClientIPConfig", false, &[]),
-    ("io.k8s.api.core.v1.ClusterTrustBundleProjection", false, &[
-        ("labelSelector", atomic_obj("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector").omitted()),
-    ]),
     ("io.k8s.api.core.v1.ComponentCondition", false, &[]),
     ("io.k8s.api.core.v1.ComponentStatus", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -76,12 +43,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("items", list(Some("io.k8s.api.core.v1.ConfigMap"), None, None, "atomic", &[]).null()),
     ]),
     ("io.k8s.api.core.v1.ConfigMapNodeConfigSource", false, &[]),
-    ("io.k8s.api.core.v1.ConfigMapProjection", false, &[
-        ("items", list(Some("io.k8s.api.core.v1.KeyToPath"), None, None, "atomic", &[])),
-    ]),
-    ("io.k8s.api.core.v1.ConfigMapVolumeSource", false, &[
-        ("items", list(Some("io.k8s.api.core.v1.KeyToPath"), None, None, "atomic", &[])),
-    ]),
     ("io.k8s.api.core.v1.Container", false, &[
         ("command", list(None, None, None, "atomic", &[])),
         ("args", list(None, None, None, "atomic", &[])),
@@ -124,17 +85,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("linux", obj("io.k8s.api.core.v1.LinuxContainerUser").omitted()),
     ]),
     ("io.k8s.api.core.v1.DaemonEndpoint", false, &[]),
-    ("io.k8s.api.core.v1.DownwardAPIProjection", false, &[
-        ("items", list(Some("io.k8s.api.core.v1.DownwardAPIVolumeFile"), None, None, "atomic", &[])),
-    ]),
-    ("io.k8s.api.core.v1.DownwardAPIVolumeFile", false, &[
-        ("fieldRef", atomic_obj("io.k8s.api.core.v1.ObjectFieldSelector").omitted()),
-        ("resourceFieldRef", atomic_obj("io.k8s.api.core.v1.ResourceFieldSelector").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.DownwardAPIVolumeSource", false, &[
-        ("items", list(Some("io.k8s.api.core.v1.DownwardAPIVolumeFile"), None, None, "atomic", &[])),
-    ]),
-    ("io.k8s.api.core.v1.EmptyDirVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.EndpointAddress", true, &[
         ("targetRef", atomic_obj("io.k8s.api.core.v1.ObjectReference").omitted()),
     ]),
@@ -181,9 +131,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("lifecycle", obj("io.k8s.api.core.v1.Lifecycle").omitted()),
         ("securityContext", obj("io.k8s.api.core.v1.SecurityContext").omitted()),
     ]),
-    ("io.k8s.api.core.v1.EphemeralVolumeSource", false, &[
-        ("volumeClaimTemplate", obj("io.k8s.api.core.v1.PersistentVolumeClaimTemplate").omitted()),
-    ]),
     ("io.k8s.api.core.v1.Event", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
         ("involvedObject", atomic_obj("io.k8s.api.core.v1.ObjectReference")),
@@ -200,24 +147,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ("io.k8s.api.core.v1.ExecAction", false, &[
         ("command", list(None, None, None, "atomic", &[])),
     ]),
-    ("io.k8s.api.core.v1.FCVolumeSource", false, &[
-        ("targetWWNs", list(None, None, None, "atomic", &[])),
-        ("wwids", list(None, None, None, "atomic", &[])),
-    ]),
-    ("io.k8s.api.core.v1.FlexPersistentVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-        ("options", map(None)),
-    ]),
-    ("io.k8s.api.core.v1.FlexVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
-        ("options", map(None)),
-    ]),
-    ("io.k8s.api.core.v1.FlockerVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.GCEPersistentDiskVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.GRPCAction", false, &[]),
-    ("io.k8s.api.core.v1.GitRepoVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.GlusterfsPersistentVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.GlusterfsVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.HTTPGetAction", false, &[
         ("httpHeaders", list(Some("io.k8s.api.core.v1.HTTPHeader"), None, None, "atomic", &[])),
     ]),
@@ -226,17 +156,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("hostnames", list(None, None, None, "atomic", &[])),
     ]),
     ("io.k8s.api.core.v1.HostIP", false, &[]),
-    ("io.k8s.api.core.v1.HostPathVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.ISCSIPersistentVolumeSource", false, &[
-        ("portals", list(None, None, None, "atomic", &[])),
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.ISCSIVolumeSource", false, &[
-        ("portals", list(None, None, None, "atomic", &[])),
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.ImageVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.KeyToPath", false, &[]),
     ("io.k8s.api.core.v1.Lifecycle", false, &[
         ("postStart", obj("io.k8s.api.core.v1.LifecycleHandler").omitted()),
         ("preStop", obj("io.k8s.api.core.v1.LifecycleHandler").omitted()),
@@ -275,9 +194,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("ingress", list(Some("io.k8s.api.core.v1.LoadBalancerIngress"), None, None, "atomic", &[])),
     ]),
     ("io.k8s.api.core.v1.LocalObjectReference", true, &[]),
-    ("io.k8s.api.core.v1.LocalVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.ModifyVolumeStatus", false, &[]),
-    ("io.k8s.api.core.v1.NFSVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.Namespace", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
         ("spec", obj("io.k8s.api.core.v1.NamespaceSpec")),
@@ -395,7 +312,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
         ("spec", obj("io.k8s.api.core.v1.PersistentVolumeClaimSpec")),
     ]),
-    ("io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.PersistentVolumeList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
         ("items", list(Some("io.k8s.api.core.v1.PersistentVolume"), None, None, "atomic", &[]).null()),
@@ -430,7 +346,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("nodeAffinity", obj("io.k8s.api.core.v1.VolumeNodeAffinity").omitted()),
     ]),
     ("io.k8s.api.core.v1.PersistentVolumeStatus", false, &[]),
-    ("io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.Pod", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
         ("spec", obj("io.k8s.api.core.v1.PodSpec")),
@@ -531,7 +446,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("spec", obj("io.k8s.api.core.v1.PodSpec")),
     ]),
     ("io.k8s.api.core.v1.PortStatus", false, &[]),
-    ("io.k8s.api.core.v1.PortworxVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.PreferredSchedulingTerm", false, &[
         ("preference", atomic_obj("io.k8s.api.core.v1.NodeSelectorTerm")),
     ]),
@@ -540,18 +454,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("httpGet", obj("io.k8s.api.core.v1.HTTPGetAction").omitted()),
         ("tcpSocket", obj("io.k8s.api.core.v1.TCPSocketAction").omitted()),
         ("grpc", obj("io.k8s.api.core.v1.GRPCAction").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.ProjectedVolumeSource", false, &[
-        ("sources", list(Some("io.k8s.api.core.v1.VolumeProjection"), None, None, "atomic", &[]).null()),
-    ]),
-    ("io.k8s.api.core.v1.QuobyteVolumeSource", false, &[]),
-    ("io.k8s.api.core.v1.RBDPersistentVolumeSource", false, &[
-        ("monitors", list(None, None, None, "atomic", &[]).null()),
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.RBDVolumeSource", false, &[
-        ("monitors", list(None, None, None, "atomic", &[]).null()),
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
     ]),
     ("io.k8s.api.core.v1.RangeAllocation", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")),
@@ -603,12 +505,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("resources", list(Some("io.k8s.api.core.v1.ResourceHealth"), None, None, "map", &["resourceID"])),
     ]),
     ("io.k8s.api.core.v1.SELinuxOptions", false, &[]),
-    ("io.k8s.api.core.v1.ScaleIOPersistentVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.SecretReference").null()),
-    ]),
-    ("io.k8s.api.core.v1.ScaleIOVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").null()),
-    ]),
     ("io.k8s.api.core.v1.ScopeSelector", true, &[
         ("matchExpressions", list(Some("io.k8s.api.core.v1.ScopedResourceSelectorRequirement"), None, None, "atomic", &[])),
     ]),
@@ -627,13 +523,7 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
         ("items", list(Some("io.k8s.api.core.v1.Secret"), None, None, "atomic", &[]).null()),
     ]),
-    ("io.k8s.api.core.v1.SecretProjection", false, &[
-        ("items", list(Some("io.k8s.api.core.v1.KeyToPath"), None, None, "atomic", &[])),
-    ]),
     ("io.k8s.api.core.v1.SecretReference", true, &[]),
-    ("io.k8s.api.core.v1.SecretVolumeSource", false, &[
-        ("items", list(Some("io.k8s.api.core.v1.KeyToPath"), None, None, "atomic", &[])),
-    ]),
     ("io.k8s.api.core.v1.SecurityContext", false, &[
         ("capabilities", obj("io.k8s.api.core.v1.Capabilities").omitted()),
         ("seLinuxOptions", obj("io.k8s.api.core.v1.SELinuxOptions").omitted()),
@@ -658,7 +548,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
         ("items", list(Some("io.k8s.api.core.v1.ServiceAccount"), None, None, "atomic", &[]).null()),
     ]),
-    ("io.k8s.api.core.v1.ServiceAccountTokenProjection", false, &[]),
     ("io.k8s.api.core.v1.ServiceList", false, &[
         ("metadata", obj("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")),
         ("items", list(Some("io.k8s.api.core.v1.Service"), None, None, "atomic", &[]).null()),
@@ -682,12 +571,6 @@ pub(super) static TYPES: &[TypeEntry] = &[
         ("clientIP", obj("io.k8s.api.core.v1.ClientIPConfig").omitted()),
     ]),
     ("io.k8s.api.core.v1.SleepAction", false, &[]),
-    ("io.k8s.api.core.v1.StorageOSPersistentVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.ObjectReference").omitted()),
-    ]),
-    ("io.k8s.api.core.v1.StorageOSVolumeSource", false, &[
-        ("secretRef", atomic_obj("io.k8s.api.core.v1.LocalObjectReference").omitted()),
-    ]),
     ("io.k8s.api.core.v1.Sysctl", false, &[]),
     ("io.k8s.api.core.v1.TCPSocketAction", false, &[]),
     ("io.k8s.api.core.v1.Taint", false, &[]),
@@ -704,56 +587,16 @@ pub(super) static TYPES: &[TypeEntry] = &[
     ]),
     ("io.k8s.api.core.v1.TypedLocalObjectReference", true, &[]),
     ("io.k8s.api.core.v1.TypedObjectReference", false, &[]),
-    ("io.k8s.api.core.v1.Volume", false, &[
-        ("hostPath", obj("io.k8s.api.core.v1.HostPathVolumeSource").omitted()),
-        ("emptyDir", obj("io.k8s.api.core.v1.EmptyDirVolumeSource").omitted()),
-        ("gcePersistentDisk", obj("io.k8s.api.core.v1.GCEPersistentDiskVolumeSource").omitted()),
-        ("awsElasticBlockStore", obj("io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource").omitted()),
-        ("gitRepo", obj("io.k8s.api.core.v1.GitRepoVolumeSource").omitted()),
-        ("secret", obj("io.k8s.api.core.v1.SecretVolumeSource").omitted()),
-        ("nfs", obj("io.k8s.api.core.v1.NFSVolumeSource").omitted()),
-        ("iscsi", obj("io.k8s.api.core.v1.ISCSIVolumeSource").omitted()),
-        ("glusterfs", obj("io.k8s.api.core.v1.GlusterfsVolumeSource").omitted()),
-        ("persistentVolumeClaim", obj("io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource").omitted()),
-        ("rbd", obj("io.k8s.api.core.v1.RBDVolumeSource").omitted()),
-        ("flexVolume", obj("io.k8s.api.core.v1.FlexVolumeSource").omitted()),
-        ("cinder", obj("io.k8s.api.core.v1.CinderVolumeSource").omitted()),
-        ("cephfs", obj("io.k8s.api.core.v1.CephFSVolumeSource").omitted()),
-        ("flocker", obj("io.k8s.api.core.v1.FlockerVolumeSource").omitted()),
-        ("downwardAPI", obj("io.k8s.api.core.v1.DownwardAPIVolumeSource").omitted()),
-        ("fc", obj("io.k8s.api.core.v1.FCVolumeSource").omitted()),
-        ("azureFile", obj("io.k8s.api.core.v1.AzureFileVolumeSource").omitted()),
-        ("configMap", obj("io.k8s.api.core.v1.ConfigMapVolumeSource").omitted()),
-        ("vsphereVolume", obj("io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource").omitted()),
-        ("quobyte", obj("io.k8s.api.core.v1.QuobyteVolumeSource").omitted()),
-        ("azureDisk", obj("io.k8s.api.core.v1.AzureDiskVolumeSource").omitted()),
-        ("photonPersistentDisk", obj("io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource").omitted()),
-        ("projected", obj("io.k8s.api.core.v1.ProjectedVolumeSource").omitted()),
-        ("portworxVolume", obj("io.k8s.api.core.v1.PortworxVolumeSource").omitted()),
-        ("scaleIO", obj("io.k8s.api.core.v1.ScaleIOVolumeSource").omitted()),
-        ("storageos", obj("io.k8s.api.core.v1.StorageOSVolumeSource").omitted()),
-        ("csi", obj("io.k8s.api.core.v1.CSIVolumeSource").omitted()),
-        ("ephemeral", obj("io.k8s.api.core.v1.EphemeralVolumeSource").omitted()),
-        ("image", obj("io.k8s.api.core.v1.ImageVolumeSource").omitted()),
-    ]),
     ("io.k8s.api.core.v1.VolumeDevice", false, &[]),
     ("io.k8s.api.core.v1.VolumeMount", false, &[]),
     ("io.k8s.api.core.v1.VolumeMountStatus", false, &[]),
     ("io.k8s.api.core.v1.VolumeNodeAffinity", false, &[
         ("required", atomic_obj("io.k8s.api.core.v1.NodeSelector").omitted()),
     ]),
-    ("io.k8s.api.core.v1.VolumeProjection", false, &[
-        ("secret", obj("io.k8s.api.core.v1.SecretProjection").omitted()),
-        ("downwardAPI", obj("io.k8s.api.core.v1.DownwardAPIProjection").omitted()),
-        ("configMap", obj("io.k8s.api.core.v1.ConfigMapProjection").omitted()),
-        ("serviceAccountToken", obj("io.k8s.api.core.v1.ServiceAccountTokenProjection").omitted()),
-        ("clusterTrustBundle", obj("io.k8s.api.core.v1.ClusterTrustBundleProjection").omitted()),
-    ]),
     ("io.k8s.api.core.v1.VolumeResourceRequirements", false, &[
         ("limits", map(None)),
         ("requests", map(None)),
     ]),
-    ("io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource", false, &[]),
     ("io.k8s.api.core.v1.WeightedPodAffinityTerm", false, &[
         ("podAffinityTerm", obj("io.k8s.api.core.v1.PodAffinityTerm")),
     ]),
